@@ -1,0 +1,34 @@
+import { parseDatabaseUrl } from "@chorus/db";
+import { z } from "zod";
+
+/** Every setting of the sync server, read and validated once. Nothing else reads process.env. */
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
+    .superRefine((value, ctx) => {
+      try {
+        parseDatabaseUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+  SYNC_HOST: z.string().default("127.0.0.1"),
+  SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type SyncServerEnv = z.infer<typeof EnvSchema>;
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): SyncServerEnv {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new SettingsError(`invalid sync-server settings: ${lines.join("; ")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,51 @@
+import { createPrisma, redactDatabaseUrl } from "@chorus/db";
+import { loadEnv, SettingsError } from "./env.js";
+import { createLogger } from "./logger.js";
+import { createSyncServer } from "./server.js";
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const logger = createLogger(env.LOG_LEVEL);
+  const prisma = createPrisma(env.DATABASE_URL);
+  const server = createSyncServer({ prisma, logger });
+
+  try {
+    const address = await server.listen(env.SYNC_PORT, env.SYNC_HOST);
+    logger.info(
+      { port: address.port, host: env.SYNC_HOST, database: redactDatabaseUrl(env.DATABASE_URL) },
+      `sync server listening on http://${env.SYNC_HOST}:${address.port}`,
+    );
+  } catch (error) {
+    await prisma.$disconnect();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new SettingsError(`SYNC_PORT ${env.SYNC_PORT} on ${env.SYNC_HOST} is already in use`);
+    }
+    throw error;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("shutdown grace period exceeded; exiting");
+      process.exit(1);
+    }, env.SHUTDOWN_GRACE_MS);
+    force.unref();
+    await server.close();
+    await prisma.$disconnect();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  // One clear line for a setting a person can fix; the stack for anything else.
+  if (error instanceof SettingsError) console.error(`chorus sync-server: ${error.message}`);
+  else console.error("chorus sync-server failed to start:", error);
+  process.exit(1);
+});

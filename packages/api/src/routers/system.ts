@@ -1,0 +1,9 @@
+import { publicProcedure } from "../trpc.js";
+
+export const systemRouter = {
+  /** Liveness of the API and its database, for clients deciding whether to go online. */
+  health: publicProcedure.query(async ({ ctx }) => {
+    await ctx.prisma.$queryRaw`SELECT 1`;
+    return { ok: true as const };
+  }),
+};

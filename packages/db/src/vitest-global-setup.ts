@@ -1,0 +1,3 @@
+import { setupTestServer } from "./testing.js";
+
+export default setupTestServer;
