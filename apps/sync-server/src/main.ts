@@ -7,6 +7,14 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
   const prisma = createPrisma(env.DATABASE_URL);
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+  } catch (error) {
+    await prisma.$disconnect();
+    throw new SettingsError(
+      `cannot reach the database at ${redactDatabaseUrl(env.DATABASE_URL)}: ${(error as Error).message}`,
+    );
+  }
   const server = createSyncServer({ prisma, logger });
 
   try {

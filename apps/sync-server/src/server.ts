@@ -57,7 +57,14 @@ export function createSyncServer({ prisma, logger }: SyncServerDeps): SyncServer
     }
   }
 
-  const wss = new WebSocketServer({ server: http, path: "/trpc", maxPayload: MAX_WS_PAYLOAD });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  http.on("upgrade", (req, socket, head) => {
+    if ((req.url ?? "").split("?")[0] !== "/trpc") {
+      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
   const wsHandler = applyWSSHandler<AppRouter>({
     wss,
     router: appRouter,

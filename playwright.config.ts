@@ -1,0 +1,53 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// Browser flows against the real system: scripts/start.ts --ephemeral brings up a throwaway
+// embedded Postgres (or uses DATABASE_URL), the sync server and the built web app.
+const WEB_PORT = Number(process.env.E2E_WEB_PORT ?? 3100);
+const SYNC_PORT = Number(process.env.E2E_SYNC_PORT ?? 4100);
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  timeout: 60_000,
+  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  use: {
+    baseURL: `http://127.0.0.1:${WEB_PORT}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    locale: "en-US",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: chromium,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "npx tsx scripts/start.ts --ephemeral",
+    // start.ts prints this once the sync server's /healthz and the web app both answer.
+    wait: { stdout: /\[chorus\] ready:/ },
+    env: { WEB_PORT: String(WEB_PORT), SYNC_PORT: String(SYNC_PORT) },
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
+  },
+});

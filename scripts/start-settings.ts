@@ -1,0 +1,46 @@
+import { resolve } from "node:path";
+import { parseDatabaseUrl } from "@chorus/db";
+import { z } from "zod";
+
+/** Settings of `npm start`, validated once; the apps validate their own in their env.ts. */
+const StartSettingsSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined || value === "") return;
+      try {
+        parseDatabaseUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+  CHORUS_HOST: z.string().default("127.0.0.1"),
+  WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  SYNC_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+  CHORUS_DATA_DIR: z.string().default(".data"),
+});
+
+export interface StartSettings {
+  databaseUrl: string | undefined;
+  host: string;
+  webPort: number;
+  syncPort: number;
+  dataDir: string;
+}
+
+export function loadStartSettings(env: Record<string, string | undefined>): StartSettings {
+  const parsed = StartSettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid settings: ${lines.join("; ")}`);
+  }
+  const s = parsed.data;
+  return {
+    databaseUrl: s.DATABASE_URL || undefined,
+    host: s.CHORUS_HOST,
+    webPort: s.WEB_PORT,
+    syncPort: s.SYNC_PORT,
+    dataDir: resolve(s.CHORUS_DATA_DIR),
+  };
+}
