@@ -1,0 +1,147 @@
+import { generateKeyPair, type JWTHeaderParameters, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import {
+  ACCESS_TOKEN_TYPE,
+  type AuthErrorCode,
+  createVerifier,
+  exportSigningKeyPem,
+  generateSigningKey,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  mintAccessToken,
+  type SigningKey,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from "../src/index.js";
+
+const USER = "0f8fad5b-d9cb-469f-a165-70867728950e";
+const DEVICE = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";
+const T0 = new Date("2025-06-01T12:00:00Z");
+const at = (offsetSeconds: number) => () => new Date(T0.getTime() + offsetSeconds * 1000);
+
+const deviceSubject = { kind: "device", userId: USER, deviceId: DEVICE, role: "user" } as const;
+
+async function expectRefused(promise: Promise<unknown>, code: AuthErrorCode): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ name: "AuthError", code });
+}
+
+/** Signs arbitrary claims with `key`, to build tokens our minter would never produce. */
+function handMade(
+  key: SigningKey,
+  claims: Record<string, unknown> = {},
+  header: JWTHeaderParameters = { alg: "EdDSA", kid: key.kid, typ: ACCESS_TOKEN_TYPE },
+) {
+  const iat = Math.floor(T0.getTime() / 1000);
+  return new SignJWT({ role: "user", kind: "device", did: DEVICE, ...claims })
+    .setProtectedHeader(header)
+    .setSubject(USER)
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 600);
+}
+
+describe("access tokens", () => {
+  it("round-trips a device token to its principal", async () => {
+    const key = await generateSigningKey();
+    const { token, expiresAt } = await mintAccessToken(key, deviceSubject, { now: at(0) });
+    expect(expiresAt).toEqual(new Date(T0.getTime() + 600_000));
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(60) });
+    expect(await verifier.verify(token)).toEqual({ ...deviceSubject, expiresAt });
+  });
+
+  it("round-trips a web token, which names no device", async () => {
+    const key = await generateSigningKey();
+    const web = { kind: "web", userId: USER, role: "admin" } as const;
+    const { token } = await mintAccessToken(key, web, { now: at(0), ttlSeconds: 60 });
+    const principal = await (await createVerifier({ publicKey: key.publicKey, now: at(1) })).verify(
+      token,
+    );
+    expect(principal).toMatchObject(web);
+    expect(principal.deviceId).toBeUndefined();
+  });
+
+  it("verifies with the public key given as SPKI PEM or as a JWK string", async () => {
+    const key = await generateSigningKey();
+    const { token } = await mintAccessToken(key, deviceSubject, { now: at(0) });
+    const { publicKeyPem } = await exportSigningKeyPem(key);
+    const fromPem = await createVerifier({ publicKey: publicKeyPem, now: at(1) });
+    expect((await fromPem.verify(token)).userId).toBe(USER);
+  });
+
+  it("refuses an expired token, with 5 s of clock tolerance", async () => {
+    const key = await generateSigningKey();
+    const { token } = await mintAccessToken(key, deviceSubject, { now: at(0), ttlSeconds: 60 });
+    const justInside = await createVerifier({ publicKey: key.publicKey, now: at(64) });
+    expect((await justInside.verify(token)).deviceId).toBe(DEVICE);
+    const after = await createVerifier({ publicKey: key.publicKey, now: at(66) });
+    await expectRefused(after.verify(token), "expired");
+  });
+
+  it("refuses a token signed by another key", async () => {
+    const trusted = await generateSigningKey();
+    const forger = await generateSigningKey();
+    const { token } = await mintAccessToken(forger, deviceSubject, { now: at(0) });
+    const verifier = await createVerifier({ publicKey: trusted.publicKey, now: at(1) });
+    await expectRefused(verifier.verify(token), "invalid_signature");
+  });
+
+  it("refuses a token for another audience or from another issuer", async () => {
+    const key = await generateSigningKey();
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(1) });
+    const otherAudience = await handMade(key).setAudience("chorus-admin").sign(key.privateKey);
+    await expectRefused(verifier.verify(otherAudience), "wrong_audience");
+    const otherIssuer = await handMade(key).setIssuer("someone-else").sign(key.privateKey);
+    await expectRefused(verifier.verify(otherIssuer), "wrong_issuer");
+  });
+
+  it("refuses tokens signed with another algorithm, even by a key it would accept", async () => {
+    const key = await generateSigningKey();
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(1) });
+    const es256 = await generateKeyPair("ES256");
+    const token = await handMade(key, {}, { alg: "ES256", typ: ACCESS_TOKEN_TYPE }).sign(
+      es256.privateKey,
+    );
+    await expectRefused(verifier.verify(token), "invalid_signature");
+  });
+
+  it("refuses garbage, a token without typ at+jwt, and a device token without did", async () => {
+    const key = await generateSigningKey();
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(1) });
+    await expectRefused(verifier.verify("not.a.jwt"), "malformed");
+    const plainJwt = await handMade(key, {}, { alg: "EdDSA", kid: key.kid }).sign(key.privateKey);
+    await expectRefused(verifier.verify(plainJwt), "malformed");
+    const noDevice = await handMade(key, { did: undefined }).sign(key.privateKey);
+    await expectRefused(verifier.verify(noDevice), "malformed");
+    const badRole = await handMade(key, { role: "root" }).sign(key.privateKey);
+    await expectRefused(verifier.verify(badRole), "malformed");
+  });
+
+  it("refuses a token that lives longer than 15 minutes, even if correctly signed", async () => {
+    const key = await generateSigningKey();
+    const iat = Math.floor(T0.getTime() / 1000);
+    const longLived = await handMade(key)
+      .setExpirationTime(iat + MAX_ACCESS_TOKEN_TTL_SECONDS + 1)
+      .sign(key.privateKey);
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(1) });
+    await expectRefused(verifier.verify(longLived), "malformed");
+  });
+
+  it("refuses to mint a lifetime over 15 minutes", async () => {
+    const key = await generateSigningKey();
+    await expect(
+      mintAccessToken(key, deviceSubject, { ttlSeconds: MAX_ACCESS_TOKEN_TTL_SECONDS + 1 }),
+    ).rejects.toThrow(/access token lifetime must be 1\.\.900 s \(got 901\)/);
+    const { expiresAt } = await mintAccessToken(key, deviceSubject, {
+      now: at(0),
+      ttlSeconds: MAX_ACCESS_TOKEN_TTL_SECONDS,
+    });
+    expect(expiresAt.getTime() - T0.getTime()).toBe(MAX_ACCESS_TOKEN_TTL_SECONDS * 1000);
+  });
+
+  it("refuses to mint a device token without a valid device id", async () => {
+    const key = await generateSigningKey();
+    await expect(mintAccessToken(key, { ...deviceSubject, deviceId: "laptop" })).rejects.toThrow(
+      /did must be a UUID/,
+    );
+  });
+});

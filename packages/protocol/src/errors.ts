@@ -1,0 +1,125 @@
+import { z } from "zod";
+import { Cursor, LamportTs, OpId } from "./wire.js";
+
+/*
+ * Sync errors are values a device acts on, not strings it parses. The server throws a tRPC
+ * error whose `cause` is a `SyncProtocolError`; its errorFormatter copies the typed object to
+ * `shape.data.syncError` (`syncError: parseSyncError(error.cause)`), and the client reads it
+ * back with `parseSyncError(err)` from the TRPCClientError (`err.data.syncError`).
+ */
+
+/** since < compacted_up_to: the ops the device still needs are gone; rebuild from a full pull. */
+export const ResyncRequired = z.object({
+  type: z.literal("resync_required"),
+  compactedUpTo: Cursor,
+});
+
+/** The batch's first new lamportTs is not above the device's stored maximum. */
+export const LamportRegression = z.object({
+  type: z.literal("lamport_regression"),
+  storedMax: LamportTs,
+});
+
+export const RateLimited = z.object({
+  type: z.literal("rate_limited"),
+  retryAfterMs: z.int().nonnegative(),
+});
+
+/** `limit` and `actual` are bytes (JSON, UTF-8) or op counts, as the message says. */
+export const PayloadTooLarge = z.object({
+  type: z.literal("payload_too_large"),
+  limit: z.int().nonnegative(),
+  actual: z.int().nonnegative(),
+});
+
+/** An ack named an op the user does not have yet; `newestId` is the user's newest op (0: none). */
+export const AckBeyondHead = z.object({
+  type: z.literal("ack_beyond_head"),
+  newestId: z.union([OpId, z.literal(0)]),
+});
+
+export const SyncError = z.discriminatedUnion("type", [
+  ResyncRequired,
+  LamportRegression,
+  RateLimited,
+  PayloadTooLarge,
+  AckBeyondHead,
+]);
+export type SyncError = z.infer<typeof SyncError>;
+export type SyncErrorType = SyncError["type"];
+export type SyncErrorOf<T extends SyncErrorType> = Extract<SyncError, { type: T }>;
+
+/**
+ * The tRPC error code each sync error is thrown with: all 4xx-class, so clients (wsLink in
+ * particular) do not retry them blindly as they would a 5xx.
+ */
+export const SYNC_ERROR_TRPC_CODE = {
+  resync_required: "PRECONDITION_FAILED",
+  lamport_regression: "CONFLICT",
+  rate_limited: "TOO_MANY_REQUESTS",
+  payload_too_large: "PAYLOAD_TOO_LARGE",
+  ack_beyond_head: "BAD_REQUEST",
+} as const satisfies Record<SyncErrorType, string>;
+
+/** Builds a sync error, checked against its schema. */
+export function syncError<T extends SyncErrorType>(
+  type: T,
+  data: Omit<SyncErrorOf<T>, "type">,
+): SyncErrorOf<T> {
+  return SyncError.parse({ ...data, type }) as SyncErrorOf<T>;
+}
+
+/** A sentence for logs and diagnostics that says what happened and what to do. */
+export function describeSyncError(error: SyncError): string {
+  switch (error.type) {
+    case "resync_required":
+      return `history up to op ${error.compactedUpTo} was compacted; rebuild from a full pull`;
+    case "lamport_regression":
+      return `lamportTs must exceed this device's stored maximum ${error.storedMax}; raise the clock above it, re-stamp pending ops and retry`;
+    case "rate_limited":
+      return `too many requests; retry in ${error.retryAfterMs} ms`;
+    case "payload_too_large":
+      return `payload is ${error.actual}, over the limit of ${error.limit}; send smaller batches`;
+    case "ack_beyond_head":
+      return `ack is beyond the newest op (${error.newestId}); ack only ids you have received`;
+  }
+}
+
+/** The Error the server throws (as a tRPC error's cause) to carry a sync error. */
+export class SyncProtocolError extends Error {
+  readonly syncError: SyncError;
+
+  constructor(error: SyncError) {
+    super(describeSyncError(error));
+    this.name = "SyncProtocolError";
+    this.syncError = error;
+  }
+}
+
+export function isSyncError(value: unknown): value is SyncError {
+  return SyncError.safeParse(value).success;
+}
+
+function property(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null ? Reflect.get(value, key) : undefined;
+}
+
+/**
+ * Reads a sync error back from whatever carries it: the object itself, a SyncProtocolError,
+ * a TRPCClientError (`data.syncError`), an error shape (`shape.data.syncError`) or a
+ * TRPCError whose cause is one of these. Returns null for every other error.
+ */
+export function parseSyncError(value: unknown): SyncError | null {
+  const candidates = [
+    value,
+    property(value, "syncError"),
+    property(property(value, "data"), "syncError"),
+    property(property(property(value, "shape"), "data"), "syncError"),
+    property(property(value, "cause"), "syncError"),
+  ];
+  for (const candidate of candidates) {
+    const parsed = SyncError.safeParse(candidate);
+    if (parsed.success) return parsed.data;
+  }
+  return null;
+}

@@ -1,0 +1,31 @@
+/** Deepest nesting of arrays and objects inside one value. */
+export const MAX_VALUE_DEPTH = 64;
+/** Most ops one push may carry. */
+export const MAX_OPS_PER_BATCH = 500;
+/** Largest value of one op, measured as the UTF-8 bytes of its JSON encoding. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+/** Largest push, measured as the UTF-8 bytes of the JSON encoding of the whole push input. */
+export const MAX_BATCH_BYTES = 512 * 1024;
+/** Most ops one pull may ask for. */
+export const MAX_PULL_LIMIT = 1000;
+/** Ops per pull page when the caller does not say. */
+export const DEFAULT_PULL_LIMIT = 200;
+
+/** Entity names (`playlist`, `playlist_entry`): lower-case snake case, at most 64 chars. */
+export const ENTITY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** Field names follow the same rule as entity names. */
+export const FIELD_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** Longest entity id (entity ids are device-made UUIDs in practice). */
+export const MAX_ENTITY_ID_LENGTH = 128;
+
+const utf8 = new TextEncoder();
+
+/**
+ * Size of `value` on the wire: UTF-8 bytes of `JSON.stringify(value)`. This is what every
+ * byte limit above is measured with, on the device before sending and on the server after
+ * parsing, so both sides agree on what "too large" means.
+ */
+export function jsonByteLength(value: unknown): number {
+  const encoded = JSON.stringify(value);
+  return encoded === undefined ? 0 : utf8.encode(encoded).byteLength;
+}

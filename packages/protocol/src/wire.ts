@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { MAX_VALUE_DEPTH } from "./limits.js";
+
+/*
+ * Numbers on the wire. The server stores ids (BIGSERIAL) and Lamport timestamps (BIGINT) as
+ * 64-bit integers, but JSON has no BigInt. They travel as plain JSON numbers bounded by
+ * Number.MAX_SAFE_INTEGER (2^53 - 1): at a million ops a second that lasts 285 years, and it
+ * keeps every client (browser, Electron, CLI) free of a BigInt codec. `toWireInt` is the one
+ * place the server turns a stored bigint into a wire number, refusing instead of rounding.
+ */
+
+const safeIntMessage = "must be a whole number no larger than Number.MAX_SAFE_INTEGER";
+
+/** Id of a stored op: positive, assigned by the server, ascending per user. */
+export const OpId = z.int({ error: `op id ${safeIntMessage}` }).positive("op id must be >= 1");
+export type OpId = z.infer<typeof OpId>;
+
+/** A position in a user's op log: 0 means "before the first op". */
+export const Cursor = z
+  .int({ error: `cursor ${safeIntMessage}` })
+  .nonnegative("cursor must be >= 0 (0 means from the start)");
+export type Cursor = z.infer<typeof Cursor>;
+
+/** A device's Lamport timestamp: positive, strictly increasing per device. */
+export const LamportTs = z
+  .int({ error: `lamportTs ${safeIntMessage}` })
+  .positive("lamportTs must be >= 1");
+export type LamportTs = z.infer<typeof LamportTs>;
+
+export const Uuid = z.uuid("must be a UUID (8-4-4-4-12 hex digits)");
+
+type Json = z.infer<ReturnType<typeof z.json>>;
+
+function describePath(path: ReadonlyArray<string | number>): string {
+  const shown = path.length > 8 ? [...path.slice(0, 8), "…"] : path;
+  return ["value", ...shown].join(".");
+}
+
+/** The first thing in `value` that JSON cannot carry as is, or null when it is plain JSON. */
+function findNonJson(value: unknown, path: Array<string | number>, depth: number): string | null {
+  if (depth > MAX_VALUE_DEPTH) {
+    return `${describePath(path)} nests deeper than ${MAX_VALUE_DEPTH} levels (MAX_VALUE_DEPTH)`;
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return null;
+  if (typeof value === "number") {
+    return Number.isFinite(value)
+      ? null
+      : `${describePath(path)} is ${value}, which JSON cannot carry`;
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const problem = findNonJson(value[index], [...path, index], depth + 1);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  if (typeof value === "object") {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) {
+      return `${describePath(path)} is a ${value.constructor?.name ?? "class instance"}; send plain objects (dates as ISO strings)`;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      const problem = findNonJson(item, [...path, key], depth + 1);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  return `${describePath(path)} is ${typeof value}, which JSON cannot carry`;
+}
+
+/** Any JSON value: what an op's `value` may hold. Errors name the offending path. */
+export const JsonValue = z.custom<Json>().superRefine((value, ctx) => {
+  const problem = findNonJson(value, [], 0);
+  // Aborting, so refinements around it (byte sizes) never see a value JSON cannot encode.
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem, continue: false });
+});
+export type JsonValue = z.infer<typeof JsonValue>;
+
+/** Converts a stored 64-bit integer to its wire form; throws rather than lose precision. */
+export function toWireInt(value: bigint | number): number {
+  const asNumber = Number(value);
+  if (!Number.isSafeInteger(asNumber) || BigInt(asNumber) !== BigInt(value)) {
+    throw new RangeError(`${value} does not fit a wire integer (max ${Number.MAX_SAFE_INTEGER})`);
+  }
+  return asNumber;
+}
