@@ -2,21 +2,41 @@ import { parseDatabaseUrl } from "@chorus/db";
 import { z } from "zod";
 
 /** Every setting of the sync server, read and validated once. Nothing else reads process.env. */
-const EnvSchema = z.object({
-  DATABASE_URL: z
-    .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
-    .superRefine((value, ctx) => {
-      try {
-        parseDatabaseUrl(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-      }
-    }),
-  SYNC_HOST: z.string().default("127.0.0.1"),
-  SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-});
+const EnvSchema = z
+  .object({
+    DATABASE_URL: z
+      .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
+      .superRefine((value, ctx) => {
+        try {
+          parseDatabaseUrl(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
+    SYNC_HOST: z.string().default("127.0.0.1"),
+    SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+    ACK_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
+    AUTH_PUBLIC_KEY: z.string().optional(),
+    AUTH_JWKS_URL: z.url({ error: "AUTH_JWKS_URL must be a URL" }).optional(),
+    /** Development only: the shared key file the web app and mint-dev-token also use. */
+    CHORUS_DEV_KEY_FILE: z.string().default(".data/dev-signing-key.json"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.AUTH_PUBLIC_KEY && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_JWKS_URL"],
+        message:
+          "in production set AUTH_JWKS_URL (the web app's /api/auth/jwks) or AUTH_PUBLIC_KEY",
+      });
+    }
+  });
 
 export type SyncServerEnv = z.infer<typeof EnvSchema>;
 

@@ -1,4 +1,5 @@
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
+import { createTokenVerifier } from "./auth.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
 import { createSyncServer } from "./server.js";
@@ -15,7 +16,13 @@ async function main(): Promise<void> {
       `cannot reach the database at ${redactDatabaseUrl(env.DATABASE_URL)}: ${(error as Error).message}`,
     );
   }
-  const server = createSyncServer({ prisma, logger });
+  const verifier = await createTokenVerifier(env);
+  const server = createSyncServer({
+    prisma,
+    logger,
+    verifyToken: (token) => verifier.verify(token),
+    ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
+  });
 
   try {
     const address = await server.listen(env.SYNC_PORT, env.SYNC_HOST);

@@ -1,6 +1,56 @@
+import type { Principal } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
+import type { DeviceStatusCache } from "./devices/status-cache.js";
+import type { Presence } from "./presence.js";
+import type { RateLimits } from "./rate-limits.js";
+import type { AckBuffer } from "./sync/ack-buffer.js";
+import type { Bus } from "./sync/bus.js";
+
+/** Who is calling, as proven by a verified access token. */
+export type { Principal };
+
+/** Counters the procedures feed; the server exports them (Prometheus). */
+export interface SyncMetrics {
+  opsPushed(count: number): void;
+  duplicates(count: number): void;
+  conflict(): void;
+  fanoutDelivered(count: number): void;
+  slowConsumerDisconnected(): void;
+}
+
+export const noopMetrics: SyncMetrics = {
+  opsPushed() {},
+  duplicates() {},
+  conflict() {},
+  fanoutDelivered() {},
+  slowConsumerDisconnected() {},
+};
+
+/** Long-lived collaborators shared by every request of a server process. */
+export interface Services {
+  prisma: PrismaClient;
+  bus: Bus;
+  acks: AckBuffer;
+  devices: DeviceStatusCache;
+  presence: Presence;
+  limits: RateLimits;
+  metrics: SyncMetrics;
+}
+
+/** The WebSocket a subscription runs on, for back-pressure checks. */
+export interface SocketLike {
+  readonly bufferedAmount: number;
+  close(code?: number, reason?: string): void;
+}
 
 /** What every procedure sees. Built per request (HTTP) or per connection (WebSocket). */
 export interface Context {
   prisma: PrismaClient;
+  services: Services;
+  principal: Principal | null;
+  /** Why the presented token was refused, when one was presented and refused. */
+  authError: string | null;
+  socket: SocketLike | null;
+  /** Bytes queued on `socket` past which a subscriber is dropped as too slow. */
+  slowConsumerBytes: number;
 }

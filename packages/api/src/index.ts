@@ -1,3 +1,11 @@
-export type { Context } from "./context.js";
+export type { Context, Principal, Services, SocketLike, SyncMetrics } from "./context.js";
+export { noopMetrics } from "./context.js";
+export { DeviceStatusCache } from "./devices/status-cache.js";
+export { Presence } from "./presence.js";
+export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
 export { type AppRouter, appRouter } from "./root.js";
+export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
+export { type CreateServicesOptions, createServices } from "./services.js";
+export { AckBuffer, type BufferedAck } from "./sync/ack-buffer.js";
+export { type Bus, type ControlEvent, createInProcessBus, type OpsEvent } from "./sync/bus.js";
 export { createCallerFactory } from "./trpc.js";

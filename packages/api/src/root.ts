@@ -1,8 +1,12 @@
+import { devicesRouter } from "./routers/devices.js";
+import { syncRouter } from "./routers/sync.js";
 import { systemRouter } from "./routers/system.js";
 import { router } from "./trpc.js";
 
 export const appRouter = router({
   system: systemRouter,
+  sync: router(syncRouter),
+  devices: router(devicesRouter),
 });
 
 export type AppRouter = typeof appRouter;

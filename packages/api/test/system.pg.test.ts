@@ -1,7 +1,7 @@
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { appRouter, createCallerFactory } from "../src/index.js";
+import { appRouter, type Context, createCallerFactory, createServices } from "../src/index.js";
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -14,11 +14,30 @@ afterAll(async () => {
   await db.drop();
 });
 
+function contextFor(client: PrismaClient): Context {
+  return {
+    prisma: client,
+    services: createServices({ prisma: client }),
+    principal: null,
+    authError: null,
+    socket: null,
+    slowConsumerBytes: 1024,
+  };
+}
+
 it("system.health reports ok when its database answers, and fails when it does not", async () => {
   const createCaller = createCallerFactory(appRouter);
-  expect(await createCaller({ prisma }).system.health()).toEqual({ ok: true });
+  expect(await createCaller(contextFor(prisma)).system.health()).toEqual({ ok: true });
 
   const unreachable = createPrisma("postgresql://nobody@127.0.0.1:1/none", { max: 1 });
-  await expect(createCaller({ prisma: unreachable }).system.health()).rejects.toThrow();
+  await expect(createCaller(contextFor(unreachable)).system.health()).rejects.toThrow();
   await unreachable.$disconnect();
+});
+
+it("refuses sync calls without a principal, saying how to fix it", async () => {
+  const createCaller = createCallerFactory(appRouter);
+  await expect(createCaller(contextFor(prisma)).sync.pull({ since: 0 })).rejects.toMatchObject({
+    code: "UNAUTHORIZED",
+    message: expect.stringMatching(/bearer token/),
+  });
 });

@@ -1,0 +1,81 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { userProcedure } from "../trpc.js";
+
+const DeviceId = z.uuid("deviceId must be a UUID");
+const DeviceName = z
+  .string()
+  .trim()
+  .min(1, "a device name cannot be empty")
+  .max(80, "a device name is at most 80 characters");
+
+const deviceFields = {
+  id: true,
+  name: true,
+  platform: true,
+  appVersion: true,
+  boundAt: true,
+  lastSeenAt: true,
+  revokedAt: true,
+} as const;
+
+/** The caller's own bound desktop profiles. Another user's device is simply not found. */
+export const devicesRouter = {
+  list: userProcedure.query(async ({ ctx }) => {
+    const devices = await ctx.prisma.device.findMany({
+      where: { userId: ctx.principal.userId },
+      select: deviceFields,
+      orderBy: { boundAt: "asc" },
+    });
+    return devices.map((device) => ({
+      ...device,
+      online: ctx.services.presence.isOnline(device.id),
+      current: device.id === ctx.principal.deviceId,
+    }));
+  }),
+
+  rename: userProcedure
+    .input(z.object({ deviceId: DeviceId, name: DeviceName }))
+    .mutation(async ({ ctx, input }) => {
+      const { count } = await ctx.prisma.device.updateMany({
+        where: { id: input.deviceId, userId: ctx.principal.userId },
+        data: { name: input.name },
+      });
+      if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
+      return ctx.prisma.device.findUniqueOrThrow({
+        where: { id: input.deviceId },
+        select: deviceFields,
+      });
+    }),
+
+  /** Ends the device's sessions: its refresh tokens die and its sockets close at once. */
+  revoke: userProcedure.input(z.object({ deviceId: DeviceId })).mutation(async ({ ctx, input }) => {
+    const { prisma, services, principal } = ctx;
+    const now = new Date();
+    const revoked = await prisma.$transaction(async (tx) => {
+      const { count } = await tx.device.updateMany({
+        where: { id: input.deviceId, userId: principal.userId, revokedAt: null },
+        data: { revokedAt: now },
+      });
+      await tx.refreshToken.updateMany({
+        where: { deviceId: input.deviceId, userId: principal.userId, revokedAt: null },
+        data: { revokedAt: now },
+      });
+      return count;
+    });
+    const device = await prisma.device.findFirst({
+      where: { id: input.deviceId, userId: principal.userId },
+      select: deviceFields,
+    });
+    if (!device) throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
+    services.devices.invalidate(device.id);
+    if (revoked > 0) {
+      await services.bus.publishControl({
+        type: "device_revoked",
+        userId: principal.userId,
+        deviceId: device.id,
+      });
+    }
+    return device;
+  }),
+};

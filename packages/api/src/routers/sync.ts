@@ -1,0 +1,123 @@
+import {
+  AckInput,
+  PullInput,
+  PushInput,
+  SubscribeInput,
+  type SyncOp,
+  SyncProtocolError,
+  syncError,
+} from "@chorus/protocol";
+import { tracked } from "@trpc/server";
+import { newestOpId, pushOps, readOps } from "../sync/ops-store.js";
+import { deviceProcedure, toTRPCError } from "../trpc.js";
+
+/** Default bound of bytes queued on a subscriber's socket; past it the subscriber is dropped
+ * and resumes by lastEventId. */
+export const SLOW_CONSUMER_BUFFER_BYTES = 4 * 1024 * 1024;
+/** WebSocket close code for a dropped slow consumer (4000-4999: application codes). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4008;
+const BACKFILL_PAGE = 500;
+
+export const syncRouter = {
+  /** Stores a batch of the calling device's ops; see pushOps for the order of checks. */
+  push: deviceProcedure.input(PushInput).mutation(async ({ ctx, input }) => {
+    const { services, device } = ctx;
+    await services.limits.consume("push", device.id);
+    let outcome: Awaited<ReturnType<typeof pushOps>>;
+    try {
+      outcome = await pushOps(ctx.prisma, device.userId, device.id, input.ops);
+    } catch (error) {
+      if (error instanceof SyncProtocolError) services.metrics.conflict();
+      throw error;
+    }
+    services.metrics.opsPushed(input.ops.length - outcome.duplicates);
+    services.metrics.duplicates(outcome.duplicates);
+    if (outcome.event) await services.bus.publishOps(outcome.event);
+    return { results: outcome.results, maxId: outcome.maxId };
+  }),
+
+  /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
+  pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
+    await ctx.services.limits.consume("pull", ctx.device.id);
+    const rows = await readOps(ctx.prisma, ctx.device.userId, input.since, input.limit + 1);
+    const ops = rows.slice(0, input.limit);
+    return {
+      ops,
+      nextSince: ops.at(-1)?.id ?? input.since,
+      hasMore: rows.length > input.limit,
+    };
+  }),
+
+  /**
+   * The only path that advances a device's cursor. Buffered in memory and written in batches;
+   * never moves backwards; refuses ids past the user's newest op.
+   */
+  ack: deviceProcedure.input(AckInput).mutation(async ({ ctx, input }) => {
+    const { services, device } = ctx;
+    await services.limits.consume("ack", device.id);
+    const newestId = await newestOpId(ctx.prisma, device.userId);
+    if (input.lastSeenId > newestId) {
+      throw new SyncProtocolError(syncError("ack_beyond_head", { newestId }));
+    }
+    const buffered = services.acks.record(device.userId, device.id, input.lastSeenId);
+    return { lastSeenId: buffered.lastSeenId };
+  }),
+
+  /**
+   * Live ops after lastEventId. Subscribes to the bus FIRST, then backfills from the database,
+   * so nothing committed in between is lost; ids already yielded are dropped.
+   */
+  subscribe: deviceProcedure.input(SubscribeInput).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const { services, device, socket } = ctx;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await services.limits.consume("subscribe", device.id);
+      const events = services.bus.subscribeOps(device.userId, abort.signal);
+      let cursor = input.lastEventId ?? 0;
+
+      const tooSlow = () => {
+        if (!socket || socket.bufferedAmount <= ctx.slowConsumerBytes) return false;
+        services.metrics.slowConsumerDisconnected();
+        socket.close(SLOW_CONSUMER_CLOSE_CODE, "slow consumer: reconnect with lastEventId");
+        return true;
+      };
+      // Reads everything after the cursor from the database, page by page.
+      async function* catchUp(): AsyncGenerator<SyncOp> {
+        for (;;) {
+          const page = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE);
+          for (const op of page) yield op;
+          if (page.length < BACKFILL_PAGE) return;
+        }
+      }
+
+      for await (const op of catchUp()) {
+        if (tooSlow()) return;
+        cursor = op.id;
+        services.metrics.fanoutDelivered(1);
+        yield tracked(String(op.id), op);
+      }
+      for await (const event of events) {
+        // A batch that starts right after what we have is applied as is; a gap (a batch
+        // published out of order, or one from before we caught up) is read from the database.
+        const live = event.afterId > cursor ? catchUp() : event.ops.filter((op) => op.id > cursor);
+        for await (const op of live) {
+          if (tooSlow()) return;
+          cursor = op.id;
+          services.metrics.fanoutDelivered(1);
+          yield tracked(String(op.id), op);
+        }
+      }
+    } catch (error) {
+      throw toTRPCError(error);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      abort.abort();
+    }
+  }),
+};

@@ -1,0 +1,49 @@
+import type { PrismaClient } from "@chorus/db";
+import { noopMetrics, type Services, type SyncMetrics } from "./context.js";
+import { DeviceStatusCache } from "./devices/status-cache.js";
+import { Presence } from "./presence.js";
+import { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+import { AckBuffer } from "./sync/ack-buffer.js";
+import { type Bus, createInProcessBus } from "./sync/bus.js";
+
+export interface CreateServicesOptions {
+  prisma: PrismaClient;
+  bus?: Bus;
+  metrics?: SyncMetrics;
+  rateLimits?: RateLimitConfig;
+  ackFlushIntervalMs?: number;
+  onAckFlushError?: (error: unknown) => void;
+}
+
+/** Wires the long-lived collaborators of one server process; call start/stop around its life. */
+export function createServices(options: CreateServicesOptions): Services & {
+  start(): void;
+  stop(): Promise<void>;
+} {
+  const bus = options.bus ?? createInProcessBus();
+  const acks = new AckBuffer(options.prisma, {
+    intervalMs: options.ackFlushIntervalMs ?? 5_000,
+    ...(options.onAckFlushError ? { onFlushError: options.onAckFlushError } : {}),
+  });
+  const devices = new DeviceStatusCache(options.prisma);
+  let unsubscribe: (() => void) | undefined;
+  return {
+    prisma: options.prisma,
+    bus,
+    acks,
+    devices,
+    presence: new Presence(),
+    limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
+    metrics: options.metrics ?? noopMetrics,
+    start() {
+      acks.start();
+      unsubscribe = bus.onControl((event) => {
+        if (event.type === "device_revoked") devices.invalidate(event.deviceId);
+      });
+    },
+    async stop() {
+      unsubscribe?.();
+      await acks.stop();
+    },
+  };
+}
