@@ -1,0 +1,16 @@
+import { getTranslations } from "next-intl/server";
+import { Link } from "@/i18n/navigation";
+
+export default async function LocaleNotFound() {
+  const t = await getTranslations("Common.notFound");
+  return (
+    <section className="container not-found" aria-labelledby="not-found-title">
+      <p className="not-found__code">404</p>
+      <h1 id="not-found-title">{t("title")}</h1>
+      <p>{t("body")}</p>
+      <Link className="button button--primary" href="/">
+        {t("back")}
+      </Link>
+    </section>
+  );
+}

@@ -1,0 +1,15 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) },
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    environment: "node",
+    // next-intl's ESM build imports "next/server" without an extension, which Node's
+    // resolver rejects (next has no exports map); let Vite resolve it instead.
+    server: { deps: { inline: ["next-intl"] } },
+  },
+});
