@@ -1,0 +1,24 @@
+import type { IpcError, IpcErrorCode, IpcResult } from "../shared/ipc-channels.js";
+
+/** A failed bridge call, keeping main's code so the UI can say what to do. */
+export class BridgeError extends Error {
+  readonly code: IpcErrorCode;
+
+  constructor(error: IpcError) {
+    super(error.message);
+    this.name = "BridgeError";
+    this.code = error.code;
+  }
+}
+
+/** Turns the bridge's result envelope into a value or a thrown BridgeError (for react-query). */
+export async function unwrap<T>(pending: Promise<IpcResult<T>>): Promise<T> {
+  const result = await pending;
+  if (result.ok) return result.data;
+  throw new BridgeError(result.error);
+}
+
+export const queryKeys = {
+  status: ["profile-status"],
+  profiles: ["profiles"],
+} as const;

@@ -1,0 +1,8 @@
+import type { ChorusApi } from "../preload/index.js";
+
+declare global {
+  interface Window {
+    /** The preload bridge; the renderer's only way to the engine. */
+    readonly chorus: ChorusApi;
+  }
+}
