@@ -129,6 +129,11 @@ async function main(): Promise<void> {
       NEXT_PUBLIC_SYNC_URL: syncUrl,
       SYNC_URL: syncUrl,
       WEB_URL: webUrl,
+      WEB_ORIGINS: webUrl,
+      // Development signing key shared by the web app (issuer) and the sync server (verifier);
+      // production sets AUTH_PRIVATE_KEY on the web app and AUTH_JWKS_URL on the sync server.
+      CHORUS_DEV_KEY_FILE:
+        process.env.CHORUS_DEV_KEY_FILE ?? join(settings.dataDir, "dev-signing-key.json"),
     };
     const sync = spawn(process.execPath, [join(root, "apps/sync-server/dist/main.js")], {
       env: childEnv,

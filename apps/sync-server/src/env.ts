@@ -24,6 +24,16 @@ const EnvSchema = z
     /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
     AUTH_PUBLIC_KEY: z.string().optional(),
     AUTH_JWKS_URL: z.url({ error: "AUTH_JWKS_URL must be a URL" }).optional(),
+    /** Comma-separated browser origins allowed to call the API (the web app's URL). */
+    WEB_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
     /** Development only: the shared key file the web app and mint-dev-token also use. */
     CHORUS_DEV_KEY_FILE: z.string().default(".data/dev-signing-key.json"),
   })

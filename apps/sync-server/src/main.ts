@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     logger,
     verifyToken: (token) => verifier.verify(token),
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
+    allowedOrigins: env.WEB_ORIGINS,
   });
 
   try {

@@ -29,6 +29,8 @@ export interface SyncServerDeps {
   rateLimits?: RateLimitConfig;
   /** Bytes queued on a subscriber's socket past which it is dropped (default 4 MiB). */
   slowConsumerBytes?: number;
+  /** Browser origins (the web app) allowed to call over HTTP with CORS. */
+  allowedOrigins?: string[];
 }
 
 export interface SyncServer {
@@ -88,7 +90,27 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     void route(req, res);
   });
 
+  const allowedOrigins = new Set(deps.allowedOrigins ?? []);
+  /** The web app's pages call the API from the browser with a bearer token (no cookies). */
+  function cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin && allowedOrigins.has(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "origin");
+      res.setHeader(
+        "access-control-allow-headers",
+        "authorization, content-type, trpc-accept, x-trpc-source",
+      );
+      res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+      res.setHeader("access-control-max-age", "600");
+    }
+    if (req.method !== "OPTIONS") return false;
+    res.writeHead(204).end();
+    return true;
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (cors(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return healthz(res);
     if (path === "/metrics") {

@@ -19,6 +19,8 @@ import { createSyncServer, type SyncServer } from "../src/server.js";
 // Node 20 has no global WebSocket; ws is API-compatible for tRPC's client.
 export const WebSocket = NodeWebSocket as unknown as typeof globalThis.WebSocket;
 
+export const TEST_WEB_ORIGIN = "http://127.0.0.1:3999";
+
 export interface HarnessOptions {
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
@@ -62,6 +64,7 @@ export class Harness {
       ackFlushIntervalMs: options.ackFlushIntervalMs ?? 60_000,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
+      allowedOrigins: [TEST_WEB_ORIGIN],
     });
     const address = await server.listen(0, "127.0.0.1");
     return new Harness(db, prisma, server, key, `127.0.0.1:${address.port}`);

@@ -2,7 +2,7 @@ import { createPrisma } from "@chorus/db";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSyncServer } from "../src/server.js";
-import { Harness } from "./harness.js";
+import { Harness, TEST_WEB_ORIGIN } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -29,6 +29,22 @@ describe("sync server", () => {
       nextSince: 0,
       hasMore: false,
     });
+  });
+
+  it("lets the web app's origin call it from a browser, and no other origin", async () => {
+    const preflight = await fetch(`http://${h.base}/trpc/devices.list`, {
+      method: "OPTIONS",
+      headers: { origin: TEST_WEB_ORIGIN, "access-control-request-method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(TEST_WEB_ORIGIN);
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/authorization/);
+
+    const stranger = await fetch(`http://${h.base}/trpc/devices.list`, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.example", "access-control-request-method": "GET" },
+    });
+    expect(stranger.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("answers unknown paths with 404", async () => {
