@@ -20,6 +20,15 @@ const EnvSchema = z
       .default("info"),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
     ACK_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** Devices not seen for this many days no longer hold compaction back. */
+    COMPACTION_STALE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    /** Daily compaction time, HH:MM in UTC. */
+    COMPACTION_TIME: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "COMPACTION_TIME must be HH:MM (UTC)")
+      .default("03:30"),
+    /** Ops of one user compacted per transaction. */
+    COMPACTION_BATCH_SIZE: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
     AUTH_PUBLIC_KEY: z.string().optional(),

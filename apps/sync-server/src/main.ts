@@ -1,5 +1,7 @@
+import { DAY_MS } from "@chorus/api";
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
 import { createTokenVerifier } from "./auth.js";
+import { scheduleCompaction } from "./compaction-schedule.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
 import { createSyncServer } from "./server.js";
@@ -23,6 +25,11 @@ async function main(): Promise<void> {
     verifyToken: (token) => verifier.verify(token),
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
     allowedOrigins: env.WEB_ORIGINS,
+    databaseUrl: env.DATABASE_URL,
+    compaction: {
+      staleWindowMs: env.COMPACTION_STALE_DAYS * DAY_MS,
+      batchSize: env.COMPACTION_BATCH_SIZE,
+    },
   });
 
   try {
@@ -40,6 +47,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const stopSchedule = scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -50,6 +59,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, env.SHUTDOWN_GRACE_MS);
     force.unref();
+    stopSchedule();
     await server.close();
     await prisma.$disconnect();
     logger.info("stopped");

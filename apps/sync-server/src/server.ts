@@ -4,6 +4,7 @@ import {
   type AppRouter,
   appRouter,
   type Bus,
+  type CompactionSettings,
   type Context,
   createServices,
   type Principal,
@@ -22,6 +23,9 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 
 export interface SyncServerDeps {
   prisma: PrismaClient;
+  /** For compaction's cross-replica lock; without it compaction cannot run on this server. */
+  databaseUrl?: string;
+  compaction?: Partial<CompactionSettings>;
   logger: Logger;
   verifyToken: TokenVerifier;
   bus?: Bus;
@@ -54,6 +58,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
   const slowConsumerBytes = deps.slowConsumerBytes ?? SLOW_CONSUMER_BUFFER_BYTES;
   const services = createServices({
     prisma,
+    ...(deps.databaseUrl ? { databaseUrl: deps.databaseUrl } : {}),
+    ...(deps.compaction ? { compaction: deps.compaction } : {}),
     metrics: metrics.sync,
     ...(deps.bus ? { bus: deps.bus } : {}),
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),

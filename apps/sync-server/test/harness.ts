@@ -65,6 +65,7 @@ export class Harness {
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],
+      databaseUrl: db.url,
     });
     const address = await server.listen(0, "127.0.0.1");
     return new Harness(db, prisma, server, key, `127.0.0.1:${address.port}`);
@@ -79,6 +80,12 @@ export class Harness {
       data: { email: `${randomUUID()}@example.test`, passwordHash: "unused-in-sync-tests" },
     });
     return user.id;
+  }
+
+  /** A client with a web token (what the browser console uses) for a user of the given role. */
+  async webClient(userId: string, role: "user" | "admin"): Promise<TRPCClient<AppRouter>> {
+    const { token } = await mintAccessToken(this.key, { userId, role, kind: "web" });
+    return this.clientWithHeader(`Bearer ${token}`);
   }
 
   async createDevice(userId?: string, name = "Test desktop"): Promise<TestDevice> {

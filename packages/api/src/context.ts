@@ -1,5 +1,8 @@
+import type { EventEmitter } from "node:events";
 import type { Principal } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
+import type { CompactionSettings } from "./compaction/compact-user.js";
+import type { RunOptions, RunResult } from "./compaction/runner.js";
 import type { DeviceStatusCache } from "./devices/status-cache.js";
 import type { Presence } from "./presence.js";
 import type { RateLimits } from "./rate-limits.js";
@@ -26,6 +29,13 @@ export const noopMetrics: SyncMetrics = {
   slowConsumerDisconnected() {},
 };
 
+/** Runs compaction (one runner across replicas) and reports its progress ("progress" events). */
+export interface CompactionService {
+  readonly settings: CompactionSettings;
+  readonly progress: EventEmitter;
+  run(options: RunOptions): Promise<RunResult>;
+}
+
 /** Long-lived collaborators shared by every request of a server process. */
 export interface Services {
   prisma: PrismaClient;
@@ -35,6 +45,7 @@ export interface Services {
   presence: Presence;
   limits: RateLimits;
   metrics: SyncMetrics;
+  compaction: CompactionService;
 }
 
 /** The WebSocket a subscription runs on, for back-pressure checks. */

@@ -1,4 +1,25 @@
-export type { Context, Principal, Services, SocketLike, SyncMetrics } from "./context.js";
+export {
+  type CompactionSettings,
+  compactUser,
+  DAY_MS,
+  DEFAULT_COMPACTION_SETTINGS,
+  previewUser,
+} from "./compaction/compact-user.js";
+export type { DevicePosition } from "./compaction/positions.js";
+export {
+  type CompactionProgress,
+  type RunOptions,
+  type RunResult,
+  runCompaction,
+} from "./compaction/runner.js";
+export type {
+  CompactionService,
+  Context,
+  Principal,
+  Services,
+  SocketLike,
+  SyncMetrics,
+} from "./context.js";
 export { noopMetrics } from "./context.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";

@@ -1,3 +1,4 @@
+import { adminRouter } from "./routers/admin.js";
 import { devicesRouter } from "./routers/devices.js";
 import { syncRouter } from "./routers/sync.js";
 import { systemRouter } from "./routers/system.js";
@@ -7,6 +8,7 @@ export const appRouter = router({
   system: systemRouter,
   sync: router(syncRouter),
   devices: router(devicesRouter),
+  admin: router(adminRouter),
 });
 
 export type AppRouter = typeof appRouter;

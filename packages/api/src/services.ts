@@ -1,5 +1,8 @@
+import { EventEmitter } from "node:events";
 import type { PrismaClient } from "@chorus/db";
-import { noopMetrics, type Services, type SyncMetrics } from "./context.js";
+import { type CompactionSettings, DEFAULT_COMPACTION_SETTINGS } from "./compaction/compact-user.js";
+import { runCompaction } from "./compaction/runner.js";
+import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
 import { Presence } from "./presence.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
@@ -8,6 +11,9 @@ import { type Bus, createInProcessBus } from "./sync/bus.js";
 
 export interface CreateServicesOptions {
   prisma: PrismaClient;
+  /** Needed by compaction for its cross-replica lock (a session outside the pool). */
+  databaseUrl?: string;
+  compaction?: Partial<CompactionSettings>;
   bus?: Bus;
   metrics?: SyncMetrics;
   rateLimits?: RateLimitConfig;
@@ -26,6 +32,34 @@ export function createServices(options: CreateServicesOptions): Services & {
     ...(options.onAckFlushError ? { onFlushError: options.onAckFlushError } : {}),
   });
   const devices = new DeviceStatusCache(options.prisma);
+  const compactionSettings: CompactionSettings = {
+    ...DEFAULT_COMPACTION_SETTINGS,
+    ...options.compaction,
+  };
+  const progress = new EventEmitter();
+  progress.setMaxListeners(0);
+  const compaction: CompactionService = {
+    settings: compactionSettings,
+    progress,
+    run(runOptions) {
+      if (!options.databaseUrl) throw new Error("compaction needs the database URL for its lock");
+      return runCompaction(
+        {
+          prisma: options.prisma,
+          databaseUrl: options.databaseUrl,
+          acks,
+          settings: compactionSettings,
+        },
+        {
+          ...runOptions,
+          onProgress: (update) => {
+            progress.emit("progress", update);
+            runOptions.onProgress?.(update);
+          },
+        },
+      );
+    },
+  };
   let unsubscribe: (() => void) | undefined;
   return {
     prisma: options.prisma,
@@ -35,6 +69,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     presence: new Presence(),
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     metrics: options.metrics ?? noopMetrics,
+    compaction,
     start() {
       acks.start();
       unsubscribe = bus.onControl((event) => {

@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 
-export type { Prisma } from "./generated/prisma/client.js";
+export { Prisma } from "./generated/prisma/client.js";
 export { PrismaClient };
 
 export interface CreatePrismaOptions {

@@ -1,3 +1,3 @@
-export { createPrisma, type Prisma, PrismaClient } from "./client.js";
+export { createPrisma, Prisma, PrismaClient } from "./client.js";
 export { parseDatabaseUrl, redactDatabaseUrl, withDatabase } from "./database-url.js";
 export * from "./generated/prisma/enums.js";

@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY_MS } from "../../src/compaction/compact-user.js";
+import { runCompaction } from "../../src/compaction/runner.js";
+import { lockUser } from "../../src/sync/ops-store.js";
+import { ApiTestbed, setOp } from "../support.js";
+
+let t: ApiTestbed;
+beforeAll(async () => {
+  t = await ApiTestbed.start();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const deps = () => ({
+  prisma: t.prisma,
+  databaseUrl: t.db.url,
+  acks: t.acks,
+  settings: { staleWindowMs: 90 * DAY_MS, batchSize: 100, now: t.clock },
+});
+
+async function userWithHistory(writes = 20) {
+  const userId = await t.user();
+  const deviceId = await t.device(userId);
+  const entity = randomUUID();
+  const ids = await t.push(
+    userId,
+    deviceId,
+    Array.from({ length: writes }, (_, i) => setOp(entity, "name", i)),
+  );
+  await t.storedCursor(userId, deviceId, ids.at(-1) as number);
+  return { userId, deviceId, ids };
+}
+
+describe("compaction runs", () => {
+  it("records a run with its users, deleted ops, bytes freed and outcome", async () => {
+    const { userId, ids } = await userWithHistory(20);
+    const progress: number[] = [];
+    const result = await runCompaction(deps(), {
+      trigger: "manual",
+      userIds: [userId],
+      onProgress: (p) => progress.push(p.usersDone),
+    });
+    expect(result.outcome).toBe("succeeded");
+    if (result.outcome !== "succeeded") return;
+    expect(result.opsDeleted).toBe(18); // 19 writes below MIN keep one
+    expect(await t.watermark(userId)).toBe(ids.at(-1));
+    expect(progress.at(-1)).toBe(1);
+    const run = await t.prisma.compactionRun.findUniqueOrThrow({
+      where: { id: BigInt(result.runId) },
+    });
+    expect(run).toMatchObject({
+      outcome: "succeeded",
+      usersProcessed: 1,
+      opsDeleted: 18n,
+      trigger: "manual",
+    });
+    expect(Number(run.bytesFreed)).toBeGreaterThan(0);
+    expect(run.finishedAt).not.toBeNull();
+  });
+
+  it("a dry run reports what would go and who would need a resync, and changes nothing", async () => {
+    const { userId, ids } = await userWithHistory(10);
+    const laggard = await t.device(userId, "old laptop");
+    await t.storedCursor(userId, laggard, ids[2] as number, new Date(t.nowMs - 100 * DAY_MS));
+    const result = await runCompaction(deps(), {
+      trigger: "manual",
+      dryRun: true,
+      userIds: [userId],
+    });
+    expect(result.outcome).toBe("dry_run");
+    if (result.outcome !== "dry_run") return;
+    const [preview] = result.users;
+    expect(preview).toMatchObject({ watermark: 0, target: ids.at(-1), opsToDelete: 8 });
+    expect(preview?.devicesNeedingResync.map((d) => d.deviceId)).toEqual([laggard]);
+    expect(await t.watermark(userId)).toBe(0);
+    expect((await t.allOps(userId)).length).toBe(10);
+  });
+
+  it("two runners started together: one compacts, the other skips", async () => {
+    const { userId } = await userWithHistory(20);
+    // Hold the user's push lock so the first runner is certainly still running when the
+    // second one starts.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const blocker = t.prisma.$transaction(
+      async (tx) => {
+        await lockUser(tx, userId);
+        locked();
+        await held;
+      },
+      { timeout: 30_000 },
+    );
+    await isLocked;
+    const first = runCompaction(deps(), { trigger: "scheduled", userIds: [userId] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = await runCompaction(deps(), { trigger: "manual", userIds: [userId] });
+    release();
+    await blocker;
+    expect(second.outcome).toBe("skipped");
+    expect((await first).outcome).toBe("succeeded");
+    const runs = await t.prisma.compactionRun.findMany({ orderBy: { id: "desc" }, take: 2 });
+    expect(runs.map((r) => r.outcome).sort()).toEqual(["skipped", "succeeded"]);
+  });
+
+  it("marks a run left 'running' by a dead process as interrupted", async () => {
+    const stale = await t.prisma.compactionRun.create({ data: { trigger: "scheduled" } });
+    await runCompaction(deps(), { trigger: "manual", userIds: [] });
+    const row = await t.prisma.compactionRun.findUniqueOrThrow({ where: { id: stale.id } });
+    expect(row.outcome).toBe("failed");
+    expect(row.error).toMatch(/interrupted/);
+  });
+});
