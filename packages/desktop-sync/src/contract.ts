@@ -44,5 +44,147 @@ export const engineErrorCodeSchema = z.enum([
   "profile_corrupt",
   "schema_too_new",
   "invalid_lamport",
+  /** A playlist, track or entry that does not exist (or was deleted). */
+  "not_found",
+  /** A library input that breaks a rule (empty name, unknown neighbour, ...). */
+  "invalid_input",
+  /** Server-connected mode needs the server, and it cannot be reached. */
+  "offline",
+  /** The action needs an account and the profile is not signed in. */
+  "not_signed_in",
+  /** The browser sign-in failed or was declined; the message says why. */
+  "sign_in_failed",
+  /** The server refused the request for a reason the user cannot fix by retrying. */
+  "server_refused",
+  /** Local changes are waiting to be uploaded; the action would strand them. */
+  "pending_changes",
 ]);
 export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
+
+/**
+ * How a profile uses the server:
+ * - local: never touches the network; edits still queue, ready for a later bind;
+ * - hybrid: the library lives on this computer and syncs in the background;
+ * - server: no durable library; the state is pulled into memory and every edit goes
+ *   straight to the server (refused while offline).
+ */
+export const syncModeSchema = z.enum(["local", "hybrid", "server"]);
+export type SyncMode = z.infer<typeof syncModeSchema>;
+
+export const connectionStateSchema = z.enum([
+  /** Local mode, or no account: nothing to connect to. */
+  "disabled",
+  "connecting",
+  "connected",
+  /** The server cannot be reached; the engine keeps retrying. */
+  "offline",
+  /** Rebuilding from a full pull after the server compacted history this device needed. */
+  "resyncing",
+]);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+export const syncErrorInfoSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** ISO time of the failure. */
+  at: z.string(),
+});
+export type SyncErrorInfo = z.infer<typeof syncErrorInfoSchema>;
+
+export const accountSchema = z.object({
+  userId: z.uuid(),
+  email: z.string().nullable(),
+  /** The web app the profile signed in through; null for a token bound by a test or script. */
+  webUrl: z.string().nullable(),
+  syncUrl: z.string(),
+  /** True when a usable credential is stored for this account on this computer. */
+  signedIn: z.boolean(),
+});
+export type Account = z.infer<typeof accountSchema>;
+
+export const resyncProgressSchema = z.object({
+  phase: z.enum(["pulling", "applying", "done"]),
+  /** Ops received (pulling) or applied (applying) so far. */
+  done: z.int().nonnegative(),
+  /** The newest op id the server reported so far (pulling), or the ops to apply. */
+  total: z.int().nonnegative().nullable(),
+});
+export type ResyncProgress = z.infer<typeof resyncProgressSchema>;
+
+export const diagnosticsSchema = z.object({
+  profile: profileNameSchema,
+  deviceId: z.uuid(),
+  mode: syncModeSchema,
+  connection: connectionStateSchema,
+  lamport: z.int().nonnegative(),
+  pendingCount: z.int().nonnegative(),
+  /** Milliseconds since the oldest queued op was made; null when the queue is empty. */
+  oldestPendingAgeMs: z.int().nonnegative().nullable(),
+  cursor: z.int().nonnegative(),
+  lastError: syncErrorInfoSchema.nullable(),
+  account: accountSchema.nullable(),
+  resync: resyncProgressSchema.nullable(),
+});
+export type Diagnostics = z.infer<typeof diagnosticsSchema>;
+
+export const playlistSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  entryCount: z.int().nonnegative(),
+});
+export type PlaylistSummary = z.infer<typeof playlistSummarySchema>;
+
+export const trackSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  artist: z.string().nullable(),
+  album: z.string().nullable(),
+  durationMs: z.int().nonnegative().nullable(),
+});
+export type Track = z.infer<typeof trackSchema>;
+
+export const playlistEntrySchema = z.object({
+  id: z.string(),
+  trackId: z.string(),
+  position: z.string(),
+  track: trackSchema,
+});
+export type PlaylistEntry = z.infer<typeof playlistEntrySchema>;
+
+export const playlistDetailSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  entries: z.array(playlistEntrySchema),
+});
+export type PlaylistDetail = z.infer<typeof playlistDetailSchema>;
+
+/** The whole visible library, in a canonical order: what two converged devices agree on. */
+export const librarySnapshotSchema = z.object({
+  playlists: z.array(playlistDetailSchema),
+  tracks: z.array(trackSchema),
+});
+export type LibrarySnapshot = z.infer<typeof librarySnapshotSchema>;
+
+const nameText = z
+  .string()
+  .trim()
+  .min(1, "a name cannot be empty")
+  .max(200, "at most 200 characters");
+
+export const newTrackSchema = z.object({
+  title: nameText,
+  artist: z.string().trim().max(200).nullish(),
+  album: z.string().trim().max(200).nullish(),
+  durationMs: z.int().nonnegative().nullish(),
+});
+export type NewTrack = z.infer<typeof newTrackSchema>;
+
+/** Where an entry goes: after or before another entry of the same playlist, else at the end. */
+export const entryPlacementSchema = z
+  .object({ after: z.string().optional(), before: z.string().optional() })
+  .refine((p) => !(p.after !== undefined && p.before !== undefined), {
+    message: "give either after or before, not both",
+  });
+export type EntryPlacement = z.infer<typeof entryPlacementSchema>;
+
+export const playlistNameSchema = nameText;

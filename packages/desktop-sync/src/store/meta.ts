@@ -1,7 +1,21 @@
 import type { SqliteDatabase } from "./sqlite.js";
 
 /** Keys of the sync_meta table; the values are text. */
-export type MetaKey = "device_id" | "server_url" | "cursor" | "lamport";
+export type MetaKey =
+  | "device_id"
+  | "server_url"
+  | "cursor"
+  | "lamport"
+  /** local | hybrid | server */
+  | "mode"
+  /** The account this profile is bound to (set at bind, cleared at sign-out). */
+  | "user_id"
+  | "email"
+  | "web_url"
+  /** The first account this profile was ever bound to: a later bind to another one re-bases. */
+  | "bound_user_id"
+  /** JSON { code, message, at } of the newest sync failure, until cleared. */
+  | "last_error";
 
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
   const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);
@@ -12,4 +26,8 @@ export function writeMeta(db: SqliteDatabase, key: MetaKey, value: string): void
   db.prepare(
     "INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   ).run(key, value);
+}
+
+export function deleteMeta(db: SqliteDatabase, key: MetaKey): void {
+  db.prepare("DELETE FROM sync_meta WHERE key = ?").run(key);
 }

@@ -76,6 +76,43 @@ CREATE INDEX playlist_entries_by_position ON playlist_entries (playlist_id, posi
 CREATE INDEX playlist_entries_by_track ON playlist_entries (track_id);
 `;
 
+/*
+ * Per-field last-writer-wins registers and entity tombstones (DESIGN §4). The domain tables
+ * above are a view of these: every apply folds the op into the registers with
+ * @chorus/protocol's rule and rewrites the one domain row it touched, so any order of the
+ * same ops (and any duplicates) leaves the same rows.
+ */
+const lwwRegisters = `
+CREATE TABLE lww_entity (
+  entity           TEXT NOT NULL,
+  entity_id        TEXT NOT NULL,
+  -- The winning delete, if any.
+  tombstone_ts     INTEGER,
+  tombstone_device TEXT,
+  tombstone_op     TEXT,
+  -- The newest write of any field: decides whether the entity outlives its tombstone.
+  write_ts         INTEGER,
+  write_device     TEXT,
+  write_op         TEXT,
+  PRIMARY KEY (entity, entity_id)
+) STRICT;
+
+CREATE TABLE lww_field (
+  entity       TEXT    NOT NULL,
+  entity_id    TEXT    NOT NULL,
+  field        TEXT    NOT NULL,
+  lamport_ts   INTEGER NOT NULL,
+  device_id    TEXT    NOT NULL,
+  operation_id TEXT    NOT NULL,
+  value        TEXT    NOT NULL CHECK (json_valid(value)),
+  PRIMARY KEY (entity, entity_id, field)
+) STRICT;
+
+-- A new profile syncs as soon as it is bound; Local keeps every edit on this computer.
+INSERT OR IGNORE INTO sync_meta (key, value) VALUES ('mode', 'hybrid');
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "sync tables and music library", sql: initial },
+  { version: 2, name: "lww registers and tombstones", sql: lwwRegisters },
 ];

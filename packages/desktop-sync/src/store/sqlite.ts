@@ -33,3 +33,14 @@ export function openStore(file: string, options: OpenStoreOptions = {}): SqliteD
     throw error;
   }
 }
+
+/**
+ * An in-memory database with the profile schema: server-connected mode keeps the library the
+ * server sent here, so nothing of it is written to disk.
+ */
+export function openMemoryStore(): SqliteDatabase {
+  const db = new Database(":memory:");
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return db;
+}

@@ -1,0 +1,65 @@
+import { renameDevice, visibleEntities } from "./lww/registers.js";
+import { clearQueue } from "./queue.js";
+import type { Replica } from "./replica.js";
+import { readMeta, writeMeta } from "./store/meta.js";
+import type { SyncSession } from "./sync/session.js";
+
+export type BindOutcome = "attached" | "first-bind" | "rebased";
+
+/**
+ * Binds a profile to the account and device of `session`, in one transaction.
+ *
+ * - Same account and device as before: only attaches (a restart, a new token).
+ * - First bind ever: the profile's queue holds every edit made since it was created (Local
+ *   mode queues too), so the queue IS the initial snapshot; it is uploaded as is. Versions
+ *   this device wrote under its local id are renamed to the id the server assigned, so every
+ *   device compares the same (lamportTs, deviceId) pairs.
+ * - Bound before (another account, or this profile was signed out and got a new device id):
+ *   the queue and the registers belong to the old identity. The visible library is rebased
+ *   on fresh ops — one insert per visible entity with its visible fields — which replace the
+ *   queue; the old registers are dropped so the state is exactly what those ops say.
+ *
+ * In every non-attach case the cursor restarts at 0, so the account's existing ops are pulled
+ * and merged with the local library by LWW.
+ */
+export function bindProfile(replica: Replica, session: SyncSession): BindOutcome {
+  const { db } = replica;
+  return db
+    .transaction((): BindOutcome => {
+      const previousUser = readMeta(db, "user_id");
+      const previousDevice = readMeta(db, "device_id") ?? "";
+      const everBound = readMeta(db, "bound_user_id");
+      let outcome: BindOutcome;
+      if (previousUser === session.userId && previousDevice === session.deviceId) {
+        outcome = "attached";
+      } else if (everBound === undefined) {
+        renameDevice(db, previousDevice, session.deviceId);
+        writeMeta(db, "bound_user_id", session.userId);
+        outcome = "first-bind";
+      } else {
+        const visible = visibleEntities(db);
+        clearQueue(db);
+        replica.clearLibrary();
+        writeMeta(db, "device_id", session.deviceId);
+        replica.commitLocal(
+          visible.map((view) => ({
+            entity: view.entity,
+            entityId: view.entityId,
+            field: null,
+            op: "insert" as const,
+            value: { ...view.fields },
+          })),
+          { capture: true },
+        );
+        outcome = "rebased";
+      }
+      writeMeta(db, "device_id", session.deviceId);
+      writeMeta(db, "user_id", session.userId);
+      writeMeta(db, "server_url", session.syncUrl);
+      if (session.email) writeMeta(db, "email", session.email);
+      if (session.webUrl) writeMeta(db, "web_url", session.webUrl);
+      if (outcome !== "attached") replica.setCursor(0);
+      return outcome;
+    })
+    .immediate();
+}

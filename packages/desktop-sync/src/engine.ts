@@ -1,0 +1,506 @@
+import type { SyncOp } from "@chorus/protocol";
+import { type BrowserSignInOptions, signInWithBrowser } from "./auth/loopback.js";
+import { refreshingSession } from "./auth/refreshing-session.js";
+import type { TokenResponse } from "./auth/token-endpoint.js";
+import { fileTokenStore, type TokenStore } from "./auth/token-store.js";
+import { bindProfile } from "./bind.js";
+import type {
+  Account,
+  ConnectionState,
+  Diagnostics,
+  EntryPlacement,
+  LibrarySnapshot,
+  NewTrack,
+  PlaylistDetail,
+  PlaylistSummary,
+  ResyncProgress,
+  SyncErrorInfo,
+  SyncMode,
+  Track,
+} from "./contract.js";
+import { syncErrorInfoSchema, syncModeSchema } from "./contract.js";
+import { EngineError } from "./errors.js";
+import * as commands from "./library/commands.js";
+import { getPlaylist, librarySnapshot, listPlaylists, listTracks } from "./library/read.js";
+import { openProfile, type Profile } from "./profiles.js";
+import { oldestPendingAt, pendingCount } from "./queue.js";
+import { Replica, type ReplicaHooks } from "./replica.js";
+import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
+import { openMemoryStore, type SqliteDatabase } from "./store/sqlite.js";
+import type { DrainOutcome } from "./sync/drain.js";
+import { classifyFailure, failureCode, type SyncFailure } from "./sync/failure.js";
+import type { SyncSession } from "./sync/session.js";
+import { staticSession } from "./sync/session.js";
+import { SyncLoop, type SyncTiming } from "./sync/sync-loop.js";
+
+export type EngineEvent =
+  | { type: "remote-ops"; ops: SyncOp[] }
+  | { type: "local-change" }
+  | { type: "resync"; progress: ResyncProgress | null }
+  | { type: "status" };
+
+export type EngineLog = (message: string, context?: Record<string, unknown>) => void;
+
+export interface EngineOptions {
+  dataDir: string;
+  profile: string;
+  /** Where the credential lives (default: a 0600 file in the profile folder). */
+  tokenStore?: TokenStore;
+  timing?: SyncTiming;
+  hooks?: ReplicaHooks;
+  log?: EngineLog;
+  fetch?: typeof fetch;
+}
+
+type Mutation<T> = (db: SqliteDatabase) => commands.Plan<T>;
+
+/** Tries this many re-stamps when a server-connected write meets a Lamport regression. */
+const MAX_DIRECT_PUSH_ATTEMPTS = 3;
+
+/**
+ * One profile's device engine: the library API, the account binding, the sync mode, and
+ * the network loop that the mode asks for. Hosts (the CLI, Electron main, the dev harness)
+ * open one per profile; switching profile is closing one engine and opening another, which
+ * swaps the server identity together with the library.
+ */
+export class DeviceEngine {
+  private readonly durable: Replica;
+  private memory: { db: SqliteDatabase; replica: Replica } | null = null;
+  private session: SyncSession | null = null;
+  private loop: SyncLoop | null = null;
+  private started = false;
+  private connection: ConnectionState = "disabled";
+  private resyncProgress: ResyncProgress | null = null;
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly tokens: TokenStore;
+  private readonly log: EngineLog;
+  private transition: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly profile: Profile,
+    private readonly options: EngineOptions,
+  ) {
+    this.tokens = options.tokenStore ?? fileTokenStore(profile.dir);
+    this.log = options.log ?? (() => {});
+    this.durable = new Replica(profile.db, profile.clock, () => this.deviceId(), options.hooks);
+    this.session = this.restoreSession();
+  }
+
+  static open(options: EngineOptions): DeviceEngine {
+    return new DeviceEngine(openProfile(options.dataDir, options.profile), options);
+  }
+
+  get profileName(): string {
+    return this.profile.name;
+  }
+
+  deviceId(): string {
+    return readMeta(this.profile.db, "device_id") ?? this.profile.deviceId;
+  }
+
+  mode(): SyncMode {
+    const parsed = syncModeSchema.safeParse(readMeta(this.profile.db, "mode"));
+    return parsed.success ? parsed.data : "hybrid";
+  }
+
+  on(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** The replica edits and reads go to: the profile file, or memory in server-connected mode. */
+  private get active(): Replica {
+    return this.mode() === "server" && this.memory ? this.memory.replica : this.durable;
+  }
+
+  // ---- the library ------------------------------------------------------------------------
+
+  playlists(): PlaylistSummary[] {
+    return listPlaylists(this.active.db);
+  }
+
+  playlist(id: string): PlaylistDetail | null {
+    return getPlaylist(this.active.db, id);
+  }
+
+  tracks(): Track[] {
+    return listTracks(this.active.db);
+  }
+
+  snapshot(): LibrarySnapshot {
+    return librarySnapshot(this.active.db);
+  }
+
+  createPlaylist(name: string) {
+    return this.mutate(() => commands.planCreatePlaylist(name));
+  }
+
+  renamePlaylist(id: string, name: string) {
+    return this.mutate((db) => commands.planRenamePlaylist(db, id, name));
+  }
+
+  deletePlaylist(id: string) {
+    return this.mutate((db) => commands.planDeletePlaylist(db, id));
+  }
+
+  addTrack(track: NewTrack) {
+    return this.mutate(() => commands.planAddTrack(track));
+  }
+
+  deleteTrack(id: string) {
+    return this.mutate((db) => commands.planDeleteTrack(db, id));
+  }
+
+  addEntry(playlistId: string, trackId: string, placement: EntryPlacement = {}) {
+    return this.mutate((db) => commands.planAddEntry(db, playlistId, trackId, placement));
+  }
+
+  moveEntry(entryId: string, placement: EntryPlacement) {
+    return this.mutate((db) => commands.planMoveEntry(db, entryId, placement));
+  }
+
+  removeEntry(entryId: string) {
+    return this.mutate((db) => commands.planRemoveEntry(db, entryId));
+  }
+
+  private async mutate<T>(plan: Mutation<T>): Promise<T> {
+    if (this.mode() === "server") return this.mutateOnServer(plan);
+    const replica = this.durable;
+    // IMMEDIATE: the plan reads (neighbour positions, existence) under the write lock, so a
+    // second process on the same profile cannot interleave between read and write.
+    const result = replica.db
+      .transaction(() => {
+        const { drafts, result } = plan(replica.db);
+        replica.commitLocal(drafts, { capture: true });
+        return result;
+      })
+      .immediate();
+    this.emit({ type: "local-change" });
+    this.loop?.drain?.wake();
+    return result;
+  }
+
+  /** Server-connected mode: the server must accept the edit before this device shows it. */
+  private async mutateOnServer<T>(plan: Mutation<T>): Promise<T> {
+    const loop = this.loop;
+    const memory = this.memory;
+    if (!this.session || !loop || !memory) {
+      throw new EngineError(
+        "not_signed_in",
+        "server-connected mode needs an account: sign in, or switch to Local or Hybrid",
+        {},
+      );
+    }
+    if (!(await loop.whenLoaded()))
+      throw offline("the library could not be loaded from the server");
+    const { replica } = memory;
+    const { drafts, result } = plan(replica.db);
+    for (let attempt = 1; ; attempt++) {
+      const ops = drafts.map((draft) => replica.stamp(draft));
+      try {
+        await loop.push(ops);
+        replica.db.transaction(() => {
+          for (const op of ops) replica.foldOwn(op);
+        })();
+        this.emit({ type: "local-change" });
+        return result;
+      } catch (error) {
+        const failure = classifyFailure(error);
+        this.recordFailure(failure);
+        const retry = attempt < MAX_DIRECT_PUSH_ATTEMPTS;
+        if (retry && failure.kind === "sync" && failure.error.type === "lamport_regression") {
+          replica.clock.observe(failure.error.storedMax);
+          continue;
+        }
+        if (retry && failure.kind === "unauthorized") {
+          this.session.tokenRejected();
+          continue;
+        }
+        if (failure.kind === "offline" || failure.kind === "server") throw offline(failure.message);
+        throw new EngineError(
+          "server_refused",
+          `the server refused the change: ${failure.message}`,
+          {
+            code: failureCode(failure),
+          },
+        );
+      }
+    }
+  }
+
+  // ---- sync lifecycle ---------------------------------------------------------------------
+
+  /** Starts the network side the mode asks for (nothing in Local or without an account). */
+  start(): Promise<void> {
+    this.started = true;
+    return this.reconfigure();
+  }
+
+  /** Stops the network side; the library stays open. */
+  stop(): Promise<void> {
+    this.started = false;
+    return this.reconfigure();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.memory?.db.close();
+    this.memory = null;
+    this.profile.close();
+  }
+
+  async setMode(mode: SyncMode): Promise<void> {
+    const next = syncModeSchema.parse(mode);
+    if (next === this.mode()) return;
+    if (next === "server") {
+      if (!this.session) {
+        throw new EngineError(
+          "not_signed_in",
+          "sign in before switching to server-connected mode",
+          {},
+        );
+      }
+      if (pendingCount(this.profile.db) > 0 && this.mode() === "hybrid") await this.pushNow();
+      const waiting = pendingCount(this.profile.db);
+      if (waiting > 0) {
+        throw new EngineError(
+          "pending_changes",
+          `${waiting} local change(s) are not uploaded yet; stay in Hybrid until they are, so they are not left behind`,
+          { pendingCount: waiting },
+        );
+      }
+    }
+    writeMeta(this.profile.db, "mode", next);
+    this.log("mode changed", { mode: next });
+    await this.reconfigure();
+  }
+
+  /** Drains the queue now, ignoring any backoff. */
+  async pushNow(): Promise<DrainOutcome | null> {
+    return (await this.loop?.pushNow()) ?? null;
+  }
+
+  /** Stops and rebuilds the network side for the current mode and account (serialized). */
+  private reconfigure(): Promise<void> {
+    this.transition = this.transition.then(() => this.applyConfiguration());
+    return this.transition;
+  }
+
+  private async applyConfiguration(): Promise<void> {
+    const previous = this.loop;
+    this.loop = null;
+    await previous?.stop();
+    const mode = this.mode();
+    if (mode !== "server" && this.memory) {
+      this.memory.db.close();
+      this.memory = null;
+    }
+    if (!this.started || mode === "local" || !this.session) {
+      this.setConnection("disabled");
+      return;
+    }
+    let replica = this.durable;
+    if (mode === "server") {
+      this.memory?.db.close();
+      const db = openMemoryStore();
+      replica = new Replica(db, this.profile.clock, () => this.deviceId());
+      this.memory = { db, replica };
+    }
+    this.loop = new SyncLoop({
+      session: this.session,
+      replica,
+      withDrain: mode === "hybrid",
+      loadFirst: mode === "server",
+      timing: this.options.timing ?? {},
+      onRemoteOps: (ops) => this.emit({ type: "remote-ops", ops }),
+      onState: (state) => this.setConnection(state),
+      onFailure: (failure) => this.recordFailure(failure),
+      onPushed: () => this.emit({ type: "status" }),
+      onResyncProgress: (progress) => {
+        this.resyncProgress = progress;
+        this.emit({ type: "resync", progress });
+      },
+      log: this.log,
+    });
+    this.setConnection("connecting");
+    this.loop.start();
+  }
+
+  private setConnection(state: ConnectionState): void {
+    if (state === this.connection) return;
+    this.connection = state;
+    this.emit({ type: "status" });
+  }
+
+  private recordFailure(failure: SyncFailure): void {
+    const info: SyncErrorInfo = {
+      code: failureCode(failure),
+      message: failure.message,
+      at: new Date().toISOString(),
+    };
+    writeMeta(this.profile.db, "last_error", JSON.stringify(info));
+    this.log("sync failure", { code: info.code, message: info.message });
+    this.emit({ type: "status" });
+  }
+
+  // ---- account ----------------------------------------------------------------------------
+
+  private restoreSession(): SyncSession | null {
+    const db = this.profile.db;
+    const userId = readMeta(db, "user_id");
+    const syncUrl = readMeta(db, "server_url");
+    const credential = this.tokens.load();
+    if (!userId || !syncUrl || !credential) return null;
+    const binding = {
+      syncUrl,
+      userId,
+      deviceId: this.deviceId(),
+      email: readMeta(db, "email") ?? null,
+    };
+    if (credential.kind === "static") {
+      return staticSession({ ...binding, token: credential.accessToken });
+    }
+    return refreshingSession({
+      binding: { ...binding, webUrl: credential.webUrl },
+      store: this.tokens,
+      onSignedOut: (reason) => this.signedOutByServer(reason),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+  }
+
+  account(): Account | null {
+    const db = this.profile.db;
+    const userId = readMeta(db, "user_id");
+    const syncUrl = readMeta(db, "server_url");
+    if (!userId || !syncUrl) return null;
+    return {
+      userId,
+      email: readMeta(db, "email") ?? null,
+      webUrl: readMeta(db, "web_url") ?? null,
+      syncUrl,
+      signedIn: this.session !== null,
+    };
+  }
+
+  /**
+   * Binds the profile to an account (see bind.ts for what a first bind uploads) and starts
+   * syncing when the engine runs. Binding again to the same account and device only
+   * attaches the session (a restart, a refreshed sign-in).
+   */
+  async bind(session: SyncSession): Promise<void> {
+    const outcome = bindProfile(this.durable, session);
+    this.log("bound", { userId: session.userId, deviceId: session.deviceId, outcome });
+    this.session = session;
+    this.emit({ type: "status" });
+    await this.reconfigure();
+  }
+
+  /** Binds with a fixed access token (tests, scripts, the dev harness), and stores it. */
+  async bindWithToken(options: {
+    syncUrl: string;
+    token: string;
+    userId: string;
+    deviceId: string;
+    email?: string | null;
+  }): Promise<void> {
+    this.tokens.save({ kind: "static", accessToken: options.token });
+    await this.bind(staticSession(options));
+  }
+
+  /** Binds with what the token endpoint answered (browser sign-in). */
+  async bindWithTokens(webUrl: string, tokens: TokenResponse): Promise<void> {
+    this.tokens.save({ kind: "refresh", refreshToken: tokens.refresh_token, webUrl });
+    const session = refreshingSession({
+      binding: {
+        syncUrl: tokens.sync_url,
+        userId: tokens.user_id,
+        deviceId: tokens.device_id,
+        email: tokens.email ?? null,
+        webUrl,
+      },
+      store: this.tokens,
+      initial: {
+        accessToken: tokens.access_token,
+        expiresAt: Date.now() + tokens.expires_in * 1000,
+      },
+      onSignedOut: (reason) => this.signedOutByServer(reason),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+    writeMeta(this.profile.db, "web_url", webUrl);
+    await this.bind(session);
+  }
+
+  /** RFC 8252 browser sign-in (ADR 0002), then bind. */
+  async signInWithBrowser(
+    options: Omit<BrowserSignInOptions, "deviceName" | "fetch"> & { deviceName?: string },
+  ): Promise<Account> {
+    const { tokens } = await signInWithBrowser({
+      ...options,
+      deviceName: options.deviceName ?? `Chorus — ${this.profile.name}`,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+    await this.bindWithTokens(options.webUrl, tokens);
+    return this.account() as Account;
+  }
+
+  /** Forgets the credential and stops syncing; the library stays on this computer. */
+  async signOut(): Promise<void> {
+    this.tokens.clear();
+    this.session = null;
+    const db = this.profile.db;
+    db.transaction(() => {
+      for (const key of ["user_id", "email", "server_url", "web_url"] as const) deleteMeta(db, key);
+    })();
+    if (this.mode() === "server") writeMeta(db, "mode", "hybrid");
+    await this.reconfigure();
+  }
+
+  private signedOutByServer(reason: string): void {
+    this.log("signed out by the server", { reason });
+    this.session = null;
+    this.recordFailure({ kind: "unauthorized", message: `signed out: ${reason}` });
+    void this.reconfigure();
+  }
+
+  // ---- diagnostics ------------------------------------------------------------------------
+
+  diagnostics(): Diagnostics {
+    const db = this.profile.db;
+    return db.transaction(() => {
+      const oldest = oldestPendingAt(db);
+      const lastError = syncErrorInfoSchema.safeParse(
+        JSON.parse(readMeta(db, "last_error") ?? "null"),
+      );
+      return {
+        profile: this.profile.name,
+        deviceId: this.deviceId(),
+        mode: this.mode(),
+        connection: this.connection,
+        lamport: this.profile.clock.current(),
+        pendingCount: pendingCount(db),
+        oldestPendingAgeMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
+        cursor: this.active.cursor(),
+        lastError: lastError.success ? lastError.data : null,
+        account: this.account(),
+        resync: this.resyncProgress,
+      };
+    })();
+  }
+
+  clearLastError(): void {
+    deleteMeta(this.profile.db, "last_error");
+    this.emit({ type: "status" });
+  }
+}
+
+function offline(detail: string): EngineError {
+  return new EngineError(
+    "offline",
+    `server-connected mode: the server cannot be reached, so the change was not made (${detail}). Try again when online, or switch to Hybrid to edit offline.`,
+    {},
+  );
+}

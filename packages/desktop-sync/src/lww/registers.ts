@@ -1,0 +1,243 @@
+import {
+  applyOp,
+  createLwwState,
+  entityKey,
+  type JsonValue,
+  type LwwOp,
+  type LwwState,
+  type MaterializedEntity,
+  viewState,
+} from "@chorus/protocol";
+import type Database from "better-sqlite3";
+import type { SqliteDatabase } from "../store/sqlite.js";
+
+/*
+ * The registers of DESIGN §4 kept in SQLite (lww_entity, lww_field). Folding an op loads the
+ * one entity it touches into @chorus/protocol's in-memory LwwState, applies the op with the
+ * shared rule (applyOp), writes the registers back and returns the entity's view (viewState).
+ * The device therefore cannot disagree with the server's compaction about who wins.
+ */
+
+type EntityRegisters = LwwState extends Map<string, infer R> ? R : never;
+
+interface EntityRow {
+  tombstone_ts: number | null;
+  tombstone_device: string | null;
+  tombstone_op: string | null;
+  write_ts: number | null;
+  write_device: string | null;
+  write_op: string | null;
+}
+
+interface FieldRow {
+  field: string;
+  lamport_ts: number;
+  device_id: string;
+  operation_id: string;
+  value: string;
+}
+
+type Statement = Database.Statement<unknown[]>;
+
+interface Statements {
+  entity: Statement;
+  fields: Statement;
+  upsertEntity: Statement;
+  upsertField: Statement;
+}
+
+const cache = new WeakMap<SqliteDatabase, Statements>();
+
+function statements(db: SqliteDatabase): Statements {
+  let prepared = cache.get(db);
+  if (!prepared) {
+    prepared = {
+      entity: db.prepare("SELECT * FROM lww_entity WHERE entity = ? AND entity_id = ?"),
+      fields: db.prepare(
+        "SELECT field, lamport_ts, device_id, operation_id, value FROM lww_field WHERE entity = ? AND entity_id = ?",
+      ),
+      upsertEntity: db.prepare(
+        `INSERT INTO lww_entity (entity, entity_id, tombstone_ts, tombstone_device, tombstone_op,
+                                 write_ts, write_device, write_op)
+         VALUES (@entity, @entityId, @tombstoneTs, @tombstoneDevice, @tombstoneOp,
+                 @writeTs, @writeDevice, @writeOp)
+         ON CONFLICT (entity, entity_id) DO UPDATE SET
+           tombstone_ts = excluded.tombstone_ts, tombstone_device = excluded.tombstone_device,
+           tombstone_op = excluded.tombstone_op, write_ts = excluded.write_ts,
+           write_device = excluded.write_device, write_op = excluded.write_op`,
+      ),
+      upsertField: db.prepare(
+        `INSERT INTO lww_field (entity, entity_id, field, lamport_ts, device_id, operation_id, value)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (entity, entity_id, field) DO UPDATE SET
+           lamport_ts = excluded.lamport_ts, device_id = excluded.device_id,
+           operation_id = excluded.operation_id, value = excluded.value`,
+      ),
+    };
+    cache.set(db, prepared);
+  }
+  return prepared;
+}
+
+/** A stand-in op carrying a stored version: all the rule compares is (lamportTs, deviceId, operationId). */
+function storedOp(
+  entity: string,
+  entityId: string,
+  kind: LwwOp["op"],
+  field: string | null,
+  version: { ts: number; device: string; op: string },
+  value: JsonValue | null,
+): LwwOp {
+  return {
+    operationId: version.op,
+    lamportTs: version.ts,
+    deviceId: version.device,
+    entity,
+    entityId,
+    field,
+    op: kind,
+    value,
+  };
+}
+
+function loadEntity(db: SqliteDatabase, entity: string, entityId: string): LwwState {
+  const state = createLwwState();
+  const s = statements(db);
+  const row = s.entity.get(entity, entityId) as EntityRow | undefined;
+  const fieldRows = s.fields.all(entity, entityId) as FieldRow[];
+  if (!row && fieldRows.length === 0) return state;
+  const registers: EntityRegisters = {
+    entity,
+    entityId,
+    tombstone:
+      row?.tombstone_ts != null && row.tombstone_device && row.tombstone_op
+        ? storedOp(
+            entity,
+            entityId,
+            "delete",
+            null,
+            {
+              ts: row.tombstone_ts,
+              device: row.tombstone_device,
+              op: row.tombstone_op,
+            },
+            null,
+          )
+        : null,
+    lastWrite:
+      row?.write_ts != null && row.write_device && row.write_op
+        ? storedOp(
+            entity,
+            entityId,
+            "set",
+            null,
+            {
+              ts: row.write_ts,
+              device: row.write_device,
+              op: row.write_op,
+            },
+            null,
+          )
+        : null,
+    fields: new Map(),
+  };
+  for (const f of fieldRows) {
+    const value = JSON.parse(f.value) as JsonValue;
+    registers.fields.set(f.field, {
+      op: storedOp(
+        entity,
+        entityId,
+        "set",
+        f.field,
+        {
+          ts: f.lamport_ts,
+          device: f.device_id,
+          op: f.operation_id,
+        },
+        value,
+      ),
+      value,
+    });
+  }
+  state.set(entityKey(entity, entityId), registers);
+  return state;
+}
+
+function saveEntity(db: SqliteDatabase, registers: EntityRegisters): void {
+  const s = statements(db);
+  const { tombstone, lastWrite } = registers;
+  s.upsertEntity.run({
+    entity: registers.entity,
+    entityId: registers.entityId,
+    tombstoneTs: tombstone?.lamportTs ?? null,
+    tombstoneDevice: tombstone?.deviceId ?? null,
+    tombstoneOp: tombstone?.operationId ?? null,
+    writeTs: lastWrite?.lamportTs ?? null,
+    writeDevice: lastWrite?.deviceId ?? null,
+    writeOp: lastWrite?.operationId ?? null,
+  });
+  for (const [field, register] of registers.fields) {
+    s.upsertField.run(
+      registers.entity,
+      registers.entityId,
+      field,
+      register.op.lamportTs,
+      register.op.deviceId,
+      register.op.operationId,
+      JSON.stringify(register.value),
+    );
+  }
+}
+
+/**
+ * Folds one op into the stored registers of its entity and returns the entity as it now
+ * looks. Call inside the caller's transaction. A `noop` changes nothing and returns null.
+ */
+export function foldOp(db: SqliteDatabase, op: LwwOp): MaterializedEntity | null {
+  if (op.op === "noop") return null;
+  const state = loadEntity(db, op.entity, op.entityId);
+  applyOp(state, op);
+  const key = entityKey(op.entity, op.entityId);
+  const registers = state.get(key);
+  if (!registers) return null;
+  saveEntity(db, registers);
+  return viewState(state).get(key) ?? null;
+}
+
+/** The current view of one entity, or null when no op ever touched it. */
+export function viewEntity(
+  db: SqliteDatabase,
+  entity: string,
+  entityId: string,
+): MaterializedEntity | null {
+  const state = loadEntity(db, entity, entityId);
+  return viewState(state).get(entityKey(entity, entityId)) ?? null;
+}
+
+/** Every entity that is visible now (not deleted), for snapshots. */
+export function visibleEntities(db: SqliteDatabase): MaterializedEntity[] {
+  const keys = db
+    .prepare("SELECT entity, entity_id FROM lww_entity ORDER BY entity, entity_id")
+    .all() as {
+    entity: string;
+    entity_id: string;
+  }[];
+  const visible: MaterializedEntity[] = [];
+  for (const { entity, entity_id } of keys) {
+    const view = viewEntity(db, entity, entity_id);
+    if (view && !view.deleted) visible.push(view);
+  }
+  return visible;
+}
+
+/** Forgets every register (resync and re-binding rebuild them from ops). */
+export function clearRegisters(db: SqliteDatabase): void {
+  db.exec("DELETE FROM lww_field; DELETE FROM lww_entity;");
+}
+
+/** Renames this device's versions after the server assigned it another device id (first bind). */
+export function renameDevice(db: SqliteDatabase, from: string, to: string): void {
+  db.prepare("UPDATE lww_field SET device_id = ? WHERE device_id = ?").run(to, from);
+  db.prepare("UPDATE lww_entity SET tombstone_device = ? WHERE tombstone_device = ?").run(to, from);
+  db.prepare("UPDATE lww_entity SET write_device = ? WHERE write_device = ?").run(to, from);
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from "node:crypto";
+import { type JsonValue, jsonByteLength, MAX_BATCH_BYTES, type OpInput } from "@chorus/protocol";
+import type { LamportClock } from "./clock.js";
+import type { SqliteDatabase } from "./store/sqlite.js";
+
+/**
+ * The pending queue (sync_pending_op): local ops the server has not acknowledged yet, in
+ * FIFO order (AUTOINCREMENT id). Every function here runs inside the caller's transaction.
+ */
+export interface PendingOp extends OpInput {
+  readonly id: number;
+  readonly createdAt: number;
+  readonly attemptCount: number;
+  readonly lastAttemptAt: number | null;
+  readonly lastError: string | null;
+}
+
+interface PendingRow {
+  id: number;
+  operation_id: string;
+  lamport_ts: number;
+  entity: string;
+  entity_id: string;
+  field: string | null;
+  op: OpInput["op"];
+  value: string | null;
+  created_at: number;
+  attempt_count: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+}
+
+function fromRow(row: PendingRow): PendingOp {
+  return {
+    id: row.id,
+    operationId: row.operation_id,
+    lamportTs: row.lamport_ts,
+    entity: row.entity,
+    entityId: row.entity_id,
+    field: row.field,
+    op: row.op,
+    value: row.value === null ? null : (JSON.parse(row.value) as JsonValue),
+    createdAt: row.created_at,
+    attemptCount: row.attempt_count,
+    lastAttemptAt: row.last_attempt_at,
+    lastError: row.last_error,
+  };
+}
+
+export function toOpInput(op: PendingOp): OpInput {
+  return {
+    operationId: op.operationId,
+    lamportTs: op.lamportTs,
+    entity: op.entity,
+    entityId: op.entityId,
+    field: op.field,
+    op: op.op,
+    value: op.value,
+  };
+}
+
+export function enqueue(db: SqliteDatabase, op: OpInput, now: number): void {
+  db.prepare(
+    `INSERT INTO sync_pending_op (operation_id, lamport_ts, entity, entity_id, field, op, value, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    op.operationId,
+    op.lamportTs,
+    op.entity,
+    op.entityId,
+    op.field,
+    op.op,
+    op.value === null ? null : JSON.stringify(op.value),
+    now,
+  );
+}
+
+export function allPending(db: SqliteDatabase): PendingOp[] {
+  return (db.prepare("SELECT * FROM sync_pending_op ORDER BY id").all() as PendingRow[]).map(
+    fromRow,
+  );
+}
+
+/**
+ * The oldest ops, at most `maxOps` of them and no more than fit in one push by bytes
+ * (MAX_BATCH_BYTES, with room for the envelope).
+ */
+export function nextBatch(db: SqliteDatabase, maxOps: number): PendingOp[] {
+  const rows = db
+    .prepare("SELECT * FROM sync_pending_op ORDER BY id LIMIT ?")
+    .all(maxOps) as PendingRow[];
+  const batch: PendingOp[] = [];
+  let bytes = 64;
+  for (const row of rows) {
+    const op = fromRow(row);
+    bytes += jsonByteLength(toOpInput(op)) + 1;
+    if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+    batch.push(op);
+  }
+  return batch;
+}
+
+export function markAttempt(
+  db: SqliteDatabase,
+  ids: readonly number[],
+  error: string,
+  now: number,
+): void {
+  const mark = db.prepare(
+    `UPDATE sync_pending_op SET attempt_count = attempt_count + 1, last_attempt_at = ?, last_error = ?
+     WHERE id = ?`,
+  );
+  for (const id of ids) mark.run(now, error, id);
+}
+
+/** Deletes the ops the server has stored (each push result names one). */
+export function removeAcknowledged(db: SqliteDatabase, operationIds: readonly string[]): number {
+  const remove = db.prepare("DELETE FROM sync_pending_op WHERE operation_id = ?");
+  let removed = 0;
+  for (const id of operationIds) removed += remove.run(id).changes;
+  return removed;
+}
+
+export function pendingCount(db: SqliteDatabase): number {
+  return db.prepare("SELECT COUNT(*) FROM sync_pending_op").pluck().get() as number;
+}
+
+export function oldestPendingAt(db: SqliteDatabase): number | null {
+  const value = db.prepare("SELECT MIN(created_at) FROM sync_pending_op").pluck().get();
+  return typeof value === "number" ? value : null;
+}
+
+export function clearQueue(db: SqliteDatabase): void {
+  db.prepare("DELETE FROM sync_pending_op").run();
+}
+
+/**
+ * After a lamport_regression: gives every pending op, oldest first, a fresh timestamp from
+ * the clock (already raised above the server's stored maximum) and a fresh operation id.
+ *
+ * Why a fresh id too: an op of a refused batch may have been stored by an earlier attempt
+ * whose answer was lost. Re-sent under its old id, the server would keep the old timestamp
+ * while this device folds the new one, and the two would disagree on who wins. Under a new
+ * id both copies are stored, every device folds both, and the newer one wins everywhere.
+ * Returns the re-stamped ops, for the caller to fold into its registers.
+ */
+export function restampPending(db: SqliteDatabase, clock: LamportClock): PendingOp[] {
+  const update = db.prepare(
+    "UPDATE sync_pending_op SET lamport_ts = ?, operation_id = ? WHERE id = ?",
+  );
+  const restamped: PendingOp[] = [];
+  for (const op of allPending(db)) {
+    const lamportTs = clock.next();
+    const operationId = randomUUID();
+    update.run(lamportTs, operationId, op.id);
+    restamped.push({ ...op, lamportTs, operationId });
+  }
+  return restamped;
+}

@@ -1,0 +1,77 @@
+import { MAX_PULL_LIMIT, type PullResult, type SyncOp } from "@chorus/protocol";
+import type { ResyncProgress } from "../contract.js";
+import type { Replica } from "../replica.js";
+import { classifyFailure } from "./failure.js";
+
+export interface RebuildDeps {
+  replica: Replica;
+  pull(input: { since: number; limit: number }): Promise<PullResult>;
+  onProgress(progress: ResyncProgress): void;
+  pageSize?: number;
+}
+
+/** Restarts from 0 at most this often when compaction moves the watermark mid-pull. */
+const MAX_RESTARTS = 3;
+/** Bound on pages of one pull (a million ops at the largest page size). */
+const MAX_PAGES = 1_000;
+const PROGRESS_EVERY = 500;
+
+/**
+ * Rebuilds the library from a full pull (since 0, paged): pulls every page first (the local
+ * library stays usable meanwhile), then in ONE transaction forgets the registers and rows,
+ * folds the pulled ops, folds the still-pending local ops on top (they were never accepted
+ * by the server, so they stay queued) and sets the cursor to the last pulled id. A failure
+ * before that transaction leaves the local state as it was.
+ */
+export async function rebuildFromServer(
+  deps: RebuildDeps,
+): Promise<{ ops: number; cursor: number }> {
+  const { replica } = deps;
+  const limit = Math.min(deps.pageSize ?? MAX_PULL_LIMIT, MAX_PULL_LIMIT);
+  let ops: SyncOp[] = [];
+  let since = 0;
+  for (let restarts = 0, pages = 0; ; pages++) {
+    if (pages >= MAX_PAGES) throw new Error(`full pull stopped after ${MAX_PAGES} pages`);
+    let page: PullResult;
+    try {
+      page = await deps.pull({ since, limit });
+    } catch (error) {
+      const failure = classifyFailure(error);
+      // Compaction raised the watermark past our page: start again from 0.
+      if (
+        failure.kind === "sync" &&
+        failure.error.type === "resync_required" &&
+        restarts < MAX_RESTARTS
+      ) {
+        restarts += 1;
+        ops = [];
+        since = 0;
+        continue;
+      }
+      throw error;
+    }
+    ops.push(...page.ops);
+    since = page.nextSince;
+    deps.onProgress({ phase: "pulling", done: ops.length, total: null });
+    if (!page.hasMore) break;
+  }
+
+  const total = ops.length;
+  deps.onProgress({ phase: "applying", done: 0, total });
+  replica.db
+    .transaction(() => {
+      replica.clearLibrary();
+      ops.forEach((op, index) => {
+        replica.clock.observe(op.lamportTs);
+        replica.fold(op);
+        if ((index + 1) % PROGRESS_EVERY === 0) {
+          deps.onProgress({ phase: "applying", done: index + 1, total });
+        }
+      });
+      replica.refoldPending();
+      replica.setCursor(since);
+    })
+    .immediate();
+  deps.onProgress({ phase: "done", done: total, total });
+  return { ops: total, cursor: since };
+}

@@ -1,0 +1,158 @@
+import type { SyncOp } from "@chorus/protocol";
+import type { Replica } from "../replica.js";
+import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
+import type { SyncClient } from "./client.js";
+import { classifyFailure, type SyncFailure } from "./failure.js";
+
+export type SubscriberState = "connecting" | "connected" | "offline";
+
+export interface SubscriberDeps {
+  client: SyncClient;
+  replica: Replica;
+  /** Ops applied to the library (not the ones skipped as already seen). */
+  onApplied(ops: SyncOp[]): void;
+  onResyncRequired(compactedUpTo: number): void;
+  onState(state: SubscriberState): void;
+  onFailure(failure: SyncFailure): void;
+  tokenRejected(): void;
+  /** Quiet time before an ACK is sent (default 500 ms). */
+  ackDebounceMs?: number;
+  /** Backoff for re-subscribing after an error (default 500 ms .. 15 s). */
+  backoff?: BackoffPolicy;
+  /** Most ops applied in one transaction. */
+  maxApplyBatch?: number;
+}
+
+/**
+ * Follows the user's op log over the WebSocket from the local cursor: `lastEventId` is the
+ * cursor when (re)subscribing, and the client carries the last tracked id across reconnects.
+ * Ops are buffered for one turn of the event loop and applied in one transaction together
+ * with the cursor, with capture suppressed (Replica.applyRemote never queues). After each
+ * apply an ACK of the cursor is sent, debounced.
+ */
+export class Subscriber {
+  private subscription: { unsubscribe(): void } | null = null;
+  private buffer: SyncOp[] = [];
+  private flushScheduled = false;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private ackedUpTo = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private stopped = true;
+  private readonly backoff: BackoffPolicy;
+
+  constructor(private readonly deps: SubscriberDeps) {
+    this.backoff = deps.backoff ?? { baseMs: 500, maxMs: 15_000 };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.subscribe();
+  }
+
+  /** Unsubscribes, applies what was received, and sends the last ACK. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.flush();
+    await this.sendAck();
+  }
+
+  private subscribe(): void {
+    const { replica } = this.deps;
+    const cursor = replica.cursor();
+    this.deps.onState("connecting");
+    this.subscription = this.deps.client.trpc.sync.subscribe.subscribe(
+      { lastEventId: cursor },
+      {
+        onStarted: () => {
+          this.failures = 0;
+          this.deps.onState("connected");
+        },
+        onData: (event) => {
+          this.buffer.push(event.data);
+          if (this.buffer.length >= (this.deps.maxApplyBatch ?? 500)) this.flush();
+          else if (!this.flushScheduled) {
+            this.flushScheduled = true;
+            setImmediate(() => this.flush());
+          }
+        },
+        onConnectionStateChange: (state) => {
+          if (this.stopped) return;
+          if (state.state === "connecting" && state.error) this.deps.onState("offline");
+        },
+        onError: (error) => this.failed(classifyFailure(error)),
+      },
+    );
+  }
+
+  private failed(failure: SyncFailure): void {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.flush();
+    if (this.stopped) return;
+    if (failure.kind === "sync" && failure.error.type === "resync_required") {
+      this.stopped = true;
+      this.deps.onResyncRequired(failure.error.compactedUpTo);
+      return;
+    }
+    if (failure.kind === "unauthorized") this.deps.tokenRejected();
+    this.deps.onFailure(failure);
+    this.deps.onState("offline");
+    this.failures += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.subscribe();
+    }, fullJitterDelay(this.failures, this.backoff) + 50);
+    this.retryTimer.unref();
+  }
+
+  /** Applies the buffered ops and the cursor in one transaction. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.buffer.length === 0) return;
+    const ops = this.buffer;
+    this.buffer = [];
+    const { replica } = this.deps;
+    let applied: SyncOp[];
+    try {
+      applied = replica.db
+        .transaction(() => ops.filter((op) => replica.applyRemote(op)))
+        .immediate();
+    } catch (error) {
+      // Nothing was applied and the cursor did not move: start over from the cursor.
+      this.failed({ kind: "server", message: `could not apply remote ops: ${String(error)}` });
+      return;
+    }
+    if (applied.length > 0) this.deps.onApplied(applied);
+    this.scheduleAck();
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      void this.sendAck();
+    }, this.deps.ackDebounceMs ?? 500);
+    this.ackTimer.unref();
+  }
+
+  private async sendAck(): Promise<void> {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const cursor = this.deps.replica.cursor();
+    if (cursor <= this.ackedUpTo) return;
+    try {
+      await this.deps.client.trpc.sync.ack.mutate({ lastSeenId: cursor });
+      this.ackedUpTo = Math.max(this.ackedUpTo, cursor);
+    } catch (error) {
+      // The next apply sends a newer ACK; the server never moves a cursor backwards.
+      const failure = classifyFailure(error);
+      if (failure.kind === "unauthorized") this.deps.tokenRejected();
+    }
+  }
+}

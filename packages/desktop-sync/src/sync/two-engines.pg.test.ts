@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBackend, waitUntil } from "../testing/backend.js";
+import { EngineFleet } from "../testing/engines.js";
+
+let backend: TestBackend;
+let fleet: EngineFleet;
+beforeAll(async () => {
+  backend = await TestBackend.start();
+  fleet = new EngineFleet();
+});
+afterAll(async () => {
+  await fleet?.close();
+  await backend?.close();
+});
+
+describe("two engines of one user", () => {
+  it("an edit on one shows on the other", async () => {
+    const account = await backend.createAccount();
+    const a = fleet.open("laptop");
+    const b = fleet.open("studio");
+    await a.bind((await account.device("laptop")).session);
+    await b.bind((await account.device("studio")).session);
+    await a.start();
+    await b.start();
+    await waitUntil("both connected", () =>
+      [a, b].every((engine) => engine.diagnostics().connection === "connected"),
+    );
+
+    const started = Date.now();
+    const { id } = await a.createPlaylist("Morning run");
+    const ms = await waitUntil("the playlist on the second engine", () =>
+      b.playlists().some((p) => p.id === id),
+    );
+    console.log(
+      `[latency] create on A visible on B after ${Date.now() - started} ms (poll ${ms} ms)`,
+    );
+    expect(b.playlist(id)?.name).toBe("Morning run");
+
+    const track = await b.addTrack({ title: "Intro", artist: "Band" });
+    await b.addEntry(id, track.id);
+    await b.renamePlaylist(id, "Evening run");
+    await waitUntil(
+      "B's edits on A",
+      () => a.playlist(id)?.entries.length === 1 && a.playlist(id)?.name === "Evening run",
+    );
+    await waitUntil(
+      "both queues empty",
+      () => a.diagnostics().pendingCount === 0 && b.diagnostics().pendingCount === 0,
+    );
+    expect(a.snapshot()).toEqual(b.snapshot());
+    // Each op once on the server; own ops coming back did not re-queue or duplicate anything.
+    const ops = await backend.ops(account.userId);
+    expect(new Set(ops.map((op) => op.operationId)).size).toBe(ops.length);
+    expect(ops).toHaveLength(4);
+  });
+});

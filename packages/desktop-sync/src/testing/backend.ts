@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import {
+  exportPublicJwks,
+  generateSigningKey,
+  mintAccessToken,
+  type SigningKey,
+} from "@chorus/auth";
+import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
+import pg from "pg";
+import { type SyncSession, staticSession } from "../sync/session.js";
+
+/*
+ * A real sync server for the engine's tests: the built apps/sync-server (dist/main.js) as a
+ * child process on port 0, over a fresh migrated database (@chorus/db/testing, as in
+ * apps/sync-server/test/harness.ts), verifying tokens this harness mints with its own key.
+ * A child process can be killed for real (SIGKILL) and restarted on the same port.
+ */
+
+const require = createRequire(import.meta.url);
+const SERVER_MAIN = join(
+  dirname(require.resolve("@chorus/sync-server/package.json")),
+  "dist/main.js",
+);
+
+export class SyncServerProcess {
+  private child: ChildProcess | null = null;
+  port = 0;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** Starts the server (on the port it had before, after a restart) and waits for it to listen. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ["--enable-source-maps", SERVER_MAIN], {
+      env: {
+        ...process.env,
+        ...this.env,
+        SYNC_HOST: "127.0.0.1",
+        SYNC_PORT: String(this.port),
+        LOG_LEVEL: "info",
+        NODE_ENV: "test",
+        ACK_FLUSH_INTERVAL_MS: "200",
+        SHUTDOWN_GRACE_MS: "3000",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    const stderr: string[] = [];
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    this.port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`sync server did not start: ${stderr.join("")}`)),
+        20_000,
+      );
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sync server exited with ${code}: ${stderr.join("")}`));
+      });
+      lines.on("line", (line) => {
+        const match = /"port":(\d+)/.exec(line);
+        if (match?.[1] && line.includes("listening")) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+    });
+    child.removeAllListeners("exit");
+    child.once("exit", () => {
+      if (this.child === child) this.child = null;
+    });
+  }
+
+  /** Kills the process without a graceful shutdown (SIGKILL by default) and waits for it. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
+  }
+}
+
+export interface TestAccount {
+  userId: string;
+  /** A device row of this user, plus a session that mints fresh tokens for it. */
+  device(name?: string): Promise<{ deviceId: string; session: SyncSession }>;
+}
+
+export class TestBackend {
+  private constructor(
+    readonly db: TestDatabase,
+    readonly pool: pg.Pool,
+    readonly key: SigningKey,
+    readonly server: SyncServerProcess,
+  ) {}
+
+  static async start(): Promise<TestBackend> {
+    const db = await createTestDatabase();
+    const key = await generateSigningKey();
+    const server = new SyncServerProcess({
+      DATABASE_URL: db.url,
+      AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]),
+    });
+    await server.start();
+    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    return new TestBackend(db, pool, key, server);
+  }
+
+  get syncUrl(): string {
+    return this.server.url;
+  }
+
+  async createAccount(): Promise<TestAccount> {
+    const userId = randomUUID();
+    await this.pool.query(
+      "INSERT INTO users (id, email, password_hash, updated_at) VALUES ($1, $2, 'unused', now())",
+      [userId, `${userId}@example.test`],
+    );
+    return {
+      userId,
+      device: async (name = "Test desktop") => {
+        const deviceId = randomUUID();
+        await this.pool.query(
+          "INSERT INTO devices (id, user_id, name, platform, app_version) VALUES ($1, $2, $3, 'linux', '0.1.0')",
+          [deviceId, userId, name],
+        );
+        return { deviceId, session: this.session(userId, deviceId) };
+      },
+    };
+  }
+
+  /** A session whose token is re-minted when it is within a minute of expiring. */
+  session(userId: string, deviceId: string): SyncSession {
+    let cached: { token: string; expiresAt: number } | null = null;
+    return staticSession({
+      syncUrl: this.syncUrl,
+      userId,
+      deviceId,
+      token: async () => {
+        if (!cached || cached.expiresAt - 60_000 < Date.now()) {
+          const minted = await this.mint(userId, deviceId);
+          cached = { token: minted, expiresAt: Date.now() + 600_000 };
+        }
+        return cached.token;
+      },
+    });
+  }
+
+  async mint(userId: string, deviceId: string): Promise<string> {
+    const { token } = await mintAccessToken(this.key, {
+      userId,
+      role: "user",
+      kind: "device",
+      deviceId,
+    });
+    return token;
+  }
+
+  /** Rows of the user's log, in id order. */
+  async ops(
+    userId: string,
+  ): Promise<{ id: number; operationId: string; deviceId: string; lamportTs: number }[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      operation_id: string;
+      device_id: string;
+      lamport_ts: string;
+    }>(
+      "SELECT id, operation_id, device_id, lamport_ts FROM sync_op WHERE user_id = $1 ORDER BY id",
+      [userId],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      operationId: r.operation_id,
+      deviceId: r.device_id,
+      lamportTs: Number(r.lamport_ts),
+    }));
+  }
+
+  /** Sets the compaction watermark directly (compaction itself is the server's concern). */
+  async setWatermark(userId: string, compactedUpTo: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sync_compaction_watermark (user_id, compacted_up_to, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (user_id) DO UPDATE SET compacted_up_to = EXCLUDED.compacted_up_to, updated_at = now()`,
+      [userId, compactedUpTo],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.server.kill("SIGTERM");
+    await this.pool.end();
+    await this.db.drop();
+  }
+}
+
+/** Polls until `check` holds; fails with `what` after `timeoutMs`. Bounded by time. */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - started;
+}
