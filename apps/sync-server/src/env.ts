@@ -20,6 +20,19 @@ const EnvSchema = z
       .default("info"),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
     ACK_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** Redis for fan-out, presence and the ACK-flush barrier across replicas; unset: in-process. */
+    REDIS_URL: z
+      .string()
+      .optional()
+      .refine(
+        (value) => value === undefined || /^rediss?:\/\//.test(value),
+        "REDIS_URL must start with redis://",
+      ),
+    /** Prefix of Redis channels and keys (lets deployments share a Redis). */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/)
+      .default("chorus"),
     /** Devices not seen for this many days no longer hold compaction back. */
     COMPACTION_STALE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     /** Daily compaction time, HH:MM in UTC. */

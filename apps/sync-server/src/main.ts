@@ -1,4 +1,4 @@
-import { DAY_MS } from "@chorus/api";
+import { createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
 import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
@@ -19,10 +19,20 @@ async function main(): Promise<void> {
     );
   }
   const verifier = await createTokenVerifier(env);
+  const bus = env.REDIS_URL
+    ? await createRedisBus({
+        url: env.REDIS_URL,
+        prefix: env.REDIS_PREFIX,
+        onError: (error) => logger.error({ err: error }, "redis bus error"),
+      }).catch((error: unknown) => {
+        throw new SettingsError(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`);
+      })
+    : createInProcessBus();
   const server = createSyncServer({
     prisma,
     logger,
     verifyToken: (token) => verifier.verify(token),
+    bus,
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
     allowedOrigins: env.WEB_ORIGINS,
     databaseUrl: env.DATABASE_URL,
@@ -61,6 +71,7 @@ async function main(): Promise<void> {
     force.unref();
     stopSchedule();
     await server.close();
+    await bus.close();
     await prisma.$disconnect();
     logger.info("stopped");
     process.exit(0);

@@ -28,5 +28,12 @@ export { type AppRouter, appRouter } from "./root.js";
 export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
 export { type CreateServicesOptions, createServices } from "./services.js";
 export { AckBuffer, type BufferedAck } from "./sync/ack-buffer.js";
-export { type Bus, type ControlEvent, createInProcessBus, type OpsEvent } from "./sync/bus.js";
+export {
+  type AckFlushOutcome,
+  type Bus,
+  type ControlEvent,
+  createInProcessBus,
+  type OpsEvent,
+} from "./sync/bus.js";
+export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
 export { createCallerFactory } from "./trpc.js";

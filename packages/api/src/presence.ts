@@ -1,4 +1,4 @@
-/** Which devices have a live socket on this process. */
+/** Which devices have a live socket on this process (the bus shares it across replicas). */
 export class Presence {
   private sockets = new Map<string, number>();
 
@@ -18,5 +18,9 @@ export class Presence {
 
   get onlineDevices(): number {
     return this.sockets.size;
+  }
+
+  devices(): string[] {
+    return [...this.sockets.keys()];
   }
 }

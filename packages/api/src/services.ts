@@ -49,6 +49,7 @@ export function createServices(options: CreateServicesOptions): Services & {
           databaseUrl: options.databaseUrl,
           acks,
           settings: compactionSettings,
+          requestAckFlush: (userId) => bus.requestAckFlush(userId),
         },
         {
           ...runOptions,
@@ -60,24 +61,32 @@ export function createServices(options: CreateServicesOptions): Services & {
       );
     },
   };
-  let unsubscribe: (() => void) | undefined;
+  const presence = new Presence();
+  const stops: Array<() => void> = [];
   return {
     prisma: options.prisma,
     bus,
     acks,
     devices,
-    presence: new Presence(),
+    presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     metrics: options.metrics ?? noopMetrics,
     compaction,
     start() {
       acks.start();
-      unsubscribe = bus.onControl((event) => {
-        if (event.type === "device_revoked") devices.invalidate(event.deviceId);
-      });
+      bus.sharePresence(() => presence.devices());
+      stops.push(
+        bus.onControl((event) => {
+          if (event.type === "device_revoked") devices.invalidate(event.deviceId);
+        }),
+        // Compaction on any replica asks every replica to write its buffered ACKs first.
+        bus.onAckFlushRequest(async (userId) => {
+          await acks.flush(userId === null ? {} : { userId });
+        }),
+      );
     },
     async stop() {
-      unsubscribe?.();
+      for (const stop of stops.splice(0)) stop();
       await acks.stop();
     },
   };

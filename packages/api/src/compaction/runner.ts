@@ -46,6 +46,8 @@ export interface CompactionRunnerDeps {
   databaseUrl: string;
   acks: AckBuffer;
   settings: CompactionSettings;
+  /** Makes every replica write its buffered ACKs of the user before MIN is read. */
+  requestAckFlush?: (userId: string) => Promise<unknown>;
 }
 
 export async function runCompaction(
@@ -118,6 +120,7 @@ async function runLocked(deps: CompactionRunnerDeps, options: RunOptions): Promi
   if (options.dryRun) {
     const users: UserPreview[] = [];
     for (const userId of userIds) {
+      await deps.requestAckFlush?.(userId);
       users.push(await previewUser(prisma, acks, userId, settings));
       progress.usersDone++;
       options.onProgress?.({ ...progress, current: userId });
@@ -142,6 +145,7 @@ async function runLocked(deps: CompactionRunnerDeps, options: RunOptions): Promi
     for (const userId of userIds) {
       progress.current = userId;
       options.onProgress?.({ ...progress });
+      await deps.requestAckFlush?.(userId);
       const result = await compactUser(prisma, acks, userId, settings);
       users.push(result);
       opsDeleted += result.opsDeleted;

@@ -27,9 +27,10 @@ export const devicesRouter = {
       select: deviceFields,
       orderBy: { boundAt: "asc" },
     });
+    const online = ctx.services.bus.onlineDevices();
     return devices.map((device) => ({
       ...device,
-      online: ctx.services.presence.isOnline(device.id),
+      online: online.has(device.id),
       current: device.id === ctx.principal.deviceId,
     }));
   }),

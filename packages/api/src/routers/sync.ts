@@ -78,7 +78,7 @@ export const syncRouter = {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await services.limits.consume("subscribe", device.id);
-      const events = services.bus.subscribeOps(device.userId, abort.signal);
+      const events = await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
       const tooSlow = () => {

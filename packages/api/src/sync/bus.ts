@@ -3,8 +3,9 @@ import type { SyncOp } from "@chorus/protocol";
 
 /**
  * The fan-out bus: after a push commits, its ops are published for the user's live
- * subscribers; control events (a device revoked) reach every replica. In-process by default;
- * a Redis implementation of the same interface spans replicas.
+ * subscribers on every replica; control events (a device revoked), the ACK-flush barrier
+ * compaction needs and device presence cross replicas too. In-process by default; Redis
+ * pub/sub (redis-bus.ts) when REDIS_URL is set.
  */
 export interface OpsEvent {
   userId: string;
@@ -15,17 +16,51 @@ export interface OpsEvent {
   ops: SyncOp[];
 }
 
-export type ControlEvent =
-  | { type: "device_revoked"; userId: string; deviceId: string }
-  | { type: "flush_acks"; userId: string | null; requestId: string };
+export type ControlEvent = { type: "device_revoked"; userId: string; deviceId: string };
+
+export interface AckFlushOutcome {
+  /** Replicas that received the request (this one included). */
+  replicas: number;
+  /** Replicas that confirmed their buffered ACKs are written. */
+  answered: number;
+}
 
 export interface Bus {
   publishOps(event: OpsEvent): Promise<void>;
-  /** Starts buffering at call time: call before backfilling so nothing falls in between. */
-  subscribeOps(userId: string, signal: AbortSignal): AsyncIterable<OpsEvent>;
+  /** Resolves once live events for the user flow in: call it BEFORE backfilling. */
+  subscribeOps(userId: string, signal: AbortSignal): Promise<AsyncIterable<OpsEvent>>;
   publishControl(event: ControlEvent): Promise<void>;
   onControl(listener: (event: ControlEvent) => void): () => void;
+  /**
+   * Asks every replica, this one included, to write its buffered ACKs of the user (null: of
+   * everyone) and waits for their confirmations, up to a timeout (a dead replica's ACKs died
+   * with it). Compaction calls this before reading cursors.
+   */
+  requestAckFlush(userId: string | null): Promise<AckFlushOutcome>;
+  /** How this replica answers flush requests (the ACK buffer's flush). */
+  onAckFlushRequest(handler: (userId: string | null) => Promise<void>): () => void;
+  /** Shares this replica's online devices and returns those of every replica. */
+  sharePresence(local: () => string[]): void;
+  onlineDevices(): ReadonlySet<string>;
   close(): Promise<void>;
+}
+
+/** Iterates an emitter's events for one key, registered at call time. */
+export function eventsOf<T>(
+  emitter: EventEmitter,
+  key: string,
+  signal: AbortSignal,
+): AsyncIterable<T> {
+  const events = on(emitter, key, { signal });
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const [event] of events) yield event as T;
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    },
+  };
 }
 
 export function createInProcessBus(): Bus {
@@ -33,22 +68,15 @@ export function createInProcessBus(): Bus {
   ops.setMaxListeners(0);
   const control = new EventEmitter();
   control.setMaxListeners(0);
+  let flushHandler: ((userId: string | null) => Promise<void>) | undefined;
+  let localPresence: () => string[] = () => [];
 
   return {
     async publishOps(event) {
       ops.emit(event.userId, event);
     },
-    subscribeOps(userId, signal) {
-      const events = on(ops, userId, { signal });
-      return {
-        async *[Symbol.asyncIterator]() {
-          try {
-            for await (const [event] of events) yield event as OpsEvent;
-          } catch (error) {
-            if (!signal.aborted) throw error;
-          }
-        },
-      };
+    async subscribeOps(userId, signal) {
+      return eventsOf<OpsEvent>(ops, userId, signal);
     },
     async publishControl(event) {
       control.emit("event", event);
@@ -56,6 +84,23 @@ export function createInProcessBus(): Bus {
     onControl(listener) {
       control.on("event", listener);
       return () => control.off("event", listener);
+    },
+    async requestAckFlush(userId) {
+      if (!flushHandler) return { replicas: 1, answered: 0 };
+      await flushHandler(userId);
+      return { replicas: 1, answered: 1 };
+    },
+    onAckFlushRequest(handler) {
+      flushHandler = handler;
+      return () => {
+        if (flushHandler === handler) flushHandler = undefined;
+      };
+    },
+    sharePresence(local) {
+      localPresence = local;
+    },
+    onlineDevices() {
+      return new Set(localPresence());
     },
     async close() {
       ops.removeAllListeners();
