@@ -98,7 +98,7 @@ export class SyncServerProcess {
 export interface TestAccount {
   userId: string;
   /** A device row of this user, plus a session that mints fresh tokens for it. */
-  device(name?: string): Promise<{ deviceId: string; session: SyncSession }>;
+  device(name?: string, syncUrl?: string): Promise<{ deviceId: string; session: SyncSession }>;
 }
 
 export class TestBackend {
@@ -133,22 +133,22 @@ export class TestBackend {
     );
     return {
       userId,
-      device: async (name = "Test desktop") => {
+      device: async (name = "Test desktop", syncUrl?: string) => {
         const deviceId = randomUUID();
         await this.pool.query(
           "INSERT INTO devices (id, user_id, name, platform, app_version) VALUES ($1, $2, $3, 'linux', '0.1.0')",
           [deviceId, userId, name],
         );
-        return { deviceId, session: this.session(userId, deviceId) };
+        return { deviceId, session: this.session(userId, deviceId, syncUrl) };
       },
     };
   }
 
   /** A session whose token is re-minted when it is within a minute of expiring. */
-  session(userId: string, deviceId: string): SyncSession {
+  session(userId: string, deviceId: string, syncUrl = this.syncUrl): SyncSession {
     let cached: { token: string; expiresAt: number } | null = null;
     return staticSession({
-      syncUrl: this.syncUrl,
+      syncUrl,
       userId,
       deviceId,
       token: async () => {
@@ -159,6 +159,11 @@ export class TestBackend {
         return cached.token;
       },
     });
+  }
+
+  /** A session for an existing device row (a reopened profile). */
+  sessionFor(userId: string, deviceId: string): SyncSession {
+    return this.session(userId, deviceId);
   }
 
   async mint(userId: string, deviceId: string): Promise<string> {

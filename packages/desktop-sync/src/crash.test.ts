@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryTokenStore } from "./auth/token-store.js";
+import { DeviceEngine } from "./engine.js";
+import { createProfile, openProfile } from "./profiles.js";
+import { allPending } from "./queue.js";
+import { makeTempDir } from "./test-support.js";
+
+let temp: ReturnType<typeof makeTempDir>;
+beforeEach(() => {
+  temp = makeTempDir();
+  createProfile(temp.path, "main");
+});
+afterEach(() => temp.remove());
+
+function rowsAndOps(): { playlists: number; ops: number; registers: number } {
+  const profile = openProfile(temp.path, "main");
+  try {
+    return {
+      playlists: profile.db.prepare("SELECT COUNT(*) FROM playlists").pluck().get() as number,
+      ops: allPending(profile.db).length,
+      registers: profile.db.prepare("SELECT COUNT(*) FROM lww_entity").pluck().get() as number,
+    };
+  } finally {
+    profile.close();
+  }
+}
+
+describe("a crash between the domain write and the queue", () => {
+  it("a thrown error inside the transaction keeps neither the row nor the op nor the timestamp", async () => {
+    let fail = false;
+    const engine = DeviceEngine.open({
+      dataDir: temp.path,
+      profile: "main",
+      tokenStore: memoryTokenStore(),
+      hooks: {
+        afterDomainWrite() {
+          if (fail) throw new Error("disk full");
+        },
+      },
+    });
+    try {
+      await engine.createPlaylist("kept");
+      fail = true;
+      await expect(engine.createPlaylist("lost")).rejects.toThrow("disk full");
+      expect(engine.playlists().map((p) => p.name)).toEqual(["kept"]);
+      expect(engine.diagnostics()).toMatchObject({ pendingCount: 1, lamport: 1 });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("a process killed inside the transaction leaves every committed edit with its op, and nothing of the last", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./testing/crash-child.ts", import.meta.url)),
+        temp.path,
+        "main",
+        "4",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error("the child never reached the failpoint")),
+        20_000,
+      );
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("inside the transaction")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    // Three edits committed before the kill; the fourth had written its row, not its op.
+    expect(rowsAndOps()).toEqual({ playlists: 3, ops: 3, registers: 3 });
+  });
+});

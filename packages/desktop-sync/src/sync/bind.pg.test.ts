@@ -1,0 +1,101 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DeviceEngine } from "../engine.js";
+import { TestBackend, waitUntil } from "../testing/backend.js";
+import { EngineFleet } from "../testing/engines.js";
+
+let backend: TestBackend;
+let fleet: EngineFleet;
+beforeAll(async () => {
+  backend = await TestBackend.start();
+});
+afterAll(async () => {
+  await backend?.close();
+});
+afterEach(async () => {
+  await fleet?.close();
+});
+
+/** A small library made offline: two playlists, three tracks, ordered entries. */
+async function buildLibrary(engine: DeviceEngine, label: string): Promise<void> {
+  const tracks = [];
+  for (let i = 0; i < 3; i++) tracks.push(await engine.addTrack({ title: `${label} track ${i}` }));
+  const first = await engine.createPlaylist(`${label} favourites`);
+  const second = await engine.createPlaylist(`${label} to delete`);
+  for (const track of tracks) await engine.addEntry(first.id, track.id);
+  const entries = engine.playlist(first.id)?.entries ?? [];
+  await engine.moveEntry(entries[2]?.id ?? "", { before: entries[0]?.id ?? "" });
+  await engine.deletePlaylist(second.id);
+  await engine.renamePlaylist(first.id, `${label} favourites (renamed)`);
+}
+
+const same = (a: DeviceEngine, b: DeviceEngine) =>
+  JSON.stringify(a.snapshot()) === JSON.stringify(b.snapshot());
+const drained = (...engines: DeviceEngine[]) =>
+  engines.every((e) => e.diagnostics().pendingCount === 0);
+
+describe("first bind", () => {
+  it("uploads a profile's existing library to an empty account; a second device gets all of it", async () => {
+    fleet = new EngineFleet();
+    const account = await backend.createAccount();
+    const old = fleet.open("old");
+    await old.setMode("local");
+    await old.start();
+    await buildLibrary(old, "Old");
+    const before = old.snapshot();
+    expect(old.diagnostics().connection).toBe("disabled");
+
+    await old.setMode("hybrid");
+    await old.bind((await account.device("old")).session);
+    const fresh = fleet.open("fresh");
+    await fresh.bind((await account.device("fresh")).session);
+    await fresh.start();
+    await waitUntil("the library on the new device", () => drained(old) && same(old, fresh));
+    expect(fresh.snapshot()).toEqual(before);
+    expect(fresh.playlists().map((p) => p.name)).toEqual(["Old favourites (renamed)"]);
+  });
+
+  it("two devices with their own libraries bound to one account end with the union", async () => {
+    fleet = new EngineFleet();
+    const account = await backend.createAccount();
+    const x = fleet.open("x");
+    const y = fleet.open("y");
+    await buildLibrary(x, "X");
+    await buildLibrary(y, "Y");
+    await x.bind((await account.device("x")).session);
+    await x.start();
+    await waitUntil("x uploaded", () => drained(x));
+    await y.bind((await account.device("y")).session);
+    await y.start();
+    await waitUntil(
+      "union on both",
+      () => drained(x, y) && x.playlists().length === 2 && same(x, y),
+    );
+    expect(x.playlists().map((p) => p.name)).toEqual([
+      "X favourites (renamed)",
+      "Y favourites (renamed)",
+    ]);
+    expect(x.tracks()).toHaveLength(6);
+  });
+
+  it("binding to another account re-bases the visible library on a snapshot", async () => {
+    fleet = new EngineFleet();
+    const first = await backend.createAccount();
+    const second = await backend.createAccount();
+    const device = fleet.open("moving");
+    await buildLibrary(device, "M");
+    await device.bind((await first.device("moving")).session);
+    await device.start();
+    await waitUntil("uploaded to the first account", () => drained(device));
+
+    await device.bind((await second.device("moving")).session);
+    const other = fleet.open("other");
+    await other.bind((await second.device("other")).session);
+    await other.start();
+    await waitUntil(
+      "the library in the second account",
+      () => drained(device) && same(device, other),
+    );
+    // One insert per visible entity: 1 playlist + 3 tracks + 3 entries.
+    expect(await backend.ops(second.userId)).toHaveLength(7);
+  });
+});
