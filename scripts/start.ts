@@ -130,6 +130,10 @@ async function main(): Promise<void> {
       SYNC_URL: syncUrl,
       WEB_URL: webUrl,
       WEB_ORIGINS: webUrl,
+      // The web app runs `next start` (NODE_ENV=production) but on this machine: allow its
+      // development defaults (dev signing key, derived session secret). Deployments set
+      // CHORUS_ENV=production with NEXTAUTH_SECRET and AUTH_PRIVATE_KEY.
+      CHORUS_ENV: process.env.CHORUS_ENV ?? "local",
       // Development signing key shared by the web app (issuer) and the sync server (verifier);
       // production sets AUTH_PRIVATE_KEY on the web app and AUTH_JWKS_URL on the sync server.
       CHORUS_DEV_KEY_FILE:

@@ -4,10 +4,39 @@ import createNextIntlPlugin from "next-intl/plugin";
 const withNextIntl = createNextIntlPlugin("./src/i18n/request.ts");
 
 const nextConfig: NextConfig = {
-  // @chorus/i18n ships TypeScript source; Next compiles it with the app.
-  transpilePackages: ["@chorus/i18n"],
+  // Our packages ship TypeScript source; Next compiles them with the app.
+  transpilePackages: ["@chorus/i18n", "@chorus/auth", "@chorus/db"],
+  // Pure-Node dependencies of the server code, loaded from node_modules at run time.
+  serverExternalPackages: ["@prisma/adapter-pg", "@node-rs/argon2", "rate-limiter-flexible"],
+  // Built with webpack (`next build --webpack`): our packages import their TypeScript siblings
+  // as "./x.js" (ESM style), which Turbopack cannot map to "./x.ts" yet (vercel/next.js#82945).
+  webpack(config: { resolve: { extensionAlias?: Record<string, string[]> } }) {
+    config.resolve.extensionAlias = {
+      ".js": [".ts", ".tsx", ".js"],
+      ".mjs": [".mts", ".mjs"],
+    };
+    return config;
+  },
   poweredByHeader: false,
   reactStrictMode: true,
+  async rewrites() {
+    // The App Router does not route dot-folders; the JWKS lives at /api/jwks.
+    return [{ source: "/.well-known/jwks.json", destination: "/api/jwks" }];
+  },
+  async headers() {
+    return [
+      {
+        // No page may be framed: the consent screen must not be clickjacked into an approval.
+        source: "/:path*",
+        headers: [
+          { key: "X-Frame-Options", value: "DENY" },
+          { key: "Content-Security-Policy", value: "frame-ancestors 'none'" },
+          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+          { key: "X-Content-Type-Options", value: "nosniff" },
+        ],
+      },
+    ];
+  },
 };
 
 export default withNextIntl(nextConfig);

@@ -8,6 +8,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     environment: "node",
+    // *.pg.test.ts files each create their own database on this run's Postgres (embedded
+    // unless TEST_DATABASE_URL is set).
+    globalSetup: ["@chorus/db/vitest-global-setup"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     // next-intl's ESM build imports "next/server" without an extension, which Node's
     // resolver rejects (next has no exports map); let Vite resolve it instead.
     server: { deps: { inline: ["next-intl"] } },

@@ -1,0 +1,108 @@
+import { parseDatabaseUrl } from "@chorus/db";
+import { z } from "zod";
+
+/*
+ * Every setting of the web app, read and validated once. Nothing else reads process.env.
+ *
+ * "Production" is CHORUS_ENV, not NODE_ENV: `next start` always runs with NODE_ENV=production,
+ * also under `npm start` on a laptop. `npm start` passes CHORUS_ENV=local, which allows the
+ * development defaults (the shared dev signing key, a session secret derived from it); a real
+ * deployment leaves it unset or sets `production` and must provide the secrets.
+ */
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    CHORUS_ENV: z.enum(["local", "production"]).optional(),
+    DATABASE_URL: z
+      .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
+      .superRefine((value, ctx) => {
+        try {
+          parseDatabaseUrl(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
+    /** Public URL of this web app (next-auth's NEXTAUTH_URL defaults to it). */
+    WEB_URL: z.url({ error: "WEB_URL must be a URL" }).default("http://127.0.0.1:3000"),
+    NEXTAUTH_URL: z.url({ error: "NEXTAUTH_URL must be a URL" }).optional(),
+    /** The sync server as browsers and desktops reach it. */
+    SYNC_URL: z.url({ error: "SYNC_URL must be a URL" }).default("http://127.0.0.1:4000"),
+    /** Signs and encrypts the session cookie; at least 32 characters. */
+    NEXTAUTH_SECRET: z
+      .string()
+      .min(32, "NEXTAUTH_SECRET must be at least 32 characters (openssl rand -base64 32)")
+      .optional(),
+    /** The access-token signing key: PKCS#8 PEM or a private Ed25519 JWK. */
+    AUTH_PRIVATE_KEY: z.string().optional(),
+    /** Development only: the signing key file shared with the sync server. */
+    CHORUS_DEV_KEY_FILE: z.string().optional(),
+    /** Comma-separated emails that are made admins when they sign up or sign in. */
+    ADMIN_EMAILS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((email) => email.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+  })
+  .transform(({ CHORUS_ENV, NODE_ENV, ...env }) => ({
+    ...env,
+    NODE_ENV,
+    /** Whether development defaults are allowed (see above). */
+    isProduction:
+      (CHORUS_ENV ?? (NODE_ENV === "production" ? "production" : "local")) === "production",
+  }))
+  .superRefine((env, ctx) => {
+    if (!env.isProduction) return;
+    if (!env.NEXTAUTH_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["NEXTAUTH_SECRET"],
+        message: "in production set NEXTAUTH_SECRET (or CHORUS_ENV=local on a development machine)",
+      });
+    }
+    if (!env.AUTH_PRIVATE_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_PRIVATE_KEY"],
+        message: "in production set AUTH_PRIVATE_KEY (PKCS#8 PEM or a private Ed25519 JWK)",
+      });
+    }
+  });
+
+export type WebEnv = z.infer<typeof EnvSchema>;
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+export function parseEnv(source: Record<string, string | undefined>): WebEnv {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new SettingsError(`invalid web settings: ${lines.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+let cached: WebEnv | undefined;
+
+/**
+ * The validated settings. Read lazily (not at import) because `next build` imports every route
+ * without the runtime settings; `instrumentation.ts` calls it at server start so a bad setting
+ * stops the server at once.
+ */
+export function env(): WebEnv {
+  if (cached) return cached;
+  cached = parseEnv(process.env);
+  // next-auth reads its public URL from process.env itself.
+  process.env.NEXTAUTH_URL ??= cached.WEB_URL;
+  return cached;
+}
+
+/** True while `next build` collects pages, when runtime settings are absent on purpose. */
+export function isBuildPhase(): boolean {
+  return process.env.NEXT_PHASE === "phase-production-build";
+}

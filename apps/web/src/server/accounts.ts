@@ -1,0 +1,121 @@
+import type { PrismaClient, Role } from "@chorus/db";
+import {
+  type FieldErrors,
+  fieldErrorsOf,
+  type SignInInput as SignInFields,
+  SignInInput,
+  type SignUpInput as SignUpFields,
+  SignUpInput,
+} from "@/lib/account-schema";
+import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords";
+import type { AuthThrottle } from "./throttle";
+
+export interface AccountDeps {
+  prisma: PrismaClient;
+  throttle: AuthThrottle;
+  /** Lower-cased emails that are admins (ADMIN_EMAILS). */
+  adminEmails: readonly string[];
+}
+
+export interface AccountUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+}
+
+export type SignUpResult =
+  | { ok: true; user: AccountUser }
+  | { ok: false; error: "invalid"; fieldErrors: FieldErrors }
+  | { ok: false; error: "email_taken" }
+  | { ok: false; error: "throttled"; retryAfterSeconds: number };
+
+export type SignInResult =
+  | { ok: true; user: AccountUser }
+  | { ok: false; error: "invalid_credentials" }
+  | { ok: false; error: "throttled"; retryAfterSeconds: number };
+
+const userFields = { id: true, email: true, name: true, role: true } as const;
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
+}
+
+export function roleFor(email: string, adminEmails: readonly string[]): Role {
+  return adminEmails.includes(email.toLowerCase()) ? "admin" : "user";
+}
+
+/** Creates an account with an argon2id password hash. */
+export async function signUp(
+  deps: AccountDeps,
+  fields: SignUpFields,
+  ip: string,
+): Promise<SignUpResult> {
+  const throttled = await deps.throttle.signUpAttempt(ip);
+  if (throttled) return { ok: false, error: "throttled", ...throttled };
+  const parsed = SignUpInput.safeParse(fields);
+  if (!parsed.success) {
+    return { ok: false, error: "invalid", fieldErrors: fieldErrorsOf(parsed.error) };
+  }
+  const { email, password, name } = parsed.data;
+  // Saves an argon2 run for the common case; the unique index decides races.
+  const existing = await deps.prisma.user.findUnique({ where: { email }, select: { id: true } });
+  if (existing) return { ok: false, error: "email_taken" };
+  try {
+    const user = await deps.prisma.user.create({
+      data: {
+        email,
+        name: name ?? null,
+        passwordHash: await hashPassword(password),
+        role: roleFor(email, deps.adminEmails),
+      },
+      select: userFields,
+    });
+    return { ok: true, user };
+  } catch (error) {
+    if (isUniqueViolation(error)) return { ok: false, error: "email_taken" };
+    throw error;
+  }
+}
+
+/**
+ * Checks an email and password. Unknown emails and wrong passwords answer alike and take as
+ * long; failures count per email and per address, and over budget no password is checked.
+ */
+export async function signIn(
+  deps: AccountDeps,
+  fields: SignInFields,
+  ip: string,
+): Promise<SignInResult> {
+  const parsed = SignInInput.safeParse(fields);
+  if (!parsed.success) return { ok: false, error: "invalid_credentials" };
+  const { email, password } = parsed.data;
+  const throttled = await deps.throttle.signInBlocked(email, ip);
+  if (throttled) return { ok: false, error: "throttled", ...throttled };
+
+  const user = await deps.prisma.user.findUnique({
+    where: { email },
+    select: { ...userFields, passwordHash: true },
+  });
+  const matches = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), password);
+  if (!user || !matches) {
+    await deps.throttle.signInFailed(email, ip);
+    return { ok: false, error: "invalid_credentials" };
+  }
+  await deps.throttle.signInSucceeded(email);
+  const { passwordHash: _hash, ...account } = user;
+  if (account.role !== "admin" && roleFor(email, deps.adminEmails) === "admin") {
+    await deps.prisma.user.update({ where: { id: account.id }, data: { role: "admin" } });
+    return { ok: true, user: { ...account, role: "admin" } };
+  }
+  return { ok: true, user: account };
+}
+
+/** Makes an existing account an admin; false when no account has that email. */
+export async function promoteToAdmin(prisma: PrismaClient, email: string): Promise<boolean> {
+  const { count } = await prisma.user.updateMany({
+    where: { email: email.trim().toLowerCase() },
+    data: { role: "admin" },
+  });
+  return count > 0;
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from "node:crypto";
+import {
+  codeChallengeS256,
+  createVerifier,
+  generateCodeVerifier,
+  generateOAuthState,
+  generateSigningKey,
+  hashRefreshToken,
+  type SigningKey,
+} from "@chorus/auth";
+import { createPrisma, type PrismaClient } from "@chorus/db";
+import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleTokenRequest, type TokenResult, type TokenSuccess } from "@/server/desktop-auth";
+import { approveDesktopLogin, type DesktopLoginRequest } from "@/server/desktop-login";
+
+// The token endpoint's rules (ADR 0002 §3-4) against a real database, with an injected clock.
+let db: TestDatabase;
+let prisma: PrismaClient;
+let key: SigningKey;
+const SYNC_URL = "http://127.0.0.1:4000";
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { max: 4 });
+  key = await generateSigningKey();
+});
+afterAll(async () => {
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+async function createUser(role: "user" | "admin" = "user") {
+  return prisma.user.create({
+    data: { email: `${randomUUID()}@example.test`, passwordHash: "unused", role },
+  });
+}
+
+/** A desktop's sign-in up to the redirect: the code it receives, its verifier and request. */
+async function approvedCode(userId: string, now = new Date()) {
+  const verifier = generateCodeVerifier();
+  const request: DesktopLoginRequest = {
+    redirect_uri: `http://127.0.0.1:${40000 + Math.floor(Math.random() * 20000)}/callback`,
+    state: generateOAuthState(),
+    code_challenge: codeChallengeS256(verifier),
+    code_challenge_method: "S256",
+    device_name: "Studio Mac",
+    platform: "darwin",
+    app_version: "1.4.0",
+  };
+  const { redirectTo, expiresAt } = await approveDesktopLogin(prisma, userId, request, now);
+  const url = new URL(redirectTo);
+  expect(url.searchParams.get("state")).toBe(request.state);
+  const code = url.searchParams.get("code");
+  if (!code) throw new Error("no code in the redirect");
+  return { code, verifier, request, expiresAt };
+}
+
+function token(body: unknown, now?: Date): Promise<TokenResult> {
+  return handleTokenRequest(
+    { prisma, signingKey: key, syncUrl: SYNC_URL, ...(now ? { now: () => now } : {}) },
+    body,
+  );
+}
+
+function exchange(
+  grant: { code: string; verifier: string; request: DesktopLoginRequest },
+  now?: Date,
+) {
+  return token(
+    {
+      grant_type: "authorization_code",
+      code: grant.code,
+      code_verifier: grant.verifier,
+      redirect_uri: grant.request.redirect_uri,
+    },
+    now,
+  );
+}
+
+function refresh(refreshToken: string, now?: Date) {
+  return token({ grant_type: "refresh_token", refresh_token: refreshToken }, now);
+}
+
+function success(result: TokenResult): TokenSuccess {
+  if (result.status !== 200) throw new Error(`expected 200, got ${JSON.stringify(result.body)}`);
+  return result.body;
+}
+
+function expectInvalidGrant(result: TokenResult) {
+  expect(result.status).toBe(400);
+  expect(result.body).toMatchObject({ error: "invalid_grant" });
+}
+
+describe("authorization_code grant", () => {
+  it("exchanges a fresh code for a device token, a refresh token and the new device", async () => {
+    const user = await createUser();
+    const grant = await approvedCode(user.id);
+    const body = success(await exchange(grant));
+
+    expect(body).toMatchObject({
+      token_type: "Bearer",
+      expires_in: 600,
+      refresh_expires_in: 30 * 24 * 3600,
+      user_id: user.id,
+      email: user.email,
+      sync_url: SYNC_URL,
+    });
+    const verifier = await createVerifier({ publicKey: key.publicKey });
+    const principal = await verifier.verify(body.access_token);
+    expect(principal).toMatchObject({
+      kind: "device",
+      userId: user.id,
+      deviceId: body.device_id,
+      role: "user",
+    });
+
+    const device = await prisma.device.findUniqueOrThrow({ where: { id: body.device_id } });
+    expect(device).toMatchObject({
+      userId: user.id,
+      name: "Studio Mac",
+      platform: "darwin",
+      appVersion: "1.4.0",
+      revokedAt: null,
+    });
+    // Stored hashed, never in the clear.
+    const stored = await prisma.refreshToken.findMany({ where: { deviceId: body.device_id } });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.tokenHash).toBe(hashRefreshToken(body.refresh_token));
+    expect(stored[0]?.tokenHash).not.toBe(body.refresh_token);
+  });
+
+  it("stores the code hashed, bound to the redirect_uri and the challenge, for at most 60 s", async () => {
+    const user = await createUser();
+    const now = new Date("2026-11-22T10:00:00Z");
+    const grant = await approvedCode(user.id, now);
+    const row = await prisma.desktopAuthCode.findFirstOrThrow({ where: { userId: user.id } });
+    expect(row.codeHash).not.toBe(grant.code);
+    expect(row.redirectUri).toBe(grant.request.redirect_uri);
+    expect(row.codeChallenge).toBe(grant.request.code_challenge);
+    expect(row.expiresAt.getTime() - now.getTime()).toBeLessThanOrEqual(60_000);
+  });
+
+  it("gives admins an admin token", async () => {
+    const admin = await createUser("admin");
+    const body = success(await exchange(await approvedCode(admin.id)));
+    const principal = await (await createVerifier({ publicKey: key.publicKey })).verify(
+      body.access_token,
+    );
+    expect(principal.role).toBe("admin");
+  });
+
+  it("refuses a code used twice, and revokes what the first use issued", async () => {
+    const user = await createUser();
+    const grant = await approvedCode(user.id);
+    const first = success(await exchange(grant));
+    expectInvalidGrant(await exchange(grant));
+    // RFC 6749 §4.1.2: tokens issued from a replayed code are revoked.
+    expectInvalidGrant(await refresh(first.refresh_token));
+  });
+
+  it("refuses a wrong code_verifier, and the code is spent", async () => {
+    const user = await createUser();
+    const grant = await approvedCode(user.id);
+    expectInvalidGrant(await exchange({ ...grant, verifier: generateCodeVerifier() }));
+    expectInvalidGrant(await exchange(grant));
+  });
+
+  it("refuses an expired code (61 s later)", async () => {
+    const user = await createUser();
+    const issuedAt = new Date("2026-11-22T10:00:00Z");
+    const grant = await approvedCode(user.id, issuedAt);
+    const result = await exchange(grant, new Date(issuedAt.getTime() + 61_000));
+    expectInvalidGrant(result);
+    expect(result.body).toMatchObject({ error_description: expect.stringMatching(/expired/) });
+  });
+
+  it("accepts the code just before it expires", async () => {
+    const user = await createUser();
+    const issuedAt = new Date("2026-11-22T10:00:00Z");
+    const grant = await approvedCode(user.id, issuedAt);
+    success(await exchange(grant, new Date(issuedAt.getTime() + 59_000)));
+  });
+
+  it("refuses a redirect_uri other than the one the code was issued for", async () => {
+    const user = await createUser();
+    const grant = await approvedCode(user.id);
+    const result = await exchange({
+      ...grant,
+      request: { ...grant.request, redirect_uri: "http://127.0.0.1:1/callback" },
+    });
+    expectInvalidGrant(result);
+    expect(result.body).toMatchObject({ error_description: expect.stringMatching(/redirect_uri/) });
+  });
+
+  it("refuses unknown codes and malformed requests", async () => {
+    expectInvalidGrant(
+      await exchange({
+        code: "nope",
+        verifier: generateCodeVerifier(),
+        request: { redirect_uri: "http://127.0.0.1:1/callback" } as DesktopLoginRequest,
+      }),
+    );
+    const missing = await token({ grant_type: "authorization_code", code: "x" });
+    expect(missing).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    const unknownGrant = await token({ grant_type: "password", username: "a", password: "b" });
+    expect(unknownGrant).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    expect(await token(null)).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+  });
+});
+
+describe("refresh_token grant", () => {
+  it("rotates: a new refresh token each time, and the device keeps its id", async () => {
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    const second = success(await refresh(first.refresh_token));
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(second.device_id).toBe(first.device_id);
+    expect(second.access_token).not.toBe(first.access_token);
+    const third = success(await refresh(second.refresh_token));
+    expect(third.device_id).toBe(first.device_id);
+  });
+
+  it("a reused refresh token revokes the whole family", async () => {
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    const second = success(await refresh(first.refresh_token));
+
+    expectInvalidGrant(await refresh(first.refresh_token));
+    // The legitimate holder of the newest token is signed out too.
+    expectInvalidGrant(await refresh(second.refresh_token));
+    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    expect(family).toHaveLength(2);
+    expect(family.every((row) => row.revokedAt !== null)).toBe(true);
+  });
+
+  it("two refreshes racing with the same token: one wins, then the family is revoked", async () => {
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    const results = await Promise.all([refresh(first.refresh_token), refresh(first.refresh_token)]);
+    expect(results.filter((result) => result.status === 200).length).toBeLessThanOrEqual(1);
+    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    expect(family.every((row) => row.revokedAt !== null)).toBe(true);
+  });
+
+  it("refuses a revoked device", async () => {
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    await prisma.device.update({
+      where: { id: first.device_id },
+      data: { revokedAt: new Date() },
+    });
+    expectInvalidGrant(await refresh(first.refresh_token));
+  });
+
+  it("refuses an expired refresh token (inject the clock)", async () => {
+    const user = await createUser();
+    const issuedAt = new Date();
+    const first = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    const later = new Date(issuedAt.getTime() + 31 * 24 * 3600 * 1000);
+    expectInvalidGrant(await refresh(first.refresh_token, later));
+  });
+
+  it("refuses an unknown token", async () => {
+    expectInvalidGrant(await refresh("not-a-token"));
+  });
+});
