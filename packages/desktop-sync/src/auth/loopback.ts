@@ -71,6 +71,8 @@ export async function signInWithBrowser(
   const callback = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  // Awaited below, after openUrl returns; the browser may answer (or fail) before that.
+  callback.catch(() => {});
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");

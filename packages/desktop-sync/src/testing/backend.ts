@@ -118,6 +118,8 @@ export class TestBackend {
     });
     await server.start();
     const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    // Dropping the database terminates idle connections; that is the end, not an error.
+    pool.on("error", () => {});
     return new TestBackend(db, pool, key, server);
   }
 
