@@ -19,6 +19,7 @@ export function scheduleCompaction(services: Services, time: string, logger: Log
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const at = nextRunAt(time, new Date());
+    services.compaction.nextScheduledAt = at;
     timer = setTimeout(() => void fire(), at.getTime() - Date.now());
     timer.unref();
     logger.info({ at: at.toISOString() }, "next compaction scheduled");

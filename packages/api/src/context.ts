@@ -33,6 +33,8 @@ export const noopMetrics: SyncMetrics = {
 export interface CompactionService {
   readonly settings: CompactionSettings;
   readonly progress: EventEmitter;
+  /** When the nightly run fires next on this replica (set by its scheduler). */
+  nextScheduledAt: Date | null;
   run(options: RunOptions): Promise<RunResult>;
 }
 

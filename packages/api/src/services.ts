@@ -41,6 +41,7 @@ export function createServices(options: CreateServicesOptions): Services & {
   const compaction: CompactionService = {
     settings: compactionSettings,
     progress,
+    nextScheduledAt: null,
     run(runOptions) {
       if (!options.databaseUrl) throw new Error("compaction needs the database URL for its lock");
       return runCompaction(

@@ -1,8 +1,15 @@
 import { z } from "zod";
+import { DevicesPageInput, devicesPage } from "../admin/devices-page.js";
+import { consoleEvents } from "../admin/live.js";
+import { UsersPageInput, usersPage } from "../admin/users-page.js";
+import { previewUser } from "../compaction/compact-user.js";
+import type { DevicePosition } from "../compaction/positions.js";
 import type { RunResult } from "../compaction/runner.js";
 import { adminProcedure } from "../trpc.js";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+const position = (d: DevicePosition) => ({ ...d, lastSeenAt: d.lastSeenAt.toISOString() });
 
 /** JSON-safe view of a run result (no Dates or BigInts on the wire). */
 function present(result: RunResult) {
@@ -12,11 +19,8 @@ function present(result: RunResult) {
       ...result,
       users: result.users.map((user) => ({
         ...user,
-        devices: user.devices.map((d) => ({ ...d, lastSeenAt: d.lastSeenAt.toISOString() })),
-        devicesNeedingResync: user.devicesNeedingResync.map((d) => ({
-          ...d,
-          lastSeenAt: d.lastSeenAt.toISOString(),
-        })),
+        devices: user.devices.map(position),
+        devicesNeedingResync: user.devicesNeedingResync.map(position),
       })),
     };
   }
@@ -24,6 +28,58 @@ function present(result: RunResult) {
 }
 
 export const adminRouter = {
+  users: adminProcedure
+    .input(UsersPageInput)
+    .query(({ ctx, input }) => usersPage(ctx.prisma, input)),
+
+  /** The devices table: server-side paging, sorting and filtering; live cursor, lag, staleness. */
+  devices: adminProcedure.input(DevicesPageInput).query(({ ctx, input }) =>
+    devicesPage(ctx.prisma, input, {
+      online: ctx.services.bus.onlineDevices(),
+      buffered: ctx.services.acks.peek(),
+      staleWindowMs: ctx.services.compaction.settings.staleWindowMs,
+      now: ctx.services.compaction.settings.now(),
+    }),
+  ),
+
+  /** One user's compaction state: watermark, schedule, and what a run now would do. */
+  user: adminProcedure.input(z.object({ userId: z.uuid() })).query(async ({ ctx, input }) => {
+    const { compaction, acks } = ctx.services;
+    const user = await ctx.prisma.user.findUnique({
+      where: { id: input.userId },
+      select: { id: true, email: true, role: true, watermark: true },
+    });
+    if (!user) return null;
+    const preview = await previewUser(ctx.prisma, acks, user.id, compaction.settings);
+    return {
+      id: user.id,
+      email: user.email,
+      role: user.role,
+      watermark: preview.watermark,
+      lastCompactedAt: user.watermark?.updatedAt.toISOString() ?? null,
+      nextCompactionAt: compaction.nextScheduledAt?.toISOString() ?? null,
+      staleWindowMs: compaction.settings.staleWindowMs,
+      preview: {
+        target: preview.target,
+        opsToDelete: preview.opsToDelete,
+        bytesToFree: preview.bytesToFree,
+        devicesNeedingResync: preview.devicesNeedingResync.map(position),
+      },
+      devices: preview.devices.map(position),
+    };
+  }),
+
+  /** Live feed for the console: "changed" pulses and compaction progress. */
+  live: adminProcedure.subscription(async function* ({ ctx, signal }) {
+    const abort = new AbortController();
+    signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    try {
+      yield* consoleEvents(ctx.services, abort.signal);
+    } finally {
+      abort.abort();
+    }
+  }),
+
   /** Runs compaction now (or previews it with dryRun), for everyone or one user. */
   runCompaction: adminProcedure
     .input(z.object({ dryRun: z.boolean().default(false), userId: z.uuid().optional() }))
