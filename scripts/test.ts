@@ -1,0 +1,42 @@
+// `npm test`: every check CI runs. Typecheck, lint and vitest in every package (Turborepo), then
+// the Playwright flows. When TEST_DATABASE_URL is unset, ONE embedded PostgreSQL serves the whole
+// run (each test file still creates its own database on it).
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+  console.log(`\n[chorus test] ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { stdio: "inherit", env });
+  return result.status ?? 1;
+}
+
+let server: EmbeddedPostgresHandle | undefined;
+let dataParent: string | undefined;
+const env = { ...process.env };
+if (!env.TEST_DATABASE_URL) {
+  dataParent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
+  chmodSync(dataParent, 0o711);
+  console.log(
+    "[chorus test] TEST_DATABASE_URL is unset: starting an embedded PostgreSQL for this run",
+  );
+  server = await startEmbeddedPostgres({ dataDir: join(dataParent, "data"), persistent: false });
+  env.TEST_DATABASE_URL = server.url;
+}
+
+let status = 1;
+try {
+  status = run(
+    "npx",
+    ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
+    env,
+  );
+  if (status === 0) status = run("npm", ["run", "e2e"], env);
+} finally {
+  await server?.stop();
+  if (dataParent) rmSync(dataParent, { recursive: true, force: true });
+}
+console.log(status === 0 ? "\n[chorus test] all checks passed" : "\n[chorus test] FAILED");
+process.exit(status);
