@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { profileStatusSchema } from "./contract.js";
+import { runCli } from "./cli/run.js";
+import { diagnosticsSchema } from "./contract.js";
 import { makeTempDir } from "./test-support.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -33,13 +34,18 @@ describe("chorus-device CLI", () => {
 
     const status = cli(["status", "--json"], { CHORUS_DATA_DIR: temp.path });
     expect(status.code).toBe(0);
-    expect(profileStatusSchema.parse(JSON.parse(status.stdout))).toEqual({
+    expect(diagnosticsSchema.parse(JSON.parse(status.stdout))).toEqual({
       profile: "work",
       deviceId,
+      mode: "hybrid",
+      connection: "disabled",
       lamport: 0,
       pendingCount: 0,
+      oldestPendingAgeMs: null,
       cursor: 0,
-      serverUrl: null,
+      lastError: null,
+      account: null,
+      resync: null,
     });
 
     const list = cli(["profile", "list", "--json", `--data-dir=${temp.path}`]);
@@ -65,6 +71,51 @@ describe("chorus-device CLI", () => {
     const badOption = cli(["status", "--verbose", "--data-dir", temp.path]);
     expect(badOption.code).toBe(1);
     expect(badOption.stderr).toContain("--verbose");
+  });
+
+  it("edits the library offline and shows it, with --json everywhere", async () => {
+    const env = { CHORUS_DATA_DIR: temp.path };
+    // In-process (same runCli as the binary) to keep the suite fast.
+    const cli = async (args: string[], extra: Record<string, string>) => {
+      let stdout = "";
+      let stderr = "";
+      const code = await runCli(args, {
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        env: extra,
+        platform: "linux",
+        homedir: temp.path,
+        cwd: temp.path,
+      });
+      return { code, stdout, stderr };
+    };
+    await cli(["profile", "create", "home"], env);
+    const playlist = JSON.parse(
+      (await cli(["playlist", "create", "Road trip", "--json"], env)).stdout,
+    );
+    expect(playlist).toMatchObject({ name: "Road trip", uploaded: false });
+    const track = JSON.parse(
+      (await cli(["track", "add", "Intro", "--artist", "Band", "--json"], env)).stdout,
+    );
+    const first = JSON.parse(
+      (await cli(["entry", "add", playlist.id, track.id, "--json"], env)).stdout,
+    );
+    const second = JSON.parse(
+      (await cli(["entry", "add", playlist.id, track.id, "--before", first.id, "--json"], env))
+        .stdout,
+    );
+    const shown = JSON.parse((await cli(["playlist", "show", playlist.id, "--json"], env)).stdout);
+    expect(shown.entries.map((e: { id: string }) => e.id)).toEqual([second.id, first.id]);
+    const moved = await cli(["entry", "move", second.id, "--to-end", "--json"], env);
+    expect(moved.code).toBe(0);
+    const status = JSON.parse((await cli(["status", "--json"], env)).stdout);
+    expect(status).toMatchObject({ pendingCount: 5, lamport: 5 });
+    const missing = await cli(["playlist", "rename", "nope", "x", "--json"], env);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: "not_found" } });
   });
 
   it("exits 1 when profile create has no name", () => {

@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../data-dir.js";
 import { isEngineError } from "../errors.js";
-import { createProfile, listProfiles, openProfile, selectProfileName } from "../profiles.js";
-import { readProfileStatus } from "../status.js";
+import { createProfile, listProfiles, selectProfileName } from "../profiles.js";
+import { expectNone, expectOne, UsageError } from "./args.js";
+import { type CommandContext, runEngineCommand } from "./commands.js";
 
 /** Everything the CLI touches of its process, passed in so tests can run it in-process. */
 export interface CliIo {
@@ -12,26 +13,67 @@ export interface CliIo {
   platform: NodeJS.Platform;
   homedir: string;
   cwd: string;
+  /** Aborted on SIGINT/SIGTERM: long-lived commands (run, watch, signin) stop cleanly. */
+  signal?: AbortSignal;
+  /** Opens a URL in the system browser (signin); absent: the URL is only printed. */
+  openUrl?(url: string): void;
 }
 
 export const USAGE = `Usage: chorus-device <command> [options]
 
-Commands:
-  profile create <name>   create a profile with a new device id
-  profile list            list the profiles in the data dir
-  status                  device id, Lamport clock and pending op count of a profile
+Profiles
+  profile create <name>                 create a profile with a new device id
+  profile list                          list the profiles in the data dir
 
-Options:
-  --data-dir <dir>        where profiles live (default: CHORUS_DATA_DIR, else the OS app data dir)
-  --profile <name>        which profile (default: CHORUS_PROFILE, else the only one)
-  --json                  print machine-readable JSON (errors go to stderr as JSON too)
-  -h, --help              show this help
+Account and sync
+  signin --web-url <url> [--no-open]    sign in through the browser (prints the URL to open)
+  bind-token --sync-url <url> --token <jwt>
+                                        bind with a fixed device token (tests and scripts)
+  signout                               forget the account; the library stays here
+  mode [local|hybrid|server]            show or set how this profile uses the server
+  status                                device id, mode, Lamport clock, queue, cursor, last error
+  clear-error                           forget the last sync error
+  push                                  upload queued changes now
+  sync                                  upload, then download what is new, once
+  watch                                 print remote changes as they arrive (Ctrl-C stops)
+  run                                   the long-lived sync process (Ctrl-C stops)
+
+Library
+  library                               the whole library
+  playlist list | show <id>
+  playlist create <name> | rename <id> <name> | delete <id>
+  track list | add <title> [--artist A] [--album B] [--duration-ms N] | delete <id>
+  entry add <playlist-id> <track-id> [--after <entry-id> | --before <entry-id>]
+  entry move <entry-id> (--after <entry-id> | --before <entry-id> | --to-end)
+  entry remove <entry-id>
+
+Options
+  --data-dir <dir>    where profiles live (default: CHORUS_DATA_DIR, else the OS app data dir)
+  --profile <name>    which profile (default: CHORUS_PROFILE, else the only one)
+  --json              machine-readable output: one JSON value per line (errors on stderr)
+  --timeout-ms <n>    how long one-shot commands wait for the server (default 5000)
+  -h, --help          show this help
 `;
 
-class UsageError extends Error {}
+const ENGINE_COMMANDS = new Set([
+  "signin",
+  "bind-token",
+  "signout",
+  "mode",
+  "status",
+  "clear-error",
+  "push",
+  "sync",
+  "watch",
+  "run",
+  "library",
+  "playlist",
+  "track",
+  "entry",
+]);
 
-/** Runs one command and returns the process exit code: 0 on success, 1 on any failure. */
-export function runCli(argv: readonly string[], io: CliIo): number {
+/** Runs one command and resolves to the process exit code: 0 on success, 1 on any failure. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let json = argv.includes("--json");
   try {
     const { values, positionals } = parseArgs({
@@ -43,6 +85,17 @@ export function runCli(argv: readonly string[], io: CliIo): number {
         profile: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
+        "web-url": { type: "string" },
+        "sync-url": { type: "string" },
+        token: { type: "string" },
+        "no-open": { type: "boolean", default: false },
+        artist: { type: "string" },
+        album: { type: "string" },
+        "duration-ms": { type: "string" },
+        after: { type: "string" },
+        before: { type: "string" },
+        "to-end": { type: "boolean", default: false },
+        "timeout-ms": { type: "string" },
       },
     });
     json = values.json;
@@ -59,10 +112,10 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     });
     const print = (value: unknown, human: string) =>
       io.stdout(json ? `${JSON.stringify(value)}\n` : human);
-    const [command, subcommand, ...rest] = positionals;
+    const [command, ...args] = positionals;
 
-    if (command === "profile" && subcommand === "create") {
-      const name = expectOne(rest, "profile create <name>");
+    if (command === "profile" && args[0] === "create") {
+      const name = expectOne(args.slice(1), "profile create <name>");
       const created = createProfile(dataDir, name);
       print(
         created,
@@ -70,8 +123,8 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       );
       return 0;
     }
-    if (command === "profile" && subcommand === "list") {
-      expectNone(rest, "profile list");
+    if (command === "profile" && args[0] === "list") {
+      expectNone(args.slice(1), "profile list");
       const profiles = listProfiles(dataDir);
       const human = profiles.length
         ? `${profiles.map((p) => `${p.name}\t${p.path}`).join("\n")}\n`
@@ -79,37 +132,28 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       print(profiles, human);
       return 0;
     }
-    if (command === "status") {
-      expectNone(
-        [subcommand, ...rest].filter((a) => a !== undefined),
-        "status",
-      );
-      const requested = values.profile ?? nonEmpty(io.env.CHORUS_PROFILE);
-      const profile = openProfile(dataDir, selectProfileName(dataDir, requested));
-      try {
-        const status = readProfileStatus(profile);
-        print(
-          status,
-          [
-            `profile      ${status.profile}`,
-            `device id    ${status.deviceId}`,
-            `lamport      ${status.lamport}`,
-            `pending ops  ${status.pendingCount}`,
-            `cursor       ${status.cursor}`,
-            `server       ${status.serverUrl ?? "not bound"}`,
-            "",
-          ].join("\n"),
-        );
-      } finally {
-        profile.close();
-      }
-      return 0;
+    if (command === undefined) throw new UsageError("no command given");
+    if (!ENGINE_COMMANDS.has(command)) {
+      throw new UsageError(`unknown command "${[command, args[0]].filter(Boolean).join(" ")}"`);
     }
-    throw new UsageError(
-      command === undefined
-        ? "no command given"
-        : `unknown command "${[command, subcommand].filter(Boolean).join(" ")}"`,
-    );
+
+    const requested = values.profile ?? nonEmpty(io.env.CHORUS_PROFILE);
+    const timeout = values["timeout-ms"] === undefined ? 5_000 : Number(values["timeout-ms"]);
+    if (!Number.isInteger(timeout) || timeout < 0) {
+      throw new UsageError("--timeout-ms takes a whole number of milliseconds");
+    }
+    const context: CommandContext = {
+      command,
+      args,
+      values,
+      dataDir,
+      profile: () => selectProfileName(dataDir, requested),
+      json,
+      print,
+      io,
+      timeoutMs: timeout,
+    };
+    return await runEngineCommand(context);
   } catch (error) {
     return reportError(error, io, json);
   }
@@ -141,17 +185,6 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
       : `internal error: ${detail}\n`,
   );
   return 1;
-}
-
-function expectOne(args: readonly string[], usage: string): string {
-  const [only, ...extra] = args;
-  if (only === undefined) throw new UsageError(`missing argument: ${usage}`);
-  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}": ${usage}`);
-  return only;
-}
-
-function expectNone(args: readonly string[], usage: string): void {
-  if (args.length) throw new UsageError(`unexpected argument "${args[0]}": ${usage}`);
 }
 
 function isParseArgsError(error: unknown): error is Error {
