@@ -1,10 +1,9 @@
 import { generateSigningKey, mintAccessToken, TOKEN_ISSUER } from "@chorus/auth";
 import { parseSyncError, type SyncOp } from "@chorus/protocol";
-import { TRPCClientError } from "@trpc/client";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_DEVICE_REVOKED, CLOSE_TOKEN_EXPIRED } from "../src/server.js";
-import { Harness, makeOps, waitFor } from "./harness.js";
+import { failure, Harness, makeOps, waitFor } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,15 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<never>> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a tRPC error, got ${error}`);
-  return error as TRPCClientError<never>;
-}
 
 describe("one user's data is invisible to another", () => {
   it("another user's token can neither read, push into, ACK nor subscribe to this user's data", async () => {

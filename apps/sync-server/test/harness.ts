@@ -10,6 +10,7 @@ import {
   httpBatchLink,
   httpLink,
   type TRPCClient,
+  TRPCClientError,
   wsLink,
 } from "@trpc/client";
 import pino from "pino";
@@ -156,6 +157,24 @@ export class Harness {
     await this.prisma.$disconnect();
     await this.db.drop();
   }
+}
+
+/** Rate limits high enough that load-shaped tests never hit them. */
+export const GENEROUS_LIMITS: RateLimitConfig = {
+  push: { points: 10_000, durationSeconds: 1 },
+  pull: { points: 10_000, durationSeconds: 1 },
+  ack: { points: 10_000, durationSeconds: 1 },
+  subscribe: { points: 1_000, durationSeconds: 1 },
+};
+
+/** The tRPC error a call failed with (fails the test if it succeeded or failed otherwise). */
+export async function failure(promise: Promise<unknown>): Promise<TRPCClientError<never>> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TRPCClientError)) throw new Error(`expected a tRPC error, got ${error}`);
+  return error as TRPCClientError<never>;
 }
 
 let lamportSeed = 0;

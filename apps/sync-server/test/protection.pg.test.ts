@@ -4,18 +4,11 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import { MAX_WS_PAYLOAD } from "../src/server.js";
-import { Harness, makeOps, waitFor } from "./harness.js";
-
-const generous = {
-  push: { points: 10_000, durationSeconds: 1 },
-  pull: { points: 10_000, durationSeconds: 1 },
-  ack: { points: 10_000, durationSeconds: 1 },
-  subscribe: { points: 100, durationSeconds: 1 },
-};
+import { GENEROUS_LIMITS, Harness, makeOps, waitFor } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await Harness.start({ rateLimits: generous, slowConsumerBytes: 256 * 1024 });
+  h = await Harness.start({ rateLimits: GENEROUS_LIMITS, slowConsumerBytes: 256 * 1024 });
 });
 afterAll(async () => {
   await h.close();
@@ -24,7 +17,7 @@ afterAll(async () => {
 describe("rate limits", () => {
   it("answers a device over its budget with TOO_MANY_REQUESTS and a retry-after", async () => {
     const strict = await Harness.start({
-      rateLimits: { ...generous, push: { points: 2, durationSeconds: 60 } },
+      rateLimits: { ...GENEROUS_LIMITS, push: { points: 2, durationSeconds: 60 } },
     });
     try {
       const device = await strict.createDevice();

@@ -1,7 +1,6 @@
 import { parseSyncError } from "@chorus/protocol";
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Harness, makeOps, waitFor } from "./harness.js";
+import { failure, Harness, makeOps, waitFor } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -10,15 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<never>> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a tRPC error, got ${error}`);
-  return error as TRPCClientError<never>;
-}
 
 async function setWatermark(userId: string, compactedUpTo: number): Promise<void> {
   await h.prisma.syncCompactionWatermark.upsert({

@@ -1,32 +1,15 @@
 import { parseSyncError } from "@chorus/protocol";
-import { TRPCClientError } from "@trpc/client";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Harness, makeOps } from "./harness.js";
+import { failure, GENEROUS_LIMITS, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await Harness.start({
-    rateLimits: {
-      push: { points: 10_000, durationSeconds: 1 },
-      pull: { points: 10_000, durationSeconds: 1 },
-      ack: { points: 10_000, durationSeconds: 1 },
-      subscribe: { points: 100, durationSeconds: 1 },
-    },
-  });
+  h = await Harness.start({ rateLimits: GENEROUS_LIMITS });
 });
 afterAll(async () => {
   await h.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<never>> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a tRPC error, got ${error}`);
-  return error as TRPCClientError<never>;
-}
 
 describe("push", () => {
   it("accepts a duplicate operation_id with its original id and stores it once", async () => {

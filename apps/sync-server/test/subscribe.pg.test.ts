@@ -1,17 +1,10 @@
 import type { SyncOp } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Harness, makeOps, type TestDevice, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps, type TestDevice, waitFor } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await Harness.start({
-    rateLimits: {
-      push: { points: 10_000, durationSeconds: 1 },
-      pull: { points: 10_000, durationSeconds: 1 },
-      ack: { points: 10_000, durationSeconds: 1 },
-      subscribe: { points: 1_000, durationSeconds: 1 },
-    },
-  });
+  h = await Harness.start({ rateLimits: GENEROUS_LIMITS });
 });
 afterAll(async () => {
   await h.close();
