@@ -1,10 +1,13 @@
-import { useTranslations } from "next-intl";
+import { getTranslations } from "next-intl/server";
 import { Link } from "@/i18n/navigation";
+import { getSession } from "@/server/session";
 import { LocaleSwitcher } from "./LocaleSwitcher";
+import { SessionMenu } from "./SessionMenu";
 import styles from "./SiteHeader.module.css";
 
-export function SiteHeader() {
-  const t = useTranslations("Common");
+export async function SiteHeader() {
+  const t = await getTranslations("Common");
+  const session = await getSession();
   return (
     <header className={styles.header}>
       <div className={`container ${styles.inner}`}>
@@ -18,9 +21,17 @@ export function SiteHeader() {
         </Link>
         <nav className={styles.nav} aria-label={t("appName")}>
           <LocaleSwitcher />
-          <Link href="/sign-in" className="button button--small" data-testid="header-sign-in">
-            {t("nav.signIn")}
-          </Link>
+          {session ? (
+            <SessionMenu
+              email={session.user.email}
+              name={session.user.name}
+              isAdmin={session.user.role === "admin"}
+            />
+          ) : (
+            <Link href="/sign-in" className="button button--small" data-testid="header-sign-in">
+              {t("nav.signIn")}
+            </Link>
+          )}
         </nav>
       </div>
     </header>

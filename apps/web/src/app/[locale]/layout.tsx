@@ -22,8 +22,9 @@ export async function generateMetadata({ params }: LocaleLayoutProps): Promise<M
   const { locale } = await params;
   if (!hasLocale(routing.locales, locale)) return {};
   const t = await getTranslations({ locale, namespace: "Metadata" });
+  const appName = (await getTranslations({ locale, namespace: "Common" }))("appName");
   return {
-    title: t("title"),
+    title: { default: t("title"), template: `%s · ${appName}` },
     description: t("description"),
     applicationName: "Chorus",
   };

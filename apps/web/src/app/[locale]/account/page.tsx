@@ -1,0 +1,74 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { getFormatter, getTranslations } from "next-intl/server";
+import styles from "@/components/account/account.module.css";
+import { DevicesPanel } from "@/components/account/DevicesPanel";
+import { ClientMessages } from "@/components/ClientMessages";
+import { SyncApiProvider } from "@/components/SyncApiProvider";
+import { env } from "@/env";
+import { type LocaleParams, pageLocale } from "@/lib/page-params";
+import { prisma } from "@/server/db";
+import { getSession } from "@/server/session";
+
+export async function generateMetadata({ params }: LocaleParams): Promise<Metadata> {
+  const locale = await pageLocale(params);
+  const t = await getTranslations({ locale, namespace: "Account" });
+  return { title: t("metaTitle"), robots: { index: false } };
+}
+
+export default async function AccountPage({ params }: LocaleParams) {
+  const locale = await pageLocale(params);
+  const signInHref = `/${locale}/sign-in?${new URLSearchParams({ callbackUrl: `/${locale}/account` })}`;
+  const session = await getSession();
+  if (!session) redirect(signInHref);
+  const user = await prisma().user.findUnique({
+    where: { id: session.user.id },
+    select: { email: true, name: true, role: true, createdAt: true },
+  });
+  if (!user) redirect(signInHref);
+
+  const t = await getTranslations("Account");
+  const format = await getFormatter();
+  return (
+    <div className={`container ${styles.page}`}>
+      <header className={styles.header}>
+        <h1 data-testid="account-title">{t("title")}</h1>
+        <p>{t("subtitle")}</p>
+      </header>
+
+      <section className={styles.panel} aria-labelledby="profile-title">
+        <header className={styles.panelHeader}>
+          <h2 id="profile-title">{t("profile.title")}</h2>
+        </header>
+        <dl className={styles.profile}>
+          <div>
+            <dt>{t("profile.email")}</dt>
+            <dd className="ltr-value" data-testid="account-email">
+              {user.email}
+            </dd>
+          </div>
+          <div>
+            <dt>{t("profile.name")}</dt>
+            <dd>{user.name ?? <span className={styles.muted}>{t("profile.noName")}</span>}</dd>
+          </div>
+          <div>
+            <dt>{t("profile.role")}</dt>
+            <dd data-testid="account-role">
+              {user.role === "admin" ? t("profile.roleAdmin") : t("profile.roleUser")}
+            </dd>
+          </div>
+          <div>
+            <dt>{t("profile.memberSince")}</dt>
+            <dd>{format.dateTime(user.createdAt, { dateStyle: "long" })}</dd>
+          </div>
+        </dl>
+      </section>
+
+      <ClientMessages namespaces={["Account"]}>
+        <SyncApiProvider syncUrl={env().SYNC_URL}>
+          <DevicesPanel signInHref={signInHref} />
+        </SyncApiProvider>
+      </ClientMessages>
+    </div>
+  );
+}

@@ -1,0 +1,230 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { codeChallengeS256, generateCodeVerifier, generateOAuthState } from "@chorus/auth";
+import {
+  type APIRequestContext,
+  test as base,
+  expect,
+  type Page,
+  type TestInfo,
+} from "@playwright/test";
+
+/*
+ * Fixtures for browser flows against the real system (see e2e/README.md). Import `test` and
+ * `expect` from here instead of @playwright/test.
+ */
+
+export const SYNC_URL = `http://127.0.0.1:${process.env.E2E_SYNC_PORT ?? 4100}`;
+
+export interface Credentials {
+  email: string;
+  password: string;
+  name?: string;
+}
+
+/** A new, unique account's credentials (not yet signed up). */
+export function newCredentials(overrides: Partial<Credentials> = {}): Credentials {
+  return {
+    email: `qa-${randomUUID().slice(0, 8)}@example.test`,
+    password: "correct horse battery",
+    name: "QA Tester",
+    ...overrides,
+  };
+}
+
+/** Signs up through the UI; ends signed in, on /{locale}/account. */
+export async function signUpThroughUi(
+  page: Page,
+  credentials: Credentials = newCredentials(),
+  locale = "en",
+): Promise<Credentials> {
+  await page.goto(`/${locale}/sign-up`);
+  await expect(page.locator("[data-testid=sign-up-form][data-ready]")).toBeVisible();
+  if (credentials.name) await page.getByTestId("sign-up-name").fill(credentials.name);
+  await page.getByTestId("sign-up-email").fill(credentials.email);
+  await page.getByTestId("sign-up-password").fill(credentials.password);
+  await page.getByTestId("sign-up-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/${locale}/account$`));
+  return credentials;
+}
+
+/** Signs in through the UI from the sign-in page (or wherever the app sent the browser). */
+export async function signInThroughUi(
+  page: Page,
+  credentials: Credentials,
+  options: { goto?: boolean; locale?: string } = {},
+): Promise<void> {
+  if (options.goto ?? true) await page.goto(`/${options.locale ?? "en"}/sign-in`);
+  await expect(page.locator("[data-testid=sign-in-form][data-ready]")).toBeVisible();
+  await page.getByTestId("sign-in-email").fill(credentials.email);
+  await page.getByTestId("sign-in-password").fill(credentials.password);
+  await page.getByTestId("sign-in-submit").click();
+}
+
+/** Signs out through the header's session menu; ends on the landing page. */
+export async function signOutThroughUi(page: Page): Promise<void> {
+  await page.getByTestId("session-menu").click();
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByTestId("header-sign-in")).toBeVisible();
+}
+
+/** A full-page screenshot attached to the test report (and kept in its output folder). */
+export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await testInfo.attach(name, { path, contentType: "image/png" });
+}
+
+/** What the loopback listener received on /callback. */
+export interface LoopbackCallback {
+  code: string | null;
+  state: string | null;
+  error: string | null;
+}
+
+/**
+ * The desktop side of ADR 0002: a real HTTP listener on 127.0.0.1 (OS-chosen port, path
+ * /callback) with a fresh PKCE verifier and state, as packages/desktop-sync's sign-in does.
+ */
+export interface LoopbackDesktop {
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly verifier: string;
+  readonly challenge: string;
+  /** The /desktop-login path the desktop would open in the browser. */
+  loginPath(overrides?: Record<string, string>, locale?: string): string;
+  /** Resolves with the first request the browser makes to /callback. */
+  callback(): Promise<LoopbackCallback>;
+  close(): Promise<void>;
+}
+
+export async function startLoopbackDesktop(
+  device: { name?: string; platform?: string; appVersion?: string } = {},
+): Promise<LoopbackDesktop> {
+  const verifier = generateCodeVerifier();
+  const challenge = codeChallengeS256(verifier);
+  const state = generateOAuthState();
+  let deliver: (callback: LoopbackCallback) => void = () => {};
+  const received = new Promise<LoopbackCallback>((resolve) => {
+    deliver = resolve;
+  });
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/callback") {
+      res.writeHead(404).end();
+      return;
+    }
+    const callback = {
+      code: url.searchParams.get("code"),
+      state: url.searchParams.get("state"),
+      error: url.searchParams.get("error"),
+    };
+    // The engine refuses a callback whose state differs from the one it sent.
+    const ok = callback.state === state;
+    res
+      .writeHead(ok ? 200 : 400, { "content-type": "text/html; charset=utf-8" })
+      .end(
+        ok
+          ? "<!doctype html><title>Chorus</title><p data-testid=loopback-done>You can close this tab.</p>"
+          : "<!doctype html><title>Chorus</title><p data-testid=loopback-bad-state>State mismatch.</p>",
+      );
+    deliver(callback);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const redirectUri = `http://127.0.0.1:${port}/callback`;
+  return {
+    redirectUri,
+    state,
+    verifier,
+    challenge,
+    loginPath(overrides = {}, locale = "en") {
+      const query = new URLSearchParams({
+        redirect_uri: redirectUri,
+        state,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        device_name: device.name ?? "QA Desktop",
+        platform: device.platform ?? "linux",
+        app_version: device.appVersion ?? "1.0.0",
+        ...overrides,
+      });
+      return `/${locale}/desktop-login?${query}`;
+    },
+    callback: () => received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The token endpoint's 200 body (ADR 0002 §3). */
+export interface DesktopTokens {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  device_id: string;
+  user_id: string;
+  email: string;
+  sync_url: string;
+}
+
+/** POST /api/desktop/token; returns the status and the JSON body. */
+export async function tokenRequest(
+  request: APIRequestContext,
+  body: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await request.post("/api/desktop/token", { data: body });
+  return { status: response.status(), body: await response.json() };
+}
+
+/** Exchanges the code the loopback listener received, exactly as the engine does. */
+export async function exchangeCode(
+  request: APIRequestContext,
+  desktop: LoopbackDesktop,
+  code: string,
+): Promise<DesktopTokens> {
+  const { status, body } = await tokenRequest(request, {
+    grant_type: "authorization_code",
+    code,
+    code_verifier: desktop.verifier,
+    redirect_uri: desktop.redirectUri,
+  });
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body as unknown as DesktopTokens;
+}
+
+/** sync.pull over HTTP with a bearer token; returns the HTTP status. */
+export async function syncPullStatus(request: APIRequestContext, token: string): Promise<number> {
+  const input = encodeURIComponent(JSON.stringify({ since: 0 }));
+  const response = await request.get(`${SYNC_URL}/trpc/sync.pull?input=${input}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return response.status();
+}
+
+type Fixtures = {
+  /** A signed-up account, signed in on `page` (on /en/account). */
+  account: Credentials;
+  /** A loopback listener acting as the desktop app; closed after the test. */
+  desktop: LoopbackDesktop;
+};
+
+export const test = base.extend<Fixtures>({
+  account: async ({ page }, use) => {
+    await use(await signUpThroughUi(page));
+  },
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixtures a fixture uses from this pattern.
+  desktop: async ({}, use) => {
+    const desktop = await startLoopbackDesktop();
+    await use(desktop);
+    await desktop.close();
+  },
+});
+
+export { expect };
