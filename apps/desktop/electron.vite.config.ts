@@ -27,7 +27,7 @@ export default defineConfig({
         // Workspace packages export TypeScript source, which Electron cannot load: bundle
         // them. better-sqlite3 (a native addon reached through @chorus/desktop-sync) must
         // stay a runtime import so it loads the binary rebuilt for Electron's ABI.
-        exclude: ["@chorus/desktop-sync", "@chorus/i18n"],
+        exclude: ["@chorus/desktop-sync", "@chorus/i18n", "@chorus/protocol", "@chorus/auth"],
         include: ["better-sqlite3"],
       },
     },

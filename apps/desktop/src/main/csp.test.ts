@@ -21,8 +21,14 @@ describe("contentSecurityPolicy", () => {
     expect(policy.get("base-uri")).toEqual(["'none'"]);
   });
 
+  it("in the dev harness allows fetch to its own origin and nothing else", () => {
+    const policy = directives(contentSecurityPolicy("harness"));
+    expect(policy.get("connect-src")).toEqual(["'self'"]);
+    expect(policy.get("script-src")).toEqual(["'self'"]);
+  });
+
   it("never allows eval, in any mode", () => {
-    for (const mode of ["production", "development"] as const) {
+    for (const mode of ["production", "development", "harness"] as const) {
       expect(contentSecurityPolicy(mode)).not.toContain("unsafe-eval");
     }
   });

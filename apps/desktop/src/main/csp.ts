@@ -4,9 +4,10 @@
  * no eval, no network (`connect-src 'none'`), no plugins, no forms, no <base>.
  *
  * Development loosens exactly what Vite needs: the React Refresh preamble and the CSS it
- * injects are inline, and HMR runs over a WebSocket to the dev server.
+ * injects are inline, and HMR runs over a WebSocket to the dev server. The dev harness (the
+ * renderer in a browser, backed by an HTTP server) adds only fetch to its own origin.
  */
-export type CspMode = "production" | "development";
+export type CspMode = "production" | "development" | "harness";
 
 export function contentSecurityPolicy(mode: CspMode): string {
   const dev = mode === "development";
@@ -16,7 +17,11 @@ export function contentSecurityPolicy(mode: CspMode): string {
     "style-src": dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
-    "connect-src": dev ? ["'self'", "ws://localhost:*", "ws://127.0.0.1:*"] : ["'none'"],
+    "connect-src": dev
+      ? ["'self'", "ws://localhost:*", "ws://127.0.0.1:*"]
+      : mode === "harness"
+        ? ["'self'"]
+        : ["'none'"],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
     "form-action": ["'none'"],

@@ -1,47 +1,92 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProfile } from "@chorus/desktop-sync";
+import { createProfile, memoryTokenStore } from "@chorus/desktop-sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDesktopEngine } from "./engine.js";
+import { IPC } from "../shared/ipc-channels.js";
+import { EngineHost } from "./engine.js";
+import { createHandlers } from "./handlers.js";
+import { invokeHandler } from "./ipc-dispatch.js";
 
 let dataDir: string;
+const hosts: EngineHost[] = [];
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "chorus-desktop-"));
 });
-afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((host) => host.close()));
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
-describe("openDesktopEngine", () => {
-  it("creates and opens a 'default' profile on first launch", () => {
-    const engine = openDesktopEngine({ dataDir });
-    try {
-      expect(engine.profileName).toBe("default");
-      expect(engine.status()).toMatchObject({ profile: "default", lamport: 0, pendingCount: 0 });
-      expect(engine.listProfiles().map((p) => p.name)).toEqual(["default"]);
-    } finally {
-      engine.close();
-    }
+async function open(profile?: string) {
+  const host = await EngineHost.open({
+    dataDir,
+    profile,
+    tokenStore: () => memoryTokenStore(),
+    openUrl: () => {},
+    platform: "linux",
+    appVersion: "0.1.0",
+  });
+  hosts.push(host);
+  return host;
+}
+
+const log = { info() {}, warn() {}, error() {} };
+
+describe("EngineHost", () => {
+  it("creates and opens a 'default' profile on first launch", async () => {
+    const host = await open();
+    expect(host.engine.profileName).toBe("default");
+    expect(host.status()).toMatchObject({ profile: "default", lamport: 0, pendingCount: 0 });
+    expect(host.listProfiles().map((p) => p.name)).toEqual(["default"]);
   });
 
-  it("opens an existing profile the CLI created, keeping its device id", () => {
+  it("opens an existing profile the CLI created, keeping its device id", async () => {
     const { deviceId } = createProfile(dataDir, "work");
-    const engine = openDesktopEngine({ dataDir });
-    try {
-      expect(engine.status()).toMatchObject({ profile: "work", deviceId });
-      expect(engine.listProfiles().map((p) => p.name)).toEqual(["work"]);
-    } finally {
-      engine.close();
-    }
+    const host = await open();
+    expect(host.status()).toMatchObject({ profile: "work", deviceId });
   });
 
-  it("opens the requested profile, creating it when missing", () => {
-    createProfile(dataDir, "work");
-    const engine = openDesktopEngine({ dataDir, profile: "qa" });
-    try {
-      expect(engine.status().profile).toBe("qa");
-      expect(engine.listProfiles().map((p) => p.name)).toEqual(["qa", "work"]);
-    } finally {
-      engine.close();
-    }
+  it("switching profile swaps the library with the identity", async () => {
+    const host = await open("home");
+    const handlers = createHandlers(host);
+    await host.engine.createPlaylist("Home mix");
+    host.createProfile("work");
+    const switched = await invokeHandler(IPC.switchProfile, [{ name: "work" }], { handlers, log });
+    expect(switched).toMatchObject({ ok: true, data: { profile: "work" } });
+    expect(host.engine.playlists()).toEqual([]);
+    await host.switchProfile("home");
+    expect(host.engine.playlists().map((p) => p.name)).toEqual(["Home mix"]);
+  });
+
+  it("answers library calls through the same handlers as IPC, with engine error codes", async () => {
+    const host = await open();
+    const handlers = createHandlers(host);
+    const call = (channel: Parameters<typeof invokeHandler>[0], payload?: unknown) =>
+      invokeHandler(channel, payload === undefined ? [] : [payload], { handlers, log });
+    const created = await call(IPC.createPlaylist, { name: "Road trip" });
+    expect(created).toMatchObject({ ok: true, data: { name: "Road trip" } });
+    const track = await call(IPC.addTrack, { title: "Intro", artist: "Band" });
+    const id = (created as { data: { id: string } }).data.id;
+    await call(IPC.addEntry, {
+      playlistId: id,
+      trackId: (track as { data: { id: string } }).data.id,
+    });
+    expect(await call(IPC.getPlaylist, { id })).toMatchObject({
+      ok: true,
+      data: { name: "Road trip", entries: [{ track: { title: "Intro" } }] },
+    });
+    expect(await call(IPC.renamePlaylist, { id: "missing", name: "x" })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await call(IPC.setMode, { mode: "server" })).toMatchObject({
+      ok: false,
+      error: { code: "not_signed_in" },
+    });
+    expect(await call(IPC.getDiagnostics)).toMatchObject({
+      ok: true,
+      data: { pendingCount: 3, mode: "hybrid" },
+    });
   });
 });

@@ -1,50 +1,145 @@
 import {
   createProfile,
+  DeviceEngine,
+  type EngineLog,
   listProfiles,
-  openProfile,
-  type Profile,
-  type ProfileStatus,
   type ProfileSummary,
   readProfileStatus,
+  type SyncTiming,
+  type TokenStore,
 } from "@chorus/desktop-sync";
+import type { Settings } from "../shared/ipc-schemas.js";
 
-/** The slice of the device engine the window sees. */
-export interface DesktopEngine {
-  readonly dataDir: string;
-  readonly profileName: string;
-  status(): ProfileStatus;
-  listProfiles(): ProfileSummary[];
-  createProfile(name: string): ProfileSummary;
-  close(): void;
+export interface EngineHostOptions {
+  dataDir: string;
+  /** The profile to open first (created when missing); default: see startupProfileName. */
+  profile?: string | undefined;
+  /** Where a profile keeps its credential (Electron: safeStorage; harness and CLI: a file). */
+  tokenStore?: (profileDir: string) => TokenStore;
+  /** Opens the sign-in page in the system browser. */
+  openUrl(url: string): void | Promise<void>;
+  /** The web app to sign in through when the profile names none (CHORUS_WEB_URL). */
+  defaultWebUrl?: string | null | undefined;
+  platform: string;
+  appVersion: string;
+  log?: EngineLog;
+  timing?: SyncTiming;
 }
 
 const DEFAULT_PROFILE = "default";
 
 /**
- * Opens the engine on the profile the app starts with: the requested one (created when
- * missing, so CHORUS_PROFILE=qa just works), else "default" when it exists or nothing does,
- * else the first by name. Profile switching in the UI comes later.
+ * Owns the one engine the window talks to, and swaps it when the user switches profile:
+ * closing one engine and opening another swaps the server identity with the library.
  */
-export function openDesktopEngine(options: { dataDir: string; profile?: string }): DesktopEngine {
-  const { dataDir } = options;
-  const name = startupProfileName(dataDir, options.profile);
-  if (!listProfiles(dataDir).some((p) => p.name === name)) createProfile(dataDir, name);
-  const profile: Profile = openProfile(dataDir, name);
+export class EngineHost {
+  private current: DeviceEngine;
+  private signIn: AbortController | null = null;
 
-  return {
-    dataDir,
-    profileName: profile.name,
-    status: () => readProfileStatus(profile),
-    listProfiles: () => listProfiles(dataDir),
-    createProfile: (newName) => {
-      const { name: created, path } = createProfile(dataDir, newName);
-      return { name: created, path };
-    },
-    close: () => profile.close(),
-  };
+  private constructor(private readonly options: EngineHostOptions) {
+    this.current = this.openEngine(startupProfileName(options.dataDir, options.profile));
+  }
+
+  /** Opens the startup profile and starts syncing it. */
+  static async open(options: EngineHostOptions): Promise<EngineHost> {
+    const host = new EngineHost(options);
+    await host.current.start();
+    return host;
+  }
+
+  get engine(): DeviceEngine {
+    return this.current;
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  private openEngine(name: string): DeviceEngine {
+    if (!listProfiles(this.options.dataDir).some((p) => p.name === name)) {
+      createProfile(this.options.dataDir, name);
+    }
+    return DeviceEngine.open({
+      dataDir: this.options.dataDir,
+      profile: name,
+      ...(this.options.log ? { log: this.options.log } : {}),
+      ...(this.options.timing ? { timing: this.options.timing } : {}),
+      ...this.tokenStoreFor(name),
+    });
+  }
+
+  private tokenStoreFor(name: string): { tokenStore?: TokenStore } {
+    const factory = this.options.tokenStore;
+    if (!factory) return {};
+    const dir = listProfiles(this.options.dataDir).find((p) => p.name === name)?.path;
+    return dir ? { tokenStore: factory(dir) } : {};
+  }
+
+  status() {
+    return readProfileStatus(this.current.profile);
+  }
+
+  listProfiles(): ProfileSummary[] {
+    return listProfiles(this.options.dataDir);
+  }
+
+  createProfile(name: string): ProfileSummary {
+    const { name: created, path } = createProfile(this.options.dataDir, name);
+    return { name: created, path };
+  }
+
+  async switchProfile(name: string): Promise<void> {
+    if (name === this.current.profileName) return;
+    this.signIn?.abort();
+    const next = this.openEngine(name);
+    const previous = this.current;
+    this.current = next;
+    await previous.close();
+    await next.start();
+  }
+
+  settings(): Settings {
+    return {
+      account: this.current.account(),
+      mode: this.current.mode(),
+      defaultWebUrl: this.options.defaultWebUrl ?? null,
+      signInPending: this.signIn !== null,
+    };
+  }
+
+  /** Browser sign-in; resolves when the browser came back (or failed, or was cancelled). */
+  async signInWithBrowser(webUrl: string): Promise<Settings> {
+    this.signIn?.abort();
+    const abort = new AbortController();
+    this.signIn = abort;
+    try {
+      await this.current.signInWithBrowser({
+        webUrl,
+        platform: this.options.platform,
+        appVersion: this.options.appVersion,
+        openUrl: (url) => this.options.openUrl(url),
+        signal: abort.signal,
+      });
+    } finally {
+      if (this.signIn === abort) this.signIn = null;
+    }
+    return this.settings();
+  }
+
+  cancelSignIn(): Settings {
+    this.signIn?.abort();
+    this.signIn = null;
+    return this.settings();
+  }
+
+  async close(): Promise<void> {
+    this.signIn?.abort();
+    await this.current.close();
+  }
 }
 
-function startupProfileName(dataDir: string, requested: string | undefined): string {
+/** The requested profile, else "default" when it exists or nothing does, else the first by name. */
+export function startupProfileName(dataDir: string, requested: string | undefined): string {
   if (requested !== undefined) return requested;
   const existing = listProfiles(dataDir);
   if (existing.length === 0 || existing.some((p) => p.name === DEFAULT_PROFILE)) {

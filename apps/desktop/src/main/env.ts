@@ -11,6 +11,8 @@ const envSchema = z.object({
   CHORUS_DATA_DIR: optional(z.string()),
   /** Which profile to open (created when missing). */
   CHORUS_PROFILE: optional(profileNameSchema),
+  /** The web app to sign in through, pre-filled in Settings (e.g. http://127.0.0.1:3000). */
+  CHORUS_WEB_URL: optional(z.url()),
   /** Set by `electron-vite dev` to the renderer's dev server. */
   ELECTRON_RENDERER_URL: optional(z.url()),
   /** Read by the OS data-dir convention (Windows, Linux). */

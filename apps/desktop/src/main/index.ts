@@ -2,12 +2,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { resolveDataDir } from "@chorus/desktop-sync";
-import { app, type BrowserWindow, dialog, session } from "electron";
-import { IPC } from "../shared/ipc-channels.js";
-import { type DesktopEngine, openDesktopEngine } from "./engine.js";
+import { app, type BrowserWindow, dialog, session, shell } from "electron";
+import { EngineHost } from "./engine.js";
 import { readEnv } from "./env.js";
+import { createHandlers } from "./handlers.js";
 import { registerIpcHandlers } from "./ipc.js";
 import { log } from "./log.js";
+import { safeStorageTokenStore } from "./safe-token-store.js";
 import { createMainWindow, denyAllPermissions } from "./window.js";
 
 /** App lifecycle: one instance, one engine, one window (re-created on macOS activate). */
@@ -23,9 +24,29 @@ async function start(): Promise<void> {
     homedir: homedir(),
     cwd: process.cwd(),
   });
-  const engine: DesktopEngine = openDesktopEngine({ dataDir, profile: env.CHORUS_PROFILE });
-  log.info("engine opened", { dataDir, profile: engine.profileName });
-  app.on("will-quit", () => engine.close());
+  const host = await EngineHost.open({
+    dataDir,
+    profile: env.CHORUS_PROFILE,
+    tokenStore: safeStorageTokenStore,
+    // Only the web app's sign-in page, and only over http(s), leaves for the system browser.
+    openUrl: (url) => {
+      if (!/^https?:\/\//.test(url)) throw new Error(`refused to open ${url}`);
+      return shell.openExternal(url);
+    },
+    defaultWebUrl: env.CHORUS_WEB_URL,
+    platform: process.platform,
+    appVersion: app.getVersion(),
+    log: (message, context) => log.info(message, context),
+  });
+  log.info("engine opened", { dataDir, profile: host.engine.profileName });
+  let closing = false;
+  app.on("will-quit", (event) => {
+    if (closing) return;
+    // Let the engine flush its last ACK and close the profile file before exiting.
+    event.preventDefault();
+    closing = true;
+    void host.close().finally(() => app.quit());
+  });
 
   const entryUrl =
     env.ELECTRON_RENDERER_URL ??
@@ -49,11 +70,7 @@ async function start(): Promise<void> {
   registerIpcHandlers({
     log,
     trustedRenderer: () => ({ webContentsIds: trustedIds, entryUrl }),
-    handlers: {
-      [IPC.getStatus]: () => engine.status(),
-      [IPC.listProfiles]: () => engine.listProfiles(),
-      [IPC.createProfile]: ({ name }) => engine.createProfile(name),
-    },
+    handlers: createHandlers(host),
   });
 
   openWindow();

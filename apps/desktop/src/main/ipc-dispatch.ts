@@ -33,6 +33,18 @@ export async function dispatchIpc<C extends IpcChannel>(
     deps.log.warn("refused IPC from an untrusted sender", { channel, reason: verdict.reason });
     return fail({ code: "untrusted_sender", message: "this window may not call Chorus" });
   }
+  return invokeHandler(channel, args, deps);
+}
+
+/**
+ * Validates the payload of one call and runs its handler, turning every outcome into an
+ * IpcResult. Shared by IPC (after the sender check) and the dev harness's HTTP server.
+ */
+export async function invokeHandler<C extends IpcChannel>(
+  channel: C,
+  args: readonly unknown[],
+  deps: Pick<DispatchDeps, "handlers" | "log">,
+): Promise<IpcResult<IpcResults[C]>> {
   if (args.length > 1) {
     return fail({ code: "invalid_payload", message: `expected one argument, got ${args.length}` });
   }

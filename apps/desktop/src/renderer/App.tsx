@@ -1,87 +1,59 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
-import { queryKeys, unwrap } from "./bridge.js";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTranslations } from "use-intl";
+import { LIVE_REFETCH_MS, queryKeys, unwrap } from "./bridge.js";
+import { DiagnosticsPage } from "./pages/DiagnosticsPage.js";
+import { LibraryPage } from "./pages/LibraryPage.js";
+import { SettingsPage } from "./pages/SettingsPage.js";
+
+type Page = "library" | "settings" | "diagnostics";
 
 export function App() {
+  const t = useTranslations("Desktop");
+  const [page, setPage] = useState<Page>("library");
   return (
-    <main>
-      <h1>Chorus</h1>
-      <StatusPanel />
-      <ProfilesPanel />
-    </main>
+    <div className="shell">
+      <header className="topbar">
+        <strong className="brand">Chorus</strong>
+        <nav aria-label={t("nav.label")}>
+          {(["library", "settings", "diagnostics"] as const).map((name) => (
+            <button
+              key={name}
+              type="button"
+              className="tab"
+              aria-current={page === name ? "page" : undefined}
+              onClick={() => setPage(name)}
+            >
+              {t(`nav.${name}`)}
+            </button>
+          ))}
+        </nav>
+        <SyncBadge />
+      </header>
+      <main>
+        {page === "library" && <LibraryPage />}
+        {page === "settings" && <SettingsPage />}
+        {page === "diagnostics" && <DiagnosticsPage />}
+      </main>
+    </div>
   );
 }
 
-function StatusPanel() {
-  const status = useQuery({
-    queryKey: queryKeys.status,
-    queryFn: () => unwrap(window.chorus.getStatus()),
-    refetchInterval: 2_000,
+/** Profile, connection and queue at a glance, on every page. */
+function SyncBadge() {
+  const t = useTranslations("Desktop");
+  const diagnostics = useQuery({
+    queryKey: queryKeys.diagnostics,
+    queryFn: () => unwrap(window.chorus.getDiagnostics()),
+    refetchInterval: LIVE_REFETCH_MS,
   });
-
+  if (!diagnostics.data) return null;
+  const { profile, connection, pendingCount } = diagnostics.data;
   return (
-    <section aria-labelledby="status-heading">
-      <h2 id="status-heading">Sync status</h2>
-      {status.isPending && <p>Loading…</p>}
-      {status.isError && <p role="alert">Could not read the status: {status.error.message}</p>}
-      {status.data && (
-        <dl>
-          <dt>Profile</dt>
-          <dd>{status.data.profile}</dd>
-          <dt>Device id</dt>
-          <dd>
-            <code>{status.data.deviceId}</code>
-          </dd>
-          <dt>Lamport clock</dt>
-          <dd>{status.data.lamport}</dd>
-          <dt>Pending changes</dt>
-          <dd>{status.data.pendingCount}</dd>
-          <dt>Server</dt>
-          <dd>{status.data.serverUrl ?? "Not connected (local only)"}</dd>
-        </dl>
-      )}
-    </section>
-  );
-}
-
-function ProfilesPanel() {
-  const queryClient = useQueryClient();
-  const [name, setName] = useState("");
-  const profiles = useQuery({
-    queryKey: queryKeys.profiles,
-    queryFn: () => unwrap(window.chorus.listProfiles()),
-  });
-  const create = useMutation({
-    mutationFn: (newName: string) => unwrap(window.chorus.createProfile(newName)),
-    onSuccess: async () => {
-      setName("");
-      await queryClient.invalidateQueries({ queryKey: queryKeys.profiles });
-    },
-  });
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    create.mutate(name.trim());
-  };
-
-  return (
-    <section aria-labelledby="profiles-heading">
-      <h2 id="profiles-heading">Profiles on this computer</h2>
-      {profiles.isError && <p role="alert">{profiles.error.message}</p>}
-      <ul>
-        {profiles.data?.map((profile) => (
-          <li key={profile.name}>{profile.name}</li>
-        ))}
-      </ul>
-      <form onSubmit={submit}>
-        <label>
-          New profile <input value={name} onChange={(event) => setName(event.target.value)} />
-        </label>
-        <button type="submit" disabled={create.isPending || name.trim() === ""}>
-          Create
-        </button>
-        {create.isError && <p role="alert">{create.error.message}</p>}
-      </form>
-    </section>
+    <p className="badge" data-connection={connection} aria-live="polite">
+      <span>{t("header.profile", { name: profile })}</span>
+      <span>{t(`connection.${connection}`)}</span>
+      <span>{t("header.pending", { count: pendingCount })}</span>
+    </p>
   );
 }

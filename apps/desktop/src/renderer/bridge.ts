@@ -21,4 +21,13 @@ export async function unwrap<T>(pending: Promise<IpcResult<T>>): Promise<T> {
 export const queryKeys = {
   status: ["profile-status"],
   profiles: ["profiles"],
+  diagnostics: ["diagnostics"],
+  settings: ["settings"],
+  playlists: ["library", "playlists"],
+  playlist: (id: string) => ["library", "playlist", id],
+  tracks: ["library", "tracks"],
+  library: ["library"],
 } as const;
+
+/** How often views re-read the engine: remote changes arrive without the window asking. */
+export const LIVE_REFETCH_MS = 1_000;

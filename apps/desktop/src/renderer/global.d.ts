@@ -1,4 +1,4 @@
-import type { ChorusApi } from "../preload/index.js";
+import type { ChorusApi } from "../shared/api.js";
 
 declare global {
   interface Window {

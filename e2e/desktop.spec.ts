@@ -1,0 +1,126 @@
+import type { ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test } from "@playwright/test";
+import {
+  buildDesktopHarness,
+  DesktopBackend,
+  ROOT,
+  spawnUntil,
+  stop,
+  TSX,
+} from "./support/desktop-backend.ts";
+
+/*
+ * The desktop app's real UI (the renderer, served by the dev harness in Chromium) on a real
+ * engine, and a second, headless engine (the chorus-device CLI) of the same user. Both are
+ * bound with device tokens minted by the test: the browser sign-in through the web app's
+ * /desktop-login replaces that step once it lands.
+ */
+const CLI = join(ROOT, "packages/desktop-sync/src/cli.ts");
+
+let backend: DesktopBackend;
+let dataDir: string;
+let harness: ChildProcess | undefined;
+let harnessUrl: string;
+let tokens: string[] = [];
+
+function device(...args: string[]): string {
+  return execFileSync(process.execPath, [TSX, CLI, ...args, "--data-dir", dataDir, "--json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+}
+
+test.describe("desktop app", () => {
+  test.describe.configure({ timeout: 120_000 });
+
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    buildDesktopHarness();
+    backend = await DesktopBackend.start();
+    ({ tokens } = await backend.account(2));
+    dataDir = mkdtempSync(join(tmpdir(), "chorus-e2e-devices-"));
+
+    const started = await spawnUntil(
+      process.execPath,
+      [TSX, join(ROOT, "apps/desktop/src/harness/server.ts")],
+      {
+        CHORUS_DATA_DIR: join(dataDir, "harness"),
+        CHORUS_PROFILE: "studio",
+        CHORUS_DEV_SYNC_URL: backend.syncUrl,
+        CHORUS_DEV_TOKEN: tokens[0] as string,
+      },
+      (line) => line.includes('"harness":"listening"'),
+    );
+    harness = started.child;
+    harnessUrl = JSON.parse(started.line).url;
+
+    device("profile", "create", "laptop");
+    device(
+      "bind-token",
+      "--profile",
+      "laptop",
+      "--sync-url",
+      backend.syncUrl,
+      "--token",
+      tokens[1] as string,
+    );
+  });
+
+  test.afterAll(async () => {
+    await stop(harness);
+    await backend?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("a playlist created in the UI shows up on a second, headless engine", async ({ page }) => {
+    await page.goto(harnessUrl);
+    await expect(page.getByText("Profile: studio")).toBeVisible();
+    await expect(page.getByText("Connected")).toBeVisible({ timeout: 15_000 });
+
+    await page.getByLabel("New playlist").fill("Made in the desktop UI");
+    await page.getByRole("button", { name: "Create" }).click();
+    const playlists = page.getByRole("list", { name: "Playlists" });
+    await expect(playlists.getByRole("button", { name: /Made in the desktop UI/ })).toBeVisible();
+    await page.getByLabel("Title").fill("Opening track");
+    await page.getByLabel("Artist").fill("The Band");
+    await page.getByRole("button", { name: "Add track" }).click();
+    await page.getByRole("button", { name: "Add to “Made in the desktop UI”" }).click();
+    await expect(page.getByRole("list", { name: "Made in the desktop UI" })).toContainText(
+      "Opening track",
+    );
+    await expect(page.getByText("All changes uploaded")).toBeVisible({ timeout: 15_000 });
+
+    // The second engine: a one-shot sync, then its library.
+    await expect
+      .poll(
+        () => {
+          device("sync", "--profile", "laptop", "--timeout-ms", "3000");
+          const library = JSON.parse(device("library", "--profile", "laptop"));
+          return library.playlists.map(
+            (p: { name: string; entries: unknown[] }) => `${p.name}:${p.entries.length}`,
+          );
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual(["Made in the desktop UI:1"]);
+
+    // And the other way: an edit on the headless engine appears in the UI by itself.
+    const list = JSON.parse(device("playlist", "list", "--profile", "laptop"));
+    device("playlist", "rename", list[0].id, "Renamed on the laptop", "--profile", "laptop");
+    await expect(playlists.getByRole("button", { name: /Renamed on the laptop/ })).toBeVisible({
+      timeout: 15_000,
+    });
+
+    await page.getByRole("button", { name: "Sync diagnostics" }).click();
+    await expect(page.getByTestId("connection")).toHaveText("Connected");
+    await expect(page.getByTestId("pending-count")).toHaveText("0");
+    await page.screenshot({
+      path: test.info().outputPath("desktop-diagnostics.png"),
+      fullPage: true,
+    });
+  });
+});
