@@ -13,30 +13,34 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
   return result.status ?? 1;
 }
 
-let server: EmbeddedPostgresHandle | undefined;
-let dataParent: string | undefined;
-const env = { ...process.env };
-if (!env.TEST_DATABASE_URL) {
-  dataParent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
-  chmodSync(dataParent, 0o711);
-  console.log(
-    "[chorus test] TEST_DATABASE_URL is unset: starting an embedded PostgreSQL for this run",
-  );
-  server = await startEmbeddedPostgres({ dataDir: join(dataParent, "data"), persistent: false });
-  env.TEST_DATABASE_URL = server.url;
+async function main(): Promise<void> {
+  let server: EmbeddedPostgresHandle | undefined;
+  let dataParent: string | undefined;
+  const env = { ...process.env };
+  if (!env.TEST_DATABASE_URL) {
+    dataParent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
+    chmodSync(dataParent, 0o711);
+    console.log(
+      "[chorus test] TEST_DATABASE_URL is unset: starting an embedded PostgreSQL for this run",
+    );
+    server = await startEmbeddedPostgres({ dataDir: join(dataParent, "data"), persistent: false });
+    env.TEST_DATABASE_URL = server.url;
+  }
+
+  let status = 1;
+  try {
+    status = run(
+      "npx",
+      ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
+      env,
+    );
+    if (status === 0) status = run("npm", ["run", "e2e"], env);
+  } finally {
+    await server?.stop();
+    if (dataParent) rmSync(dataParent, { recursive: true, force: true });
+  }
+  console.log(status === 0 ? "\n[chorus test] all checks passed" : "\n[chorus test] FAILED");
+  process.exit(status);
 }
 
-let status = 1;
-try {
-  status = run(
-    "npx",
-    ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
-    env,
-  );
-  if (status === 0) status = run("npm", ["run", "e2e"], env);
-} finally {
-  await server?.stop();
-  if (dataParent) rmSync(dataParent, { recursive: true, force: true });
-}
-console.log(status === 0 ? "\n[chorus test] all checks passed" : "\n[chorus test] FAILED");
-process.exit(status);
+void main();
