@@ -1,10 +1,10 @@
-import { renameDevice, visibleEntities } from "./lww/registers.js";
+import { renameDevice, renamePendingVersions, visibleEntities } from "./lww/registers.js";
 import { clearQueue } from "./queue.js";
 import type { Replica } from "./replica.js";
 import { readMeta, writeMeta } from "./store/meta.js";
 import type { SyncSession } from "./sync/session.js";
 
-export type BindOutcome = "attached" | "first-bind" | "rebased";
+export type BindOutcome = "attached" | "first-bind" | "new-device" | "rebased";
 
 /**
  * Binds a profile to the account and device of `session`, in one transaction.
@@ -14,13 +14,16 @@ export type BindOutcome = "attached" | "first-bind" | "rebased";
  *   mode queues too), so the queue IS the initial snapshot; it is uploaded as is. Versions
  *   this device wrote under its local id are renamed to the id the server assigned, so every
  *   device compares the same (lamportTs, deviceId) pairs.
- * - Bound before (another account, or this profile was signed out and got a new device id):
- *   the queue and the registers belong to the old identity. The visible library is rebased
- *   on fresh ops — one insert per visible entity with its visible fields — which replace the
- *   queue; the old registers are dropped so the state is exactly what those ops say.
+ * - The same account again under a new device id (signed out, then in: the web app binds a
+ *   new device): the library already mirrors that account's log, so the cursor stays, and the
+ *   queue (edits made meanwhile, deletes included) is uploaded as is; only the versions of
+ *   those queued ops are renamed to the new device id.
+ * - Another account: the queue and the registers belong to the old one. The visible library
+ *   is rebased on fresh ops — one insert per visible entity with its visible fields — which
+ *   replace the queue; the old registers are dropped so the state is exactly what those ops
+ *   say, and the cursor restarts at 0 so the new account's ops merge in by LWW.
  *
- * In every non-attach case the cursor restarts at 0, so the account's existing ops are pulled
- * and merged with the local library by LWW.
+ * `bound_user_id` remembers the account the library's history belongs to, across sign-outs.
  */
 export function bindProfile(replica: Replica, session: SyncSession): BindOutcome {
   const { db } = replica;
@@ -34,8 +37,10 @@ export function bindProfile(replica: Replica, session: SyncSession): BindOutcome
         outcome = "attached";
       } else if (everBound === undefined) {
         renameDevice(db, previousDevice, session.deviceId);
-        writeMeta(db, "bound_user_id", session.userId);
         outcome = "first-bind";
+      } else if (everBound === session.userId) {
+        renamePendingVersions(db, session.deviceId);
+        outcome = "new-device";
       } else {
         const visible = visibleEntities(db);
         clearQueue(db);
@@ -58,7 +63,8 @@ export function bindProfile(replica: Replica, session: SyncSession): BindOutcome
       writeMeta(db, "server_url", session.syncUrl);
       if (session.email) writeMeta(db, "email", session.email);
       if (session.webUrl) writeMeta(db, "web_url", session.webUrl);
-      if (outcome !== "attached") replica.setCursor(0);
+      writeMeta(db, "bound_user_id", session.userId);
+      if (outcome === "first-bind" || outcome === "rebased") replica.setCursor(0);
       return outcome;
     })
     .immediate();

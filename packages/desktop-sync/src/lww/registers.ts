@@ -241,3 +241,11 @@ export function renameDevice(db: SqliteDatabase, from: string, to: string): void
   db.prepare("UPDATE lww_entity SET tombstone_device = ? WHERE tombstone_device = ?").run(to, from);
   db.prepare("UPDATE lww_entity SET write_device = ? WHERE write_device = ?").run(to, from);
 }
+
+/** Renames the versions of the still-queued ops to `to` (they will be pushed under it). */
+export function renamePendingVersions(db: SqliteDatabase, to: string): void {
+  const pending = "(SELECT operation_id FROM sync_pending_op)";
+  db.prepare(`UPDATE lww_field SET device_id = ? WHERE operation_id IN ${pending}`).run(to);
+  db.prepare(`UPDATE lww_entity SET tombstone_device = ? WHERE tombstone_op IN ${pending}`).run(to);
+  db.prepare(`UPDATE lww_entity SET write_device = ? WHERE write_op IN ${pending}`).run(to);
+}

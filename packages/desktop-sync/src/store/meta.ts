@@ -12,7 +12,7 @@ export type MetaKey =
   | "user_id"
   | "email"
   | "web_url"
-  /** The first account this profile was ever bound to: a later bind to another one re-bases. */
+  /** The account the library's history belongs to, kept across sign-out: another one re-bases. */
   | "bound_user_id"
   /** JSON { code, message, at } of the newest sync failure, until cleared. */
   | "last_error";

@@ -98,4 +98,32 @@ describe("first bind", () => {
     // One insert per visible entity: 1 playlist + 3 tracks + 3 entries.
     expect(await backend.ops(second.userId)).toHaveLength(7);
   });
+
+  it("signing in again to the same account as a new device keeps the history and uploads what was queued meanwhile", async () => {
+    fleet = new EngineFleet();
+    const account = await backend.createAccount();
+    const device = fleet.open("laptop");
+    const other = fleet.open("other");
+    await device.bind((await account.device("laptop")).session);
+    await other.bind((await account.device("other")).session);
+    await device.start();
+    await other.start();
+    await buildLibrary(device, "L");
+    await waitUntil("synced", () => drained(device) && same(device, other));
+    const before = (await backend.ops(account.userId)).length;
+
+    await device.signOut();
+    const [playlist] = device.playlists();
+    await device.deletePlaylist(playlist?.id ?? "");
+    await device.createPlaylist("Made while signed out");
+    await device.bind((await account.device("laptop again")).session);
+    await waitUntil(
+      "the queued edits on the other device",
+      () => drained(device) && same(device, other) && other.playlists().length === 1,
+    );
+    expect(other.playlists().map((p) => p.name)).toEqual(["Made while signed out"]);
+    // Only the queued ops were uploaded (no re-upload of the whole library): 3 entry deletes,
+    // the playlist delete and the new playlist.
+    expect((await backend.ops(account.userId)).length - before).toBe(5);
+  });
 });

@@ -56,9 +56,9 @@ describe("sync modes", () => {
     await thin.bind((await account.device("thin")).session);
     await thin.setMode("server");
     await thin.start();
-    await waitUntil("loaded into memory", () => thin.playlist(seeded.id) !== null);
-
+    // Right away: the write waits for the first load instead of failing as "offline".
     const made = await thin.createPlaylist("Straight to the server");
+    await waitUntil("loaded into memory", () => thin.playlist(seeded.id) !== null);
     expect(thin.diagnostics().pendingCount).toBe(0);
     expect((await backend.ops(account.userId)).length).toBe(2);
     await waitUntil("on the other desktop", () => hybrid.playlist(made.id) !== null);

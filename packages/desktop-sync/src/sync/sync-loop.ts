@@ -53,6 +53,8 @@ export class SyncLoop {
   private rebuildTimer: NodeJS.Timeout | null = null;
   private rebuildFailures = 0;
   private rebuilding: Promise<void> | null = null;
+  /** Callers of whenLoaded waiting for the current load attempt to end. */
+  private waiters: Array<() => void> = [];
 
   constructor(private readonly deps: SyncLoopDeps) {
     const { session, replica, timing } = deps;
@@ -107,6 +109,7 @@ export class SyncLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    for (const resolve of this.waiters.splice(0)) resolve();
     await Promise.all([this.drain?.stop(), this.subscriber.stop(), this.rebuilding]);
     await this.client.close();
   }
@@ -122,9 +125,19 @@ export class SyncLoop {
     return this.drain?.pushNow() ?? null;
   }
 
-  /** Waits for a load or resync in progress (server-connected mode's first load). */
+  /**
+   * Server-connected mode: resolves once the replica holds the server's state, or false when
+   * the attempt to load it failed. A retry waiting out its backoff is started now: the user
+   * is asking, so they get an answer from a fresh attempt rather than a stale failure.
+   */
   async whenLoaded(): Promise<boolean> {
-    await this.rebuilding;
+    if (this.loaded || this.stopped) return this.loaded;
+    if (this.rebuildTimer) {
+      clearTimeout(this.rebuildTimer);
+      this.rebuildTimer = null;
+      this.scheduleRebuild(0);
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this.loaded;
   }
 
@@ -134,6 +147,7 @@ export class SyncLoop {
       this.rebuildTimer = null;
       this.rebuilding = this.rebuild().then((ok) => {
         this.rebuilding = null;
+        for (const resolve of this.waiters.splice(0)) resolve();
         if (!ok) {
           this.rebuildFailures += 1;
           const policy = this.deps.timing.reconnectBackoff ?? { baseMs: 500, maxMs: 15_000 };
