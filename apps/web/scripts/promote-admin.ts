@@ -1,7 +1,7 @@
 // Makes an existing account an admin:
 //   npm run promote-admin -w @chorus/web -- someone@example.com
-// Reads DATABASE_URL (the shell's, else the repo's .env). The person signs in again (or waits
-// for their next page load of the console) to act as an admin.
+// Reads DATABASE_URL (the shell's, else the repo's .env). An open session of that person picks
+// the new role up within a minute.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";

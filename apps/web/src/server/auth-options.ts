@@ -20,11 +20,15 @@ declare module "next-auth" {
 declare module "next-auth/jwt" {
   interface JWT {
     role?: Role;
+    /** When the role was last read from the database (ms since the epoch). */
+    roleCheckedAt?: number;
   }
 }
 
 /** How long a browser session lasts without signing in again. */
 const SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60;
+/** A promotion (promote-admin, ADMIN_EMAILS) reaches an open session within this long. */
+const ROLE_REFRESH_MS = 60_000;
 
 /**
  * Thrown from authorize(): next-auth hands the message to the sign-in form as `error`, which
@@ -63,13 +67,22 @@ async function buildAuthOptions(): Promise<NextAuthOptions> {
       }),
     ],
     callbacks: {
-      jwt({ token, user }) {
-        // `user` is set only on sign-in; later calls keep what the token holds.
+      async jwt({ token, user }) {
+        // `user` is set only on sign-in; later calls keep what the token holds, re-reading
+        // the role now and then.
         if (user) {
           token.sub = user.id;
           token.email = user.email ?? null;
           token.name = user.name ?? null;
           token.role = user.role;
+          token.roleCheckedAt = Date.now();
+        } else if (token.sub && Date.now() - (token.roleCheckedAt ?? 0) > ROLE_REFRESH_MS) {
+          const current = await prisma().user.findUnique({
+            where: { id: token.sub },
+            select: { role: true },
+          });
+          if (current) token.role = current.role;
+          token.roleCheckedAt = Date.now();
         }
         return token;
       },
