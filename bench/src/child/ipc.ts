@@ -1,0 +1,71 @@
+import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
+
+/** The child's half of children.ts: announce the port, answer requests, stop on demand. */
+export function serveParent(
+  port: number,
+  handlers: Record<string, (request: ChildRequest) => Promise<unknown>>,
+  stop: () => Promise<void>,
+): void {
+  const send = (message: ChildMessage) => process.send?.(message);
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("message", (raw) => {
+    const request = raw as ChildRequest;
+    if (request.type === "stop") return shutdown();
+    const handler =
+      request.type === "memory"
+        ? sampleMemory
+        : request.type === "cpu"
+          ? async () => process.cpuUsage()
+          : handlers[request.type];
+    if (!handler) {
+      send({ kind: "failed", id: request.id, message: `unknown request ${request.type}` });
+      return;
+    }
+    handler(request).then(
+      (payload) => send({ kind: "reply", id: request.id, payload }),
+      (error: unknown) =>
+        send({
+          kind: "failed",
+          id: request.id,
+          message: (error as Error).message ?? String(error),
+        }),
+    );
+  });
+  // The parent died or dropped us: nothing may outlive the run.
+  process.on("disconnect", shutdown);
+  process.on("SIGTERM", shutdown);
+  send({ kind: "ready", port });
+}
+
+async function sampleMemory(): Promise<MemorySample> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("start the child with --expose-gc to sample memory");
+  // Twice, with a turn of the event loop between: weak refs and finalizers settle.
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const usage = process.memoryUsage();
+  return {
+    rss: usage.rss,
+    heapUsed: usage.heapUsed,
+    external: usage.external,
+    arrayBuffers: usage.arrayBuffers,
+  };
+}
+
+/** The JSON the parent passed as the first argument. */
+export function childConfig<T>(): T {
+  const raw = process.argv[2];
+  if (!raw) throw new Error("a bench child takes its config as a JSON argument");
+  return JSON.parse(raw) as T;
+}

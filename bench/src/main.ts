@@ -1,0 +1,138 @@
+import { exportPublicJwks, generateSigningKey } from "@chorus/auth";
+import { redactDatabaseUrl } from "@chorus/db";
+import pg from "pg";
+import { killChildren } from "./children.js";
+import type { BenchContext, Section, SectionOutcome } from "./context.js";
+import { createBenchDatabase } from "./database.js";
+import { commandPrefix, loadEnv } from "./env.js";
+import { describeMachine, loadAverage } from "./machine.js";
+import { createProgress } from "./progress.js";
+import { consoleTable, type SectionResult, writeReport } from "./report.js";
+import { compaction } from "./sections/compaction.js";
+import { crossReplica } from "./sections/cross-replica.js";
+import { engineLatency } from "./sections/engine-latency.js";
+import { fanoutLatency } from "./sections/fanout-latency.js";
+import { idleMemory } from "./sections/idle-memory.js";
+import { prismaOverhead } from "./sections/prisma-overhead.js";
+import { pushThroughput } from "./sections/push-throughput.js";
+
+/** `npm run bench`: every figure beside its raw baseline, printed and written to results/. */
+const SECTIONS: Section[] = [
+  pushThroughput,
+  prismaOverhead,
+  fanoutLatency,
+  idleMemory,
+  compaction,
+  engineLatency,
+  crossReplica,
+];
+/** Past this the run stops itself, whatever is still going. */
+const RUN_LIMIT_MS = 12 * 60_000;
+
+function withBudget<T>(work: Promise<T>, budgetMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} took longer than its ${budgetMs / 1000} s budget`)),
+      budgetMs,
+    );
+  });
+  return Promise.race([work, overrun]).finally(() => clearTimeout(timer));
+}
+
+async function runSection(section: Section, context: BenchContext): Promise<SectionResult> {
+  console.log(`\n== ${section.number}. ${section.title}`);
+  const started = performance.now();
+  let outcome: SectionOutcome;
+  try {
+    outcome = await withBudget(
+      section.run(context, createProgress(`${section.number}`)),
+      section.budgetMs,
+      section.title,
+    );
+  } catch (error) {
+    // Whatever the section started must not linger into the next one.
+    killChildren();
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`  ${section.title} failed: ${message}`);
+    outcome = { figures: [], notes: [], failed: message };
+  }
+  const result: SectionResult = {
+    number: section.number,
+    title: section.title,
+    seconds: (performance.now() - started) / 1000,
+    ...outcome,
+  };
+  if (result.notMeasured) console.log(`  not measured yet: ${result.notMeasured}`);
+  if (result.figures.length > 0)
+    console.log(`\n${consoleTable([{ ...result, notMeasured: undefined, failed: undefined }])}`);
+  return result;
+}
+
+async function main(): Promise<number> {
+  const env = loadEnv();
+  const started = performance.now();
+  const date = new Date().toISOString().slice(0, 10);
+  const prefix = commandPrefix(env, redactDatabaseUrl);
+  const command = `${prefix ? `${prefix} ` : ""}npm run bench   # from the repository root`;
+  console.log(`Chorus bench ${date}: ${command}`);
+
+  const database = await createBenchDatabase(env);
+  const pool = new pg.Pool({ connectionString: database.url, max: 20 });
+  try {
+    const machine = await describeMachine(database.url);
+    console.log(
+      `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, ${machine.postgres}, ulimit -n ${machine.openFilesLimit}, load ${machine.loadAtStart}`,
+    );
+    console.log(`database: ${database.where}`);
+    const key = await generateSigningKey();
+    const context: BenchContext = {
+      databaseUrl: database.url,
+      pool,
+      key,
+      jwks: await exportPublicJwks([key]),
+      redisUrl: env.REDIS_URL,
+      openFilesLimit: machine.openFilesLimit,
+    };
+    const sections: SectionResult[] = [];
+    for (const section of SECTIONS) {
+      if (env.sections && !env.sections.has(section.number)) continue;
+      sections.push(await runSection(section, context));
+    }
+    const totalSeconds = (performance.now() - started) / 1000;
+    console.log(`\n== All figures (${totalSeconds.toFixed(0)} s)\n\n${consoleTable(sections)}`);
+    const file = writeReport(new URL("../results/", import.meta.url), {
+      date,
+      command,
+      machine,
+      loadAtEnd: loadAverage(),
+      database: database.where.replace(/, database .*/, ""),
+      totalSeconds,
+      sections,
+    });
+    console.log(`\nwritten: ${file}`);
+    return sections.some((section) => section.failed) ? 1 : 0;
+  } finally {
+    await pool.end();
+    await database.drop();
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${RUN_LIMIT_MS / 60_000} minutes; stopping`);
+  killChildren();
+  process.exit(2);
+}, RUN_LIMIT_MS);
+watchdog.unref();
+
+main().then(
+  (code) => {
+    clearTimeout(watchdog);
+    process.exit(code);
+  },
+  (error: unknown) => {
+    killChildren();
+    console.error("bench failed:", error);
+    process.exit(1);
+  },
+);

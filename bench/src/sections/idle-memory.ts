@@ -1,0 +1,140 @@
+import { type ChildHandle, type MemorySample, startChild } from "../children.js";
+import { type BenchContext, CHILD_RAW_WS, CHILD_SYNC_SERVER, type Section } from "../context.js";
+import { seedDevices } from "../fixtures.js";
+import { inWaves, type Progress, sleep, wallClockMs } from "../progress.js";
+import type { Figure } from "../report.js";
+import { connectRawSocket, connectTrpcSocket } from "../trpc-socket.js";
+
+const SOCKETS = 10_000;
+const DEVICES_PER_USER = 4;
+const CONNECT_CONCURRENCY = 200;
+const SETTLE_MS = 2_000;
+/** Both processes (bench clients, server) hold one descriptor per socket, plus their own. */
+const FILES_NEEDED = SOCKETS + 500;
+const KIB = 1024;
+
+interface Delta {
+  rssPerSocket: number;
+  heapPerSocket: number;
+  before: MemorySample;
+  after: MemorySample;
+  sockets: number;
+}
+
+function delta(before: MemorySample, after: MemorySample, sockets: number): Delta {
+  return {
+    rssPerSocket: (after.rss - before.rss) / sockets / KIB,
+    heapPerSocket:
+      (after.heapUsed + after.external - before.heapUsed - before.external) / sockets / KIB,
+    before,
+    after,
+    sockets,
+  };
+}
+
+async function hold(
+  server: ChildHandle,
+  progress: Progress,
+  label: string,
+  connect: (index: number) => Promise<{ terminate(): void }>,
+): Promise<Delta> {
+  const before = await server.memory();
+  let open = 0;
+  const stop = progress.every(
+    2_000,
+    () => `${label}: ${open.toLocaleString("en-US")} sockets open`,
+  );
+  const sockets: { terminate(): void }[] = [];
+  try {
+    await inWaves(Array.from({ length: SOCKETS }), CONNECT_CONCURRENCY, async (_, index) => {
+      sockets.push(await connect(index));
+      open++;
+    });
+    stop();
+    progress.note(`${label}: ${open.toLocaleString("en-US")} sockets open and idle; settling`);
+    await sleep(SETTLE_MS);
+    const after = await server.memory();
+    return delta(before, after, open);
+  } finally {
+    stop();
+    for (const socket of sockets) socket.terminate();
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+export const idleMemory: Section = {
+  number: 3,
+  title: "Memory per idle socket at 10,000 sockets",
+  budgetMs: 180_000,
+  async run(context: BenchContext, progress) {
+    if (context.openFilesLimit !== null && context.openFilesLimit < FILES_NEEDED) {
+      return {
+        figures: [],
+        notes: [],
+        notMeasured: `ulimit -n is ${context.openFilesLimit}; ${FILES_NEEDED} open files are needed (npm run bench raises it to 20000 when the hard limit allows)`,
+      };
+    }
+    progress.note(`seeding ${SOCKETS.toLocaleString("en-US")} devices and their tokens`);
+    const devices = (
+      await seedDevices(context.pool, context.key, SOCKETS / DEVICES_PER_USER, DEVICES_PER_USER)
+    ).flat();
+
+    const server = await startChild("sync-server", CHILD_SYNC_SERVER, {
+      databaseUrl: context.databaseUrl,
+      jwks: context.jwks,
+    });
+    let sync: Delta;
+    try {
+      const url = `ws://127.0.0.1:${server.port}/trpc`;
+      sync = await hold(server, progress, "sync server", async (index) => {
+        const device = devices[index];
+        if (!device) throw new Error("fewer devices than sockets");
+        const socket = await connectTrpcSocket(url, device.token, wallClockMs, 60_000);
+        await socket.subscribe("sync.subscribe", { lastEventId: 0 }, () => {}, 60_000);
+        return socket;
+      });
+    } finally {
+      await server.stop();
+    }
+
+    const raw = await startChild("raw-ws", CHILD_RAW_WS, { maxPayload: 1024 * 1024 });
+    let bare: Delta;
+    try {
+      const url = `ws://127.0.0.1:${raw.port}`;
+      bare = await hold(raw, progress, "bare ws", () =>
+        connectRawSocket(url, () => {}, wallClockMs, 60_000),
+      );
+    } finally {
+      await raw.stop();
+    }
+
+    const figures: Figure[] = [
+      {
+        name: "server RSS per idle subscribed socket, 10,000 sockets",
+        unit: "KiB",
+        value: sync.rssPerSocket,
+        baselineName: "bare ws server",
+        baseline: bare.rssPerSocket,
+        better: "lower",
+        target: { on: "figure", kind: "max", value: 50 },
+      },
+      {
+        name: "server heap+external per idle subscribed socket",
+        unit: "KiB",
+        value: sync.heapPerSocket,
+        baselineName: "bare ws server",
+        baseline: bare.heapPerSocket,
+        better: "lower",
+      },
+    ];
+    return {
+      figures,
+      notes: [
+        `${sync.sockets.toLocaleString("en-US")} device sockets (${SOCKETS / DEVICES_PER_USER} users x ${DEVICES_PER_USER} devices), each authenticated with its token (connectionParams) and holding one live \`sync.subscribe\` — a connected desktop at rest — on the real server in its own process; then the same number of sockets on a bare \`ws\` server in its own process.`,
+        `Memory is sampled in the server process after two forced GCs, before the first socket and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets. The target applies to RSS.`,
+        `Sync server: RSS ${mib(sync.before.rss)} -> ${mib(sync.after.rss)}, heap used ${mib(sync.before.heapUsed)} -> ${mib(sync.after.heapUsed)}. Bare ws: RSS ${mib(bare.before.rss)} -> ${mib(bare.after.rss)}, heap used ${mib(bare.before.heapUsed)} -> ${mib(bare.after.heapUsed)}.`,
+      ],
+    };
+  },
+};

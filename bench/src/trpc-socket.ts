@@ -1,0 +1,128 @@
+import WebSocket from "ws";
+
+/**
+ * A device's WebSocket speaking tRPC v11's wire protocol directly (what wsLink sends):
+ * `?connectionParams=1` and a first `connectionParams` message carrying the token, then
+ * `subscription` requests by id; the server's keep-alive PING is answered with PONG. A
+ * thousand wsLink clients would measure the client library as much as the server; this keeps
+ * the load generator light and the same for the baseline.
+ */
+export type DataListener = (message: string, receivedAt: number) => void;
+
+export interface TrpcSocket {
+  /** Starts a subscription; resolves when the server says it started. */
+  subscribe(path: string, input: unknown, onData: DataListener, timeoutMs?: number): Promise<void>;
+  readonly isOpen: boolean;
+  /** Drops the connection at once (no close handshake: no TIME_WAIT on our side). */
+  terminate(): void;
+}
+
+export function connectTrpcSocket(
+  url: string,
+  token: string,
+  now: () => number,
+  timeoutMs = 15_000,
+): Promise<TrpcSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}?connectionParams=1`, { perMessageDeflate: false });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`WebSocket to ${url} did not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const started = new Map<number, { resolve(): void; reject(error: Error): void }>();
+    const listeners = new Map<number, DataListener>();
+    let nextId = 1;
+
+    ws.on("message", (data, isBinary) => {
+      const receivedAt = now();
+      const text = isBinary ? "" : data.toString();
+      if (text === "PING") {
+        ws.send("PONG");
+        return;
+      }
+      // Cheap routing without parsing the whole message: ids are small integers up front.
+      const match = /^\{"id":(\d+)/.exec(text);
+      const id = match ? Number(match[1]) : Number.NaN;
+      const waiter = started.get(id);
+      if (waiter) {
+        if (text.includes('"type":"started"')) {
+          started.delete(id);
+          waiter.resolve();
+          return;
+        }
+        if (text.includes('"error"')) {
+          started.delete(id);
+          waiter.reject(new Error(`subscription refused: ${text.slice(0, 300)}`));
+          return;
+        }
+      }
+      listeners.get(id)?.(text, receivedAt);
+    });
+    ws.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    ws.once("close", () => {
+      for (const waiter of started.values()) waiter.reject(new Error("socket closed"));
+      started.clear();
+    });
+    ws.once("open", () => {
+      clearTimeout(timer);
+      ws.send(JSON.stringify({ method: "connectionParams", data: { token } }));
+      resolve({
+        get isOpen() {
+          return ws.readyState === WebSocket.OPEN;
+        },
+        subscribe(path, input, onData, subscribeTimeoutMs = 30_000) {
+          const id = nextId++;
+          listeners.set(id, onData);
+          return new Promise<void>((resolveStarted, rejectStarted) => {
+            const startTimer = setTimeout(() => {
+              started.delete(id);
+              rejectStarted(
+                new Error(`subscription ${path} did not start in ${subscribeTimeoutMs} ms`),
+              );
+            }, subscribeTimeoutMs);
+            started.set(id, {
+              resolve: () => {
+                clearTimeout(startTimer);
+                resolveStarted();
+              },
+              reject: (error) => {
+                clearTimeout(startTimer);
+                rejectStarted(error);
+              },
+            });
+            ws.send(JSON.stringify({ id, method: "subscription", params: { path, input } }));
+          });
+        },
+        terminate: () => ws.terminate(),
+      });
+    });
+  });
+}
+
+/** A plain socket to the raw baseline server; every message goes to `onData`. */
+export function connectRawSocket(
+  url: string,
+  onData: DataListener,
+  now: () => number,
+  timeoutMs = 15_000,
+): Promise<{ terminate(): void }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`WebSocket to ${url} did not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.on("message", (data) => onData(data.toString(), now()));
+    ws.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    ws.once("open", () => {
+      clearTimeout(timer);
+      resolve({ terminate: () => ws.terminate() });
+    });
+  });
+}

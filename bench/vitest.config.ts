@@ -1,0 +1,4 @@
+import { defineConfig } from "vitest/config";
+
+// Only the pure helpers are tested; the benchmarks themselves never run under vitest.
+export default defineConfig({ test: { include: ["src/**/*.test.ts"] } });
