@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { signUpThroughUi } from "./fixtures";
 import {
   buildDesktopHarness,
   DesktopBackend,
@@ -15,9 +16,10 @@ import {
 
 /*
  * The desktop app's real UI (the renderer, served by the dev harness in Chromium) on a real
- * engine, and a second, headless engine (the chorus-device CLI) of the same user. Both are
- * bound with device tokens minted by the test: the browser sign-in through the web app's
- * /desktop-login replaces that step once it lands.
+ * engine, and a second, headless engine (the chorus-device CLI) of the same user. The first
+ * describe binds both with device tokens minted by the test, over a backend of its own; the
+ * second signs both in through the real web app's /desktop-login (ADR 0002) on the system
+ * playwright.config.ts starts.
  */
 const CLI = join(ROOT, "packages/desktop-sync/src/cli.ts");
 
@@ -122,5 +124,117 @@ test.describe("desktop app", () => {
       path: test.info().outputPath("desktop-diagnostics.png"),
       fullPage: true,
     });
+  });
+});
+
+test.describe("desktop app signed in through the browser", () => {
+  test.describe.configure({ timeout: 120_000 });
+  let home: string;
+  let app: ChildProcess | undefined;
+  let signin: ChildProcess | undefined;
+
+  test.beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), "chorus-e2e-signin-"));
+  });
+  test.afterAll(async () => {
+    await stop(signin);
+    await stop(app);
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  test("both engines bind through /desktop-login, then a playlist made in the UI reaches the CLI", async ({
+    page,
+    context,
+    baseURL,
+  }) => {
+    test.setTimeout(150_000);
+    const webUrl = baseURL as string;
+    const credentials = await signUpThroughUi(page);
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [TSX, CLI, ...args, "--data-dir", home, "--json"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+
+    const started = await spawnUntil(
+      process.execPath,
+      [TSX, join(ROOT, "apps/desktop/src/harness/server.ts")],
+      { CHORUS_DATA_DIR: join(home, "harness"), CHORUS_PROFILE: "studio", CHORUS_WEB_URL: webUrl },
+      (line) => line.includes('"harness":"listening"'),
+    );
+    app = started.child;
+    const appUrl: string = JSON.parse(started.line).url;
+
+    // The desktop UI: Settings -> Sign in through the browser. The harness keeps the URL the
+    // engine would open in the system browser; the signed-in browser tab approves it.
+    const desktop = await context.newPage();
+    await desktop.goto(appUrl);
+    await desktop.getByRole("button", { name: "Settings" }).click();
+    await expect(desktop.getByLabel("Chorus web address")).toHaveValue(webUrl);
+    await desktop.getByRole("button", { name: "Sign in through the browser" }).click();
+    await expect(desktop.getByText("Waiting for the browser")).toBeVisible();
+    let loginUrl = "";
+    await expect
+      .poll(async () => {
+        const kept = (await (await fetch(`${appUrl}/harness/sign-in-url`)).json()) as {
+          url: string | null;
+        };
+        loginUrl = kept.url ?? "";
+        return loginUrl;
+      })
+      .toContain("/desktop-login?");
+    await page.goto(loginUrl);
+    await expect(page.getByTestId("consent-account")).toHaveText(credentials.email);
+    await page.getByTestId("consent-approve").click();
+    await expect(page.getByText("Chorus is connected")).toBeVisible();
+    await expect(desktop.getByTestId("signed-in-badge")).toHaveText(
+      `Signed in as ${credentials.email}`,
+    );
+    await expect(desktop.getByText("Connected", { exact: true })).toBeVisible({ timeout: 15_000 });
+
+    // The headless engine signs in the same way: it prints the URL, the browser approves.
+    cli("profile", "create", "laptop");
+    const signingIn = await spawnUntil(
+      process.execPath,
+      [
+        TSX,
+        CLI,
+        "signin",
+        "--web-url",
+        webUrl,
+        "--no-open",
+        "--profile",
+        "laptop",
+        "--data-dir",
+        home,
+        "--json",
+      ],
+      {},
+      (line) => line.includes('"url"'),
+    );
+    signin = signingIn.child;
+    const finished = new Promise<number | null>((resolve) => signin?.once("exit", resolve));
+    await page.goto(JSON.parse(signingIn.line).url);
+    await page.getByTestId("consent-approve").click();
+    expect(await finished).toBe(0);
+    expect(JSON.parse(cli("status", "--profile", "laptop"))).toMatchObject({
+      account: { email: credentials.email, signedIn: true },
+    });
+
+    await desktop.getByRole("button", { name: "Library" }).click();
+    await desktop.getByLabel("New playlist").fill("Signed in through the browser");
+    await desktop.getByRole("button", { name: "Create" }).click();
+    await expect(desktop.getByText("All changes uploaded")).toBeVisible({ timeout: 15_000 });
+    await expect
+      .poll(
+        () => {
+          cli("sync", "--profile", "laptop", "--timeout-ms", "3000");
+          return JSON.parse(cli("library", "--profile", "laptop")).playlists.map(
+            (p: { name: string }) => p.name,
+          );
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual(["Signed in through the browser"]);
   });
 });
