@@ -43,23 +43,26 @@ async function expectConsistent(userId: string, original: SyncOp[]): Promise<num
   return watermark;
 }
 
-function runChildAndKill(userId: string, killAfterMs: number): Promise<"killed" | "finished"> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ["--import", "tsx", child, t.db.url, userId, String(BATCH)],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env },
-      },
-    );
-    let stderr = "";
-    proc.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    proc.stdout.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("started")) setTimeout(() => proc.kill("SIGKILL"), killAfterMs);
-    });
+/**
+ * Runs the compaction in a child process and SIGKILLs it: `early` rounds kill it at a random
+ * moment right after it starts (often before its first commit); the others wait until its first
+ * transaction has committed, then kill it at a random moment after — mid-run however fast or
+ * slow the machine is.
+ */
+async function runChildAndKill(userId: string, early: boolean): Promise<"killed" | "finished"> {
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", child, t.db.url, userId, String(BATCH)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env },
+    },
+  );
+  let stderr = "";
+  proc.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<"killed" | "finished">((resolve, reject) => {
     proc.on("error", reject);
     proc.on("exit", (code, signal) => {
       if (signal === "SIGKILL") resolve("killed");
@@ -67,16 +70,30 @@ function runChildAndKill(userId: string, killAfterMs: number): Promise<"killed" 
       else reject(new Error(`compaction child failed (${code}): ${stderr}`));
     });
   });
+  const started = new Promise<void>((resolve) => {
+    proc.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("started")) resolve();
+    });
+  });
+  await Promise.race([started, exited]);
+  if (!early) {
+    const deadline = Date.now() + 60_000;
+    while (proc.exitCode === null && (await t.watermark(userId)) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * (early ? 300 : 150)));
+  proc.kill("SIGKILL");
+  return exited;
 }
 
 describe("compaction is atomic per transaction", () => {
   it("killed with SIGKILL at random moments, the watermark and the table always agree; a rerun completes", async () => {
     const outcomes = { beforeFirstCommit: 0, midway: 0, finished: 0 };
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < 10; round++) {
       const { userId, min } = await seededUser();
       const original = await t.allOps(userId);
-      const killAfterMs = Math.floor(Math.random() * 400);
-      const ended = await runChildAndKill(userId, killAfterMs);
+      const ended = await runChildAndKill(userId, round % 4 === 0);
 
       const watermark = await expectConsistent(userId, original);
       if (ended === "finished" || watermark === min) outcomes.finished++;
@@ -92,7 +109,7 @@ describe("compaction is atomic per transaction", () => {
       expect(await expectConsistent(userId, original)).toBe(min);
     }
     console.log("SIGKILL outcomes", outcomes);
-    // The kills must have landed inside the run at least once, or this proved nothing.
+    // The kills must have landed inside the run, or this proved nothing.
     expect(outcomes.midway).toBeGreaterThan(0);
-  }, 180_000);
+  }, 300_000);
 });
