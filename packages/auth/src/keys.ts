@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type CryptoKey,
@@ -142,7 +142,9 @@ function isAlreadyThere(error: unknown): boolean {
  * repository root (git-ignored), so the web app, the sync server and `mint-dev-token` agree.
  */
 export function defaultDevKeyFile(): string {
-  return fileURLToPath(new URL("../../../.data/dev-signing-key.json", import.meta.url));
+  // Not `new URL("…", import.meta.url)`: bundlers (the web app's webpack) read that pattern as
+  // an asset import and fail the build when the file does not exist yet.
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../.data/dev-signing-key.json");
 }
 
 /**
