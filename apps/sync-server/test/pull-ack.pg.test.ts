@@ -62,6 +62,33 @@ describe("pull", () => {
     expect((await device.http.sync.pull.query({ since: watermark })).ops).toHaveLength(2);
   });
 
+  it("pages a full resync from 0 across the watermark with fullResync", async () => {
+    const device = await h.createDevice();
+    // 25 ops on distinct entities: all of them survive compaction below the watermark.
+    const ops = Array.from({ length: 25 }, () => makeOps(1, 0, crypto.randomUUID())[0]).map(
+      (op, i) => ({ ...(op as NonNullable<typeof op>), lamportTs: i + 1 }),
+    );
+    const { results } = await device.http.sync.push.mutate({ ops });
+    await setWatermark(device.userId, results[20]?.id as number);
+
+    const first = await device.http.sync.pull.query({ since: 0, limit: 10 });
+    // Without the flag the second page of a rebuild is refused…
+    const refused = await failure(
+      device.http.sync.pull.query({ since: first.nextSince, limit: 10 }),
+    );
+    expect(parseSyncError(refused)?.type).toBe("resync_required");
+    // …with it, the rebuild pages through everything exactly once.
+    const seen = [...first.ops.map((op) => op.id)];
+    let since = first.nextSince;
+    for (;;) {
+      const page = await device.http.sync.pull.query({ since, limit: 10, fullResync: true });
+      seen.push(...page.ops.map((op) => op.id));
+      since = page.nextSince;
+      if (!page.hasMore) break;
+    }
+    expect(seen).toEqual(results.map((r) => r.id));
+  });
+
   it("never writes a cursor", async () => {
     const device = await h.createDevice();
     await device.http.sync.push.mutate({ ops: makeOps(3, 0) });

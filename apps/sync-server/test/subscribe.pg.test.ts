@@ -90,6 +90,27 @@ describe("subscribe", () => {
     expect(stream.received).toEqual([]);
     await stream.stop();
   });
+
+  it("a fresh subscriber backfills more than a page of survivors below the watermark", async () => {
+    const device = await h.createDevice();
+    const ids: number[] = [];
+    for (let batch = 0; batch < 2; batch++) {
+      // Distinct entities: everything survives compaction.
+      const ops = Array.from({ length: 350 }, (_, i) => ({
+        ...(makeOps(1, 0, crypto.randomUUID())[0] as NonNullable<ReturnType<typeof makeOps>[0]>),
+        lamportTs: batch * 350 + i + 1,
+      }));
+      ids.push(...(await device.http.sync.push.mutate({ ops })).results.map((r) => r.id));
+    }
+    await h.prisma.syncCompactionWatermark.create({
+      data: { userId: device.userId, compactedUpTo: BigInt(ids[650] as number) },
+    });
+    const stream = follow(device, 0);
+    await waitFor(() => stream.received.length === ids.length || stream.errors.length > 0);
+    expect(stream.errors).toEqual([]);
+    expect(stream.ids()).toEqual(ids);
+    await stream.stop();
+  });
 });
 
 describe("ordering under concurrent writers", () => {

@@ -11,6 +11,14 @@ export const PullInput = z.object({
     .min(1, "limit must be at least 1")
     .max(MAX_PULL_LIMIT, `limit must be at most ${MAX_PULL_LIMIT} (MAX_PULL_LIMIT)`)
     .default(DEFAULT_PULL_LIMIT),
+  /**
+   * The caller is rebuilding from a full pull that started at since = 0 and pages on from the
+   * `nextSince` this call returned. Such a reader holds every op that survived compaction below
+   * its position, so the resync_required check (0 < since < watermark) does not apply to it;
+   * without this flag the second page of a rebuild would be refused whenever compaction kept
+   * more than one page of ops below the watermark.
+   */
+  fullResync: z.boolean().default(false),
 });
 export type PullInput = z.infer<typeof PullInput>;
 

@@ -10,8 +10,12 @@ import {
 import { messagesOf, syncOp } from "./fixtures.js";
 
 describe("PullInput", () => {
-  it("defaults the limit and accepts since = 0", () => {
-    expect(PullInput.parse({ since: 0 })).toEqual({ since: 0, limit: DEFAULT_PULL_LIMIT });
+  it("defaults the limit (and fullResync off) and accepts since = 0", () => {
+    expect(PullInput.parse({ since: 0 })).toEqual({
+      since: 0,
+      limit: DEFAULT_PULL_LIMIT,
+      fullResync: false,
+    });
   });
 
   it("refuses a negative since, and a limit outside 1..MAX_PULL_LIMIT", () => {

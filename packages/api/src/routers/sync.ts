@@ -39,7 +39,9 @@ export const syncRouter = {
   /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
   pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
     await ctx.services.limits.consume("pull", ctx.device.id);
-    const rows = await readOps(ctx.prisma, ctx.device.userId, input.since, input.limit + 1);
+    const rows = await readOps(ctx.prisma, ctx.device.userId, input.since, input.limit + 1, {
+      checkWatermark: !input.fullResync,
+    });
     const ops = rows.slice(0, input.limit);
     return {
       ops,
@@ -87,10 +89,16 @@ export const syncRouter = {
         socket.close(SLOW_CONSUMER_CLOSE_CODE, "slow consumer: reconnect with lastEventId");
         return true;
       };
-      // Reads everything after the cursor from the database, page by page.
+      // Reads everything after the cursor from the database, page by page. Only the position
+      // the subscriber came with is checked against the watermark: from then on this stream
+      // has read in order and holds every surviving op below its cursor.
+      let checked = false;
       async function* catchUp(): AsyncGenerator<SyncOp> {
         for (;;) {
-          const page = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE);
+          const page = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE, {
+            checkWatermark: !checked,
+          });
+          checked = true;
           for (const op of page) yield op;
           if (page.length < BACKFILL_PAGE) return;
         }

@@ -162,13 +162,16 @@ function resyncRequired(watermark: number): SyncProtocolError {
  * The user's ops with id > since, ascending. The watermark and the ops are read in ONE
  * statement (one snapshot), so a compaction committing in between cannot delete ops this page
  * needed: a reader at `since` below the watermark may have missed deleted ops and must rebuild
- * from a full pull (since = 0 always works).
+ * from a full pull (since = 0 always works). A reader that has read in order from 0 — a full
+ * resync paging on, or a subscription's own backfill after its first page — has every
+ * surviving op below its position and skips the check (`checkWatermark: false`).
  */
 export async function readOps(
   db: Db,
   userId: string,
   since: number,
   limit: number,
+  options: { checkWatermark: boolean } = { checkWatermark: true },
 ): Promise<SyncOp[]> {
   const rows = await db.$queryRaw<(Partial<OpRow> & { watermark: bigint })[]>`
     SELECT w.watermark, o.*
@@ -182,6 +185,6 @@ export async function readOps(
          LIMIT ${limit}) o ON true
      ORDER BY o.id`;
   const watermark = rows[0] ? toWireInt(rows[0].watermark) : 0;
-  if (since > 0 && since < watermark) throw resyncRequired(watermark);
+  if (options.checkWatermark && since > 0 && since < watermark) throw resyncRequired(watermark);
   return rows.filter((row) => row.id != null).map((row) => toSyncOp(row as OpRow));
 }

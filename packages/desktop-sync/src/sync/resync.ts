@@ -5,7 +5,7 @@ import { classifyFailure } from "./failure.js";
 
 export interface RebuildDeps {
   replica: Replica;
-  pull(input: { since: number; limit: number }): Promise<PullResult>;
+  pull(input: { since: number; limit: number; fullResync: boolean }): Promise<PullResult>;
   onProgress(progress: ResyncProgress): void;
   pageSize?: number;
 }
@@ -34,7 +34,9 @@ export async function rebuildFromServer(
     if (pages >= MAX_PAGES) throw new Error(`full pull stopped after ${MAX_PAGES} pages`);
     let page: PullResult;
     try {
-      page = await deps.pull({ since, limit });
+      // fullResync: paging on from 0, this reader holds every op that survived compaction
+      // below its position, so the server does not refuse pages below the watermark.
+      page = await deps.pull({ since, limit, fullResync: true });
     } catch (error) {
       const failure = classifyFailure(error);
       // Compaction raised the watermark past our page: start again from 0.
