@@ -65,7 +65,7 @@ const EnvSchema = z
         code: "custom",
         path: ["AUTH_JWKS_URL"],
         message:
-          "in production set AUTH_JWKS_URL (the web app's /api/auth/jwks) or AUTH_PUBLIC_KEY",
+          "in production set AUTH_JWKS_URL (the web app's /.well-known/jwks.json) or AUTH_PUBLIC_KEY",
       });
     }
   });
