@@ -1,7 +1,7 @@
 import { createRedisBus, type RateLimitConfig } from "@chorus/api";
 import { createVerifier, type exportPublicJwks } from "@chorus/auth";
 import { createPrisma } from "@chorus/db";
-import { createSyncServer } from "@chorus/sync-server/src/server.js";
+import { createSyncServer } from "@chorus/sync-server/server";
 import pino from "pino";
 import { childConfig, serveParent } from "./ipc.js";
 

@@ -156,7 +156,7 @@ export const pushThroughput: Section = {
       notes: [
         `${DEVICES} devices of ${DEVICES} users push concurrently in a closed loop (each waits for its answer, then sends the next batch) for ${MEASURE_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; every batch is new ops (no duplicates).`,
         "Figure: the real sync server (createSyncServer) in its own process, tRPC `sync.push` over HTTP/1.1 keep-alive, body exactly as httpLink sends it; per-device rate limits lifted so the push path, not the budget, is measured.",
-        `Baseline: the same statements pushOps runs (BEGIN, per-user advisory lock, idempotency select, Lamport max, newest id, unnest insert RETURNING, device_lamport upsert, COMMIT) through raw \`pg\`, ${DEVICES} connections, same devices-per-user shape, in the bench process.`,
+        `Baseline: the same statements pushOps runs (BEGIN, per-user advisory lock, one select of idempotency matches + Lamport max + newest id, unnest insert RETURNING with the device_lamport upsert, COMMIT) through raw \`pg\`, ${DEVICES} connections, same devices-per-user shape, in the bench process.`,
         `CPU while measuring (Postgres not included): ${cpu.join("; ")}.`,
       ],
     };

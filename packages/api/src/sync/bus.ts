@@ -1,4 +1,4 @@
-import { EventEmitter, on } from "node:events";
+import { EventEmitter } from "node:events";
 import type { SyncOp } from "@chorus/protocol";
 
 /**
@@ -45,19 +45,44 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-/** Iterates an emitter's events for one key, registered at call time. */
+/**
+ * Iterates an emitter's events for one key, registered at call time. A small queue of its own
+ * rather than `events.on()`, whose iterator costs tens of KiB per idle subscriber.
+ */
 export function eventsOf<T>(
   emitter: EventEmitter,
   key: string,
   signal: AbortSignal,
 ): AsyncIterable<T> {
-  const events = on(emitter, key, { signal });
+  const queue: T[] = [];
+  let wake: (() => void) | null = null;
+  const listener = (event: T) => {
+    queue.push(event);
+    wake?.();
+    wake = null;
+  };
+  const onAbort = () => {
+    emitter.off(key, listener);
+    wake?.();
+    wake = null;
+  };
+  emitter.on(key, listener);
+  signal.addEventListener("abort", onAbort, { once: true });
   return {
     async *[Symbol.asyncIterator]() {
       try {
-        for await (const [event] of events) yield event as T;
-      } catch (error) {
-        if (!signal.aborted) throw error;
+        while (!signal.aborted) {
+          if (queue.length > 0) {
+            yield queue.shift() as T;
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      } finally {
+        onAbort();
+        signal.removeEventListener("abort", onAbort);
       }
     },
   };

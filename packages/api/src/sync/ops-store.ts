@@ -62,31 +62,23 @@ export async function pushOps(
 ): Promise<PushOutcome> {
   return await prisma.$transaction(
     async (tx) => {
+      // Four statements in all (lock, read, write, commit): round trips are most of a push.
       await lockUser(tx, userId);
-      const existing = await tx.$queryRaw<{ operation_id: string; id: bigint }[]>`
-        SELECT operation_id, id FROM sync_op
-         WHERE user_id = ${userId}::uuid AND device_id = ${deviceId}::uuid
-           AND operation_id = ANY(${ops.map((op) => op.operationId)}::uuid[])`;
-      const stored = new Map(existing.map((row) => [row.operation_id, toWireInt(row.id)]));
+      const state = await readPushState(tx, userId, deviceId, ops);
+      const stored = new Map(state.existing.map((row) => [row.operationId, row.id]));
       const fresh = ops.filter((op) => !stored.has(op.operationId));
 
       let event: OpsEvent | null = null;
-      if (fresh.length > 0) {
-        const storedMax = await deviceLamportMax(tx, deviceId);
-        const first = fresh[0] as OpInput;
-        if (first.lamportTs <= storedMax) {
-          throw new SyncProtocolError(syncError("lamport_regression", { storedMax }));
+      const first = fresh[0];
+      if (first !== undefined) {
+        if (first.lamportTs <= state.storedMax) {
+          throw new SyncProtocolError(
+            syncError("lamport_regression", { storedMax: state.storedMax }),
+          );
         }
-        const afterId = await newestOpId(tx, userId);
         const inserted = await insertOps(tx, userId, deviceId, fresh);
         for (const op of inserted) stored.set(op.operationId, op.id);
-        const last = fresh[fresh.length - 1] as OpInput;
-        await tx.$executeRaw`
-          INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
-          VALUES (${deviceId}::uuid, ${userId}::uuid, ${BigInt(last.lamportTs)}, now())
-          ON CONFLICT (device_id) DO UPDATE
-            SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts), updated_at = now()`;
-        event = { userId, afterId, ops: inserted };
+        event = { userId, afterId: state.newestId, ops: inserted };
       }
 
       const results = ops.map((op) => ({
@@ -105,15 +97,45 @@ export async function pushOps(
   );
 }
 
+interface PushState {
+  /** Ops of this batch already stored (idempotent retries). */
+  existing: { operationId: string; id: number }[];
+  /** The device's Lamport high-water mark (0 before its first push). */
+  storedMax: number;
+  /** The user's newest op id before this batch (0 when none). */
+  newestId: number;
+}
+
+/** Everything push checks, in one statement (run after the user's lock is held). */
+async function readPushState(
+  tx: Prisma.TransactionClient,
+  userId: string,
+  deviceId: string,
+  ops: OpInput[],
+): Promise<PushState> {
+  const [row] = await tx.$queryRaw<
+    {
+      stored_max: bigint | null;
+      newest: bigint | null;
+      existing: { o: string; i: string }[] | null;
+    }[]
+  >`
+    SELECT (SELECT max_ts FROM device_lamport WHERE device_id = ${deviceId}::uuid) AS stored_max,
+           (SELECT max(id) FROM sync_op WHERE user_id = ${userId}::uuid) AS newest,
+           (SELECT json_agg(json_build_object('o', operation_id, 'i', id::text))
+              FROM sync_op
+             WHERE user_id = ${userId}::uuid AND device_id = ${deviceId}::uuid
+               AND operation_id = ANY(${ops.map((op) => op.operationId)}::uuid[])) AS existing`;
+  return {
+    storedMax: row?.stored_max ? toWireInt(row.stored_max) : 0,
+    newestId: row?.newest ? toWireInt(row.newest) : 0,
+    existing: (row?.existing ?? []).map((e) => ({ operationId: e.o, id: toWireInt(BigInt(e.i)) })),
+  };
+}
+
 /** The per-user lock push takes; compaction takes the same one. */
 export async function lockUser(tx: Prisma.TransactionClient, userId: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`chorus:user:${userId}`}, 0))`;
-}
-
-async function deviceLamportMax(db: Db, deviceId: string): Promise<number> {
-  const rows = await db.$queryRaw<{ max_ts: bigint }[]>`
-    SELECT max_ts FROM device_lamport WHERE device_id = ${deviceId}::uuid`;
-  return rows[0] ? toWireInt(rows[0].max_ts) : 0;
 }
 
 /** The user's newest op id, 0 when none. */
@@ -129,21 +151,32 @@ async function insertOps(
   deviceId: string,
   ops: OpInput[],
 ): Promise<SyncOp[]> {
-  // WITH ORDINALITY + ORDER BY: ids are handed out in batch order.
+  // WITH ORDINALITY + ORDER BY: ids are handed out in batch order. The same statement raises
+  // the device's Lamport high-water mark to the batch's last stamp.
+  const last = ops[ops.length - 1] as OpInput;
   const rows = await tx.$queryRaw<OpRow[]>`
-    INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value)
-    SELECT ${userId}::uuid, ${deviceId}::uuid, o.operation_id, o.lamport_ts, o.entity, o.entity_id,
-           o.field, o.op::"SyncOpKind", o.value::jsonb
-      FROM unnest(${ops.map((op) => op.operationId)}::uuid[],
-                  ${ops.map((op) => BigInt(op.lamportTs))}::bigint[],
-                  ${ops.map((op) => op.entity)}::text[],
-                  ${ops.map((op) => op.entityId)}::text[],
-                  ${ops.map((op) => op.field)}::text[],
-                  ${ops.map((op) => op.op)}::text[],
-                  ${ops.map((op) => JSON.stringify(op.value))}::text[])
-           WITH ORDINALITY AS o(operation_id, lamport_ts, entity, entity_id, field, op, value, ord)
-     ORDER BY o.ord
-    RETURNING id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at`;
+    WITH inserted AS (
+      INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value)
+      SELECT ${userId}::uuid, ${deviceId}::uuid, o.operation_id, o.lamport_ts, o.entity, o.entity_id,
+             o.field, o.op::"SyncOpKind", o.value::jsonb
+        FROM unnest(${ops.map((op) => op.operationId)}::uuid[],
+                    ${ops.map((op) => BigInt(op.lamportTs))}::bigint[],
+                    ${ops.map((op) => op.entity)}::text[],
+                    ${ops.map((op) => op.entityId)}::text[],
+                    ${ops.map((op) => op.field)}::text[],
+                    ${ops.map((op) => op.op)}::text[],
+                    ${ops.map((op) => JSON.stringify(op.value))}::text[])
+             WITH ORDINALITY AS o(operation_id, lamport_ts, entity, entity_id, field, op, value, ord)
+       ORDER BY o.ord
+      RETURNING id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at
+    ),
+    lamport AS (
+      INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
+      VALUES (${deviceId}::uuid, ${userId}::uuid, ${BigInt(last.lamportTs)}, now())
+      ON CONFLICT (device_id) DO UPDATE
+        SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts), updated_at = now()
+    )
+    SELECT * FROM inserted`;
   return rows.map(toSyncOp).sort((a, b) => a.id - b.id);
 }
 
