@@ -10,7 +10,12 @@ import type { LatencySummary } from "../stats.js";
 import { connectRawSocket } from "../trpc-socket.js";
 
 const SUBSCRIBERS = 1_000;
-const RATE = 50;
+/*
+ * 10 pushes/s, each to all 1,000 sockets: 10,000 deliveries/s offered. At 50/s (50,000/s) a
+ * 2-core machine's server saturates and the figure measures its queue, not its latency; the
+ * report prints the sustained delivery rate so saturation stays visible.
+ */
+const RATE = 10;
 const DURATION_MS = 10_000;
 const PUSHES = (RATE * DURATION_MS) / 1000;
 const EXPECTED = PUSHES * SUBSCRIBERS;
