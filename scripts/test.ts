@@ -2,7 +2,7 @@
 // the Playwright flows. When TEST_DATABASE_URL is unset, ONE embedded PostgreSQL serves the whole
 // run (each test file still creates its own database on it).
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
@@ -19,7 +19,6 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   if (!env.TEST_DATABASE_URL) {
     dataParent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
-    chmodSync(dataParent, 0o711);
     console.log(
       "[chorus test] TEST_DATABASE_URL is unset: starting an embedded PostgreSQL for this run",
     );

