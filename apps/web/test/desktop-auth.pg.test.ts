@@ -11,7 +11,12 @@ import {
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleTokenRequest, type TokenResult, type TokenSuccess } from "@/server/desktop-auth";
+import {
+  handleTokenRequest,
+  revokeRefreshToken,
+  type TokenResult,
+  type TokenSuccess,
+} from "@/server/desktop-auth";
 import { approveDesktopLogin, type DesktopLoginRequest } from "@/server/desktop-login";
 
 // The token endpoint's rules (ADR 0002 §3-4) against a real database, with an injected clock.
@@ -263,5 +268,24 @@ describe("refresh_token grant", () => {
 
   it("refuses an unknown token", async () => {
     expectInvalidGrant(await refresh("not-a-token"));
+  });
+});
+
+describe("revocation (RFC 7009): the desktop signs out", () => {
+  it("ends the token's family and the device's binding; unknown tokens change nothing", async () => {
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    const second = success(await refresh(first.refresh_token));
+    await revokeRefreshToken(prisma, second.refresh_token);
+
+    expectInvalidGrant(await refresh(second.refresh_token));
+    const device = await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } });
+    expect(device.revokedAt).not.toBeNull();
+    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    expect(family.every((row) => row.revokedAt !== null)).toBe(true);
+
+    const other = success(await exchange(await approvedCode(user.id)));
+    await revokeRefreshToken(prisma, "not-a-token");
+    expect(success(await refresh(other.refresh_token)).device_id).toBe(other.device_id);
   });
 });

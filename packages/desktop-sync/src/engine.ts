@@ -1,7 +1,7 @@
 import type { SyncOp } from "@chorus/protocol";
 import { type BrowserSignInOptions, signInWithBrowser } from "./auth/loopback.js";
 import { refreshingSession } from "./auth/refreshing-session.js";
-import type { TokenResponse } from "./auth/token-endpoint.js";
+import { revokeRefreshToken, type TokenResponse } from "./auth/token-endpoint.js";
 import { fileTokenStore, type TokenStore } from "./auth/token-store.js";
 import { bindProfile } from "./bind.js";
 import type {
@@ -447,8 +447,23 @@ export class DeviceEngine {
     return this.account() as Account;
   }
 
-  /** Forgets the credential and stops syncing; the library stays on this computer. */
-  async signOut(): Promise<void> {
+  /**
+   * Revokes the refresh token on the server (which ends this device's binding there) when the
+   * web app can be reached, then forgets the credential and stops syncing; the library stays
+   * on this computer. Returns whether the server confirmed the revocation.
+   */
+  async signOut(): Promise<{ revokedOnServer: boolean }> {
+    const credential = this.tokens.load();
+    const revokedOnServer =
+      credential?.kind === "refresh"
+        ? await revokeRefreshToken(
+            { webUrl: credential.webUrl, refreshToken: credential.refreshToken },
+            this.options.fetch ?? fetch,
+          )
+        : false;
+    if (credential?.kind === "refresh" && !revokedOnServer) {
+      this.log("sign-out: the web app could not revoke the token; forgetting it locally", {});
+    }
     this.tokens.clear();
     this.session = null;
     const db = this.profile.db;
@@ -457,6 +472,7 @@ export class DeviceEngine {
     })();
     if (this.mode() === "server") writeMeta(db, "mode", "hybrid");
     await this.reconfigure();
+    return { revokedOnServer };
   }
 
   private signedOutByServer(reason: string): void {

@@ -250,3 +250,30 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
   }
   return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
 }
+
+/**
+ * RFC 7009 revocation of a refresh token: the desktop's "Sign out". Ends the whole family and
+ * the device's binding (the device shows as revoked in /account; its next call to the sync
+ * server is refused). Unknown tokens are ignored, so the endpoint reveals nothing.
+ */
+export async function revokeRefreshToken(
+  prisma: PrismaClient,
+  presented: string,
+  now: Date = new Date(),
+): Promise<void> {
+  const row = await prisma.refreshToken.findUnique({
+    where: { tokenHash: hashRefreshToken(presented) },
+    select: { familyId: true, deviceId: true },
+  });
+  if (!row) return;
+  await prisma.$transaction([
+    prisma.refreshToken.updateMany({
+      where: { familyId: row.familyId, revokedAt: null },
+      data: { revokedAt: now },
+    }),
+    prisma.device.updateMany({
+      where: { id: row.deviceId, revokedAt: null },
+      data: { revokedAt: now },
+    }),
+  ]);
+}

@@ -76,6 +76,14 @@ describe("browser sign-in (ADR 0002)", () => {
     await other.bind((await account.device("other")).session);
     await other.start();
     await waitUntil("the edit on another device", () => other.playlist(id) !== null);
+
+    // Signing out revokes the refresh token on the server (RFC 7009) and forgets it here.
+    const stored = fileTokenStore(engine.profile.dir).load();
+    expect(await engine.signOut()).toEqual({ revokedOnServer: true });
+    expect(stored?.kind === "refresh" && web.revoked).toEqual([
+      stored?.kind === "refresh" ? stored.refreshToken : "",
+    ]);
+    expect(fileTokenStore(engine.profile.dir).load()).toBeNull();
   });
 
   it("a declined consent fails with a message and binds nothing", async () => {

@@ -104,3 +104,25 @@ export function refreshTokens(
     fetchImpl,
   );
 }
+
+/**
+ * RFC 7009: asks the web app to revoke the refresh token (ADR 0002 §7), which also ends this
+ * device's binding on the server. Best effort: resolves false when the web app cannot be
+ * reached or refuses, so signing out works offline too.
+ */
+export async function revokeRefreshToken(
+  options: { webUrl: string; refreshToken: string },
+  fetchImpl: Fetch = fetch,
+): Promise<boolean> {
+  try {
+    const response = await fetchImpl(`${options.webUrl.replace(/\/+$/, "")}/api/desktop/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: options.refreshToken, token_type_hint: "refresh_token" }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

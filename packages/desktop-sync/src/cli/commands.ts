@@ -180,8 +180,15 @@ async function dispatch(
     }
     case "signout":
       expectNone(args, "signout");
-      await engine.signOut();
-      ctx.print({ signedOut: true }, "Signed out; the library stays on this computer\n");
+      {
+        const { revokedOnServer } = await engine.signOut();
+        ctx.print(
+          { signedOut: true, revokedOnServer },
+          revokedOnServer
+            ? "Signed out; this device is unbound on the server and the library stays here\n"
+            : "Signed out on this computer (the server could not be told); the library stays here\n",
+        );
+      }
       return 0;
     case "push": {
       expectNone(args, "push");

@@ -21,6 +21,8 @@ export class FakeWeb {
   private readonly liveRefresh = new Set<string>();
   private readonly usedRefresh = new Set<string>();
   readonly grants: string[] = [];
+  /** Refresh tokens presented to /api/desktop/revoke. */
+  readonly revoked: string[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -68,10 +70,22 @@ export class FakeWeb {
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    if (req.method !== "POST" || req.url !== "/api/desktop/token") return { status: 404, body: {} };
+    const path = req.url ?? "";
+    if (
+      req.method !== "POST" ||
+      (path !== "/api/desktop/token" && path !== "/api/desktop/revoke")
+    ) {
+      return { status: 404, body: {} };
+    }
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const body = JSON.parse(raw) as Record<string, string>;
+    if (path === "/api/desktop/revoke") {
+      const token = body.token ?? "";
+      this.revoked.push(token);
+      this.liveRefresh.delete(token);
+      return { status: 200, body: {} };
+    }
     const invalid = (description: string) => ({
       status: 400,
       body: { error: "invalid_grant", error_description: description },
