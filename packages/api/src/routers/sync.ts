@@ -104,22 +104,21 @@ export const syncRouter = {
         }
       }
 
-      for await (const op of catchUp()) {
+      // The backfill, then live batches: one that starts right after what we have is applied as
+      // is; a gap (a batch published out of order, or one from before we caught up) is read
+      // from the database. Both read `cursor` lazily, after the previous op was delivered.
+      async function* stream(): AsyncGenerator<SyncOp> {
+        yield* catchUp();
+        for await (const event of events) {
+          yield* event.afterId > cursor ? catchUp() : event.ops.filter((op) => op.id > cursor);
+        }
+      }
+
+      for await (const op of stream()) {
         if (tooSlow()) return;
         cursor = op.id;
         services.metrics.fanoutDelivered(1);
         yield tracked(String(op.id), op);
-      }
-      for await (const event of events) {
-        // A batch that starts right after what we have is applied as is; a gap (a batch
-        // published out of order, or one from before we caught up) is read from the database.
-        const live = event.afterId > cursor ? catchUp() : event.ops.filter((op) => op.id > cursor);
-        for await (const op of live) {
-          if (tooSlow()) return;
-          cursor = op.id;
-          services.metrics.fanoutDelivered(1);
-          yield tracked(String(op.id), op);
-        }
       }
     } catch (error) {
       throw toTRPCError(error);
