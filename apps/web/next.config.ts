@@ -17,6 +17,8 @@ const nextConfig: NextConfig = {
     };
     return config;
   },
+  // forbidden() (the console for non-admins) renders [locale]/forbidden.tsx with HTTP 403.
+  experimental: { authInterrupts: true },
   poweredByHeader: false,
   reactStrictMode: true,
   async rewrites() {

@@ -6,10 +6,16 @@ import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "@/i18n/navigation";
 import styles from "./SessionMenu.module.css";
 
-type SessionMenuProps = { email: string; name: string | null; isAdmin: boolean };
+type SessionMenuProps = {
+  email: string;
+  name: string | null;
+  isAdmin: boolean;
+  /** The admin console's link text (given to admins only: it is not a Common string). */
+  consoleLabel?: string | undefined;
+};
 
 /** The signed-in user's menu in the header: who they are, their account, sign out. */
-export function SessionMenu({ email, name, isAdmin }: SessionMenuProps) {
+export function SessionMenu({ email, name, isAdmin, consoleLabel }: SessionMenuProps) {
   const t = useTranslations("Common.session");
   const locale = useLocale();
   const [open, setOpen] = useState(false);
@@ -84,6 +90,18 @@ export function SessionMenu({ email, name, isAdmin }: SessionMenuProps) {
                 {t("account")}
               </Link>
             </li>
+            {isAdmin && consoleLabel ? (
+              <li>
+                <Link
+                  href="/console"
+                  className={styles.item}
+                  onClick={() => setOpen(false)}
+                  data-testid="session-console"
+                >
+                  {consoleLabel}
+                </Link>
+              </li>
+            ) : null}
             <li>
               <button
                 type="button"

@@ -8,6 +8,8 @@ import styles from "./SiteHeader.module.css";
 export async function SiteHeader() {
   const t = await getTranslations("Common");
   const session = await getSession();
+  const isAdmin = session?.user.role === "admin";
+  const consoleLabel = isAdmin ? (await getTranslations("Console"))("navLink") : undefined;
   return (
     <header className={styles.header}>
       <div className={`container ${styles.inner}`}>
@@ -25,7 +27,8 @@ export async function SiteHeader() {
             <SessionMenu
               email={session.user.email}
               name={session.user.name}
-              isAdmin={session.user.role === "admin"}
+              isAdmin={isAdmin}
+              consoleLabel={consoleLabel}
             />
           ) : (
             <Link href="/sign-in" className="button button--small" data-testid="header-sign-in">

@@ -1,0 +1,91 @@
+"use client";
+
+import { useFormatter, useTranslations } from "next-intl";
+import { useEffect, useId } from "react";
+import styles from "./console.module.css";
+
+const PAGE_SIZES = [10, 25, 50, 100] as const;
+
+/** "26–50 of 10,000", previous / next, and the page size: every page is fetched on its own. */
+export function Pager({
+  page,
+  pageSize,
+  total,
+  onPage,
+  onPageSize,
+  testId,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  onPage: (page: number) => void;
+  onPageSize?: (size: number) => void;
+  testId: string;
+}) {
+  const t = useTranslations("Console.common");
+  const format = useFormatter();
+  const id = useId();
+  const from = total === 0 ? 0 : page * pageSize + 1;
+  const to = Math.min(total, (page + 1) * pageSize);
+  const last = Math.max(0, Math.ceil(total / pageSize) - 1);
+  // Rows can disappear while a later page is open (a live update): step back to the last page.
+  useEffect(() => {
+    if (page > last) onPage(last);
+  }, [page, last, onPage]);
+  return (
+    <div className={styles.pager} data-testid={testId}>
+      {onPageSize ? (
+        <label className={styles.pageSize} htmlFor={`${id}-size`}>
+          <span>{t("pageSize")}</span>
+          <select
+            id={`${id}-size`}
+            className={styles.select}
+            value={pageSize}
+            onChange={(event) => onPageSize(Number(event.target.value))}
+          >
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {format.number(size)}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      <span className={styles.range} data-testid={`${testId}-range`} data-total={total}>
+        {t("pageRange", {
+          from: format.number(from),
+          to: format.number(to),
+          total: format.number(total),
+        })}
+      </span>
+      <div className={styles.pagerButtons}>
+        <button
+          type="button"
+          className={`button button--small button--ghost ${styles.iconButton}`}
+          onClick={() => onPage(page - 1)}
+          disabled={page === 0}
+          aria-label={t("previous")}
+          title={t("previous")}
+          data-testid={`${testId}-previous`}
+        >
+          <svg className="flip-rtl" viewBox="0 0 20 20" aria-hidden="true">
+            <path d="M12 5l-5 5 5 5" />
+          </svg>
+        </button>
+        <button
+          type="button"
+          className={`button button--small button--ghost ${styles.iconButton}`}
+          onClick={() => onPage(page + 1)}
+          disabled={page >= last}
+          aria-label={t("next")}
+          title={t("next")}
+          data-testid={`${testId}-next`}
+        >
+          <svg className="flip-rtl" viewBox="0 0 20 20" aria-hidden="true">
+            <path d="M8 5l5 5-5 5" />
+          </svg>
+        </button>
+      </div>
+    </div>
+  );
+}
