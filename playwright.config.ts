@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { DATABASE_URL_FILE } from "./e2e/support/system.ts";
 
 // Browser flows against the real system: scripts/start.ts --ephemeral brings up a throwaway
 // embedded Postgres (or uses DATABASE_URL), the sync server and the built web app.
@@ -44,7 +45,12 @@ export default defineConfig({
     command: "npx tsx scripts/start.ts --ephemeral",
     // start.ts prints this once the sync server's /healthz and the web app both answer.
     wait: { stdout: /\[chorus\] ready:/ },
-    env: { WEB_PORT: String(WEB_PORT), SYNC_PORT: String(SYNC_PORT) },
+    // CHORUS_DATABASE_URL_FILE: start.ts writes the database URL there for the fixtures.
+    env: {
+      WEB_PORT: String(WEB_PORT),
+      SYNC_PORT: String(SYNC_PORT),
+      CHORUS_DATABASE_URL_FILE: DATABASE_URL_FILE,
+    },
     reuseExistingServer: false,
     timeout: 180_000,
     stdout: "pipe",

@@ -4,18 +4,22 @@ import type { AddressInfo } from "node:net";
 import { codeChallengeS256, generateCodeVerifier, generateOAuthState } from "@chorus/auth";
 import {
   type APIRequestContext,
+  type Browser,
   test as base,
   expect,
   type Page,
   type TestInfo,
 } from "@playwright/test";
+import { E2eDatabase } from "./support/database.ts";
+import { HeadlessDevice, type HeadlessDeviceOptions } from "./support/headless-device.ts";
+import { SYNC_URL, WEB_URL } from "./support/system.ts";
 
 /*
  * Fixtures for browser flows against the real system (see e2e/README.md). Import `test` and
  * `expect` from here instead of @playwright/test.
  */
 
-export const SYNC_URL = `http://127.0.0.1:${process.env.E2E_SYNC_PORT ?? 4100}`;
+export { E2eDatabase, HeadlessDevice, SYNC_URL, WEB_URL };
 
 export interface Credentials {
   email: string;
@@ -72,6 +76,8 @@ export async function signOutThroughUi(page: Page): Promise<void> {
 /** A full-page screenshot attached to the test report (and kept in its output folder). */
 export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
   const path = testInfo.outputPath(`${name}.png`);
+  // From the top: a sticky header would otherwise be drawn where the page was scrolled to.
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path, fullPage: true });
   await testInfo.attach(name, { path, contentType: "image/png" });
 }
@@ -208,16 +214,110 @@ export async function syncPullStatus(request: APIRequestContext, token: string):
   return response.status();
 }
 
+/** A `kind=web` token for the browser's session (what the console's tRPC client sends). */
+export async function webSyncToken(page: Page): Promise<string> {
+  const response = await page.request.get("/api/sync-token");
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { token: string }).token;
+}
+
+/** Any tRPC query of the sync server over HTTP with a bearer token: status and JSON body. */
+export async function trpcQuery(
+  request: APIRequestContext,
+  token: string,
+  path: string,
+  input: unknown = {},
+): Promise<{ status: number; body: { error?: { data?: { code?: string } }; result?: unknown } }> {
+  const query = encodeURIComponent(JSON.stringify(input));
+  const response = await request.get(`${SYNC_URL}/trpc/${path}?input=${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status(), body: await response.json() };
+}
+
+/** Someone who owns headless devices: a fresh account signed in in a browser context of its own. */
+export interface DeviceOwner {
+  credentials: Credentials;
+  userId: string;
+  /** The owner's own browser tab (it approves the devices' sign-ins). */
+  page: Page;
+  /** A new headless engine bound to this account through /desktop-login; it ends online. */
+  bindDevice(name: string, options?: Omit<HeadlessDeviceOptions, "name">): Promise<HeadlessDevice>;
+}
+
+/** Makes device owners and their headless devices; closes all of them after the test. */
+export interface HeadlessFleet {
+  newOwner(credentials?: Credentials): Promise<DeviceOwner>;
+}
+
+function headlessFleet(browser: Browser, db: E2eDatabase) {
+  const devices: HeadlessDevice[] = [];
+  const contexts: Array<{ close(): Promise<void> }> = [];
+  const fleet: HeadlessFleet = {
+    async newOwner(credentials = newCredentials({ name: "Device Owner" })) {
+      const context = await browser.newContext({ baseURL: WEB_URL, locale: "en-US" });
+      contexts.push(context);
+      const page = await context.newPage();
+      await signUpThroughUi(page, credentials);
+      const userId = await db.userIdOf(credentials.email);
+      return {
+        credentials,
+        userId,
+        page,
+        async bindDevice(name, options = {}) {
+          const device = await HeadlessDevice.signIn(page, WEB_URL, { ...options, name });
+          devices.push(device);
+          return device;
+        },
+      };
+    },
+  };
+  return {
+    fleet,
+    async close() {
+      await Promise.all(devices.map((device) => device.close()));
+      await Promise.all(contexts.map((context) => context.close()));
+    },
+  };
+}
+
 type Fixtures = {
   /** A signed-up account, signed in on `page` (on /en/account). */
   account: Credentials;
+  /** A fresh administrator, signed in on `page` (on /en/account). */
+  admin: Credentials;
   /** A loopback listener acting as the desktop app; closed after the test. */
   desktop: LoopbackDesktop;
+  /** The e2e system's PostgreSQL (closed after the test). */
+  db: E2eDatabase;
+  /** Device owners and their headless engines (closed after the test). */
+  devices: HeadlessFleet;
 };
 
 export const test = base.extend<Fixtures>({
   account: async ({ page }, use) => {
     await use(await signUpThroughUi(page));
+  },
+  admin: async ({ page, db }, use) => {
+    // Signed up, promoted in the database (as `npm run promote-admin` does), then signed in
+    // again so the session (and the header's menu) carries the role from the start.
+    const credentials = await signUpThroughUi(page, newCredentials({ name: "QA Admin" }));
+    await db.promoteToAdmin(credentials.email);
+    await signOutThroughUi(page);
+    await signInThroughUi(page, credentials);
+    await expect(page).toHaveURL(/\/en\/account$/);
+    await use(credentials);
+  },
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixtures a fixture uses from this pattern.
+  db: async ({}, use) => {
+    const db = E2eDatabase.connect();
+    await use(db);
+    await db.close();
+  },
+  devices: async ({ browser, db }, use) => {
+    const { fleet, close } = headlessFleet(browser, db);
+    await use(fleet);
+    await close();
   },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixtures a fixture uses from this pattern.
   desktop: async ({}, use) => {

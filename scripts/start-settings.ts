@@ -19,6 +19,8 @@ const StartSettingsSchema = z.object({
   WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   SYNC_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
   CHORUS_DATA_DIR: z.string().default(".data"),
+  /** Where to write the database URL once it is known (the e2e run's tests reach the database). */
+  CHORUS_DATABASE_URL_FILE: z.string().optional(),
 });
 
 export interface StartSettings {
@@ -27,6 +29,7 @@ export interface StartSettings {
   webPort: number;
   syncPort: number;
   dataDir: string;
+  databaseUrlFile: string | undefined;
 }
 
 export function loadStartSettings(env: Record<string, string | undefined>): StartSettings {
@@ -42,5 +45,6 @@ export function loadStartSettings(env: Record<string, string | undefined>): Star
     webPort: s.WEB_PORT,
     syncPort: s.SYNC_PORT,
     dataDir: resolve(s.CHORUS_DATA_DIR),
+    databaseUrlFile: s.CHORUS_DATABASE_URL_FILE ? resolve(s.CHORUS_DATABASE_URL_FILE) : undefined,
   };
 }

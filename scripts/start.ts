@@ -2,7 +2,7 @@
 // server and the web app; prints where they listen; stops everything cleanly on Ctrl-C.
 //   tsx scripts/start.ts [--ephemeral]   (--ephemeral: a throwaway embedded database, for e2e)
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       ),
     );
     await embedded?.stop();
+    if (settings.databaseUrlFile) rmSync(settings.databaseUrlFile, { force: true });
     if (ephemeralDir) rmSync(ephemeralDir, { recursive: true, force: true });
     log("stopped");
     process.exit(code);
@@ -114,6 +115,10 @@ async function main(): Promise<void> {
       databaseUrl = await ensureDatabase(embedded.url, "chorus");
     }
     log(`database ${redactDatabaseUrl(databaseUrl)}`);
+    // For tests that look into the database (e2e: a device made stale); owner-readable only.
+    if (settings.databaseUrlFile) {
+      writeFileSync(settings.databaseUrlFile, databaseUrl, { mode: 0o600 });
+    }
     const migrated = await migrate(databaseUrl);
     log(
       `migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already applied`,
