@@ -28,7 +28,8 @@ export function LagChart({ series, now }: { series: DeviceLagSeries[]; now: numb
 
   const times = series.flatMap((s) => s.samples.map((sample) => sample.at));
   const start = times.length > 0 ? Math.min(...times) : now;
-  const end = Math.max(now, start + 1_000);
+  // A sample can be newer than the last tick of `now`: the axis always reaches the newest.
+  const end = Math.max(now, start + 1_000, ...times);
   const peak = Math.max(0, ...series.flatMap((s) => s.samples.map(metricOf)));
   const top = metric === "ops" ? niceCeiling(peak) : Math.max(1_000, peak * 1.1);
   const x = (at: number) => ((at - start) / (end - start)) * WIDTH;
