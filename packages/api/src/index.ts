@@ -28,7 +28,6 @@ export { type AppRouter, appRouter } from "./root.js";
 export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
 export { type CreateServicesOptions, createServices } from "./services.js";
 export { AckBuffer, type BufferedAck } from "./sync/ack-buffer.js";
-export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
 export {
   type AckFlushOutcome,
   type Bus,
@@ -36,5 +35,6 @@ export {
   createInProcessBus,
   type OpsEvent,
 } from "./sync/bus.js";
+export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
 export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
 export { createCallerFactory } from "./trpc.js";
