@@ -50,6 +50,8 @@ export default defineConfig({
       WEB_PORT: String(WEB_PORT),
       SYNC_PORT: String(SYNC_PORT),
       CHORUS_DATABASE_URL_FILE: DATABASE_URL_FILE,
+      // Flows run compaction themselves; a nightly run must not move a watermark mid-test.
+      COMPACTION_TIME: "off",
     },
     reuseExistingServer: false,
     timeout: 180_000,

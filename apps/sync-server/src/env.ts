@@ -35,10 +35,10 @@ const EnvSchema = z
       .default("chorus"),
     /** Devices not seen for this many days no longer hold compaction back. */
     COMPACTION_STALE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
-    /** Daily compaction time, HH:MM in UTC. */
+    /** Daily compaction time, HH:MM in UTC, or "off" (compaction then runs only on demand). */
     COMPACTION_TIME: z
       .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "COMPACTION_TIME must be HH:MM (UTC)")
+      .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'COMPACTION_TIME must be HH:MM (UTC) or "off"')
       .default("03:30"),
     /** Ops of one user compacted per transaction. */
     COMPACTION_BATCH_SIZE: z.coerce.number().int().min(100).max(1_000_000).default(50_000),

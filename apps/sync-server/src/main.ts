@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const stopSchedule = scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
+  const stopSchedule =
+    env.COMPACTION_TIME === "off"
+      ? () => {}
+      : scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

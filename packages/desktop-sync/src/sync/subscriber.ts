@@ -72,6 +72,9 @@ export class Subscriber {
         onStarted: () => {
           this.failures = 0;
           this.deps.onState("connected");
+          // ACK where we stand at once (after a rebuild, or a restart): the server then sees
+          // this device current and seen, without waiting for the next remote op.
+          this.scheduleAck();
         },
         onData: (event) => {
           this.buffer.push(event.data);
