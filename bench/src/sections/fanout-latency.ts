@@ -125,7 +125,7 @@ export const fanoutLatency: Section = {
     const raw = await measureRaw(sync.sample, progress);
     const figures: Figure[] = [
       {
-        name: "commit-to-delivery p50, 1,000 subscribers, 50 pushes/s",
+        name: `commit-to-delivery p50, 1,000 subscribers, ${RATE} pushes/s`,
         unit: "ms",
         value: sync.commit.p50,
         baselineName: "bare ws broadcast",
@@ -134,7 +134,7 @@ export const fanoutLatency: Section = {
         target: { on: "figure", kind: "max", value: 5 },
       },
       {
-        name: "commit-to-delivery p99, 1,000 subscribers, 50 pushes/s",
+        name: `commit-to-delivery p99, 1,000 subscribers, ${RATE} pushes/s`,
         unit: "ms",
         value: sync.commit.p99,
         baselineName: "bare ws broadcast",
