@@ -2,6 +2,7 @@ import { Prisma } from "@chorus/db";
 import { toWireInt } from "@chorus/protocol";
 import { z } from "zod";
 import type { BufferedAck } from "../sync/ack-buffer.js";
+import { containsPattern } from "./search.js";
 
 export const DeviceSort = z.enum(["lastSeen", "boundAt", "name", "email", "cursor"]);
 export const DeviceStatusFilter = z.enum(["all", "online", "active", "stale", "revoked"]);
@@ -76,7 +77,7 @@ export async function devicesPage(
 ): Promise<{ rows: DeviceRow[]; total: number }> {
   const staleBefore = new Date(live.now.getTime() - live.staleWindowMs);
   const online = [...live.online];
-  const search = input.search === "" ? null : `%${input.search.replace(/[\\%_]/g, "\\$&")}%`;
+  const search = containsPattern(input.search);
   const status = {
     all: Prisma.sql`true`,
     online: Prisma.sql`id = ANY(${online}::uuid[])`,

@@ -1,6 +1,7 @@
 import type { Prisma } from "@chorus/db";
 import { toWireInt } from "@chorus/protocol";
 import { z } from "zod";
+import { containsPattern } from "./search.js";
 
 export const UsersPageInput = z.object({
   page: z.int().min(0).default(0),
@@ -23,7 +24,7 @@ interface Row {
 
 /** Users with their device count, total ops and compaction watermark, paged in SQL. */
 export async function usersPage(db: Prisma.TransactionClient, input: UsersPageInput) {
-  const search = input.search === "" ? null : `%${input.search.replace(/[\\%_]/g, "\\$&")}%`;
+  const search = containsPattern(input.search);
   const rows = await db.$queryRaw<Row[]>`
     SELECT u.id, u.email, u.role, u.created_at,
            (SELECT count(*) FROM devices d WHERE d.user_id = u.id) AS devices,

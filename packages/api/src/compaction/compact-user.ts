@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@chorus/db";
+import type { Prisma, PrismaClient } from "@chorus/db";
 import { toWireInt } from "@chorus/protocol";
 import type { AckBuffer } from "../sync/ack-buffer.js";
 import { compactedUpTo, lockUser } from "../sync/ops-store.js";
@@ -118,7 +118,7 @@ async function compactStep(
 
 /** The id `batchSize` ops above the watermark, or null when fewer remain. */
 async function batchBoundary(
-  tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0],
+  tx: Prisma.TransactionClient,
   userId: string,
   watermark: number,
   batchSize: number,

@@ -1,6 +1,7 @@
 import type { Prisma } from "@chorus/db";
 import { toWireInt } from "@chorus/protocol";
 import type { BufferedAck } from "../sync/ack-buffer.js";
+import { newestOpId } from "../sync/ops-store.js";
 
 /** Where each of a user's devices stands, as compaction and the console see it. */
 export interface DevicePosition {
@@ -48,9 +49,7 @@ export async function readPositions(
       LEFT JOIN device_sync_cursor c ON c.device_id = d.id
      WHERE d.user_id = ${userId}::uuid
      ORDER BY d.bound_at`;
-  const newest = await db.$queryRaw<{ newest: bigint | null }[]>`
-    SELECT max(id) AS newest FROM sync_op WHERE user_id = ${userId}::uuid`;
-  const newestId = newest[0]?.newest ? toWireInt(newest[0].newest) : 0;
+  const newestId = await newestOpId(db, userId);
   const buffered = new Map(options.buffered.map((ack) => [ack.deviceId, ack]));
   const staleBefore = options.now.getTime() - options.staleWindowMs;
 
