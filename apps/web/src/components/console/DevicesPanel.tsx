@@ -10,6 +10,7 @@ import { useDebounced, useNow } from "./hooks";
 import type { LagHistory } from "./lag-history";
 import { Pager } from "./Pager";
 import { Loading, QueryProblem } from "./QueryProblem";
+import { SearchField } from "./SearchField";
 import type { DeviceSort, DeviceStatus, SortDirection } from "./types";
 
 const STATUSES: readonly DeviceStatus[] = ["all", "online", "active", "stale", "revoked"];
@@ -96,20 +97,16 @@ export function DevicesPanel({
         </div>
       </header>
       <div className={styles.toolbar}>
-        <label className="visually-hidden" htmlFor={`${id}-search`}>
-          {t("searchLabel")}
-        </label>
-        <input
+        <SearchField
           id={`${id}-search`}
-          type="search"
-          className={`input ${styles.search}`}
+          label={t("searchLabel")}
           placeholder={t("searchPlaceholder")}
           value={search}
-          onChange={(event) => {
-            setSearch(event.target.value);
+          onChange={(value) => {
+            setSearch(value);
             setPage(0);
           }}
-          data-testid="console-devices-search"
+          testId="console-devices-search"
         />
         <label className={styles.filter} htmlFor={`${id}-status`}>
           <span>{t("statusLabel")}</span>

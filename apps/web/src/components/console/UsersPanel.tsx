@@ -8,6 +8,7 @@ import styles from "./console.module.css";
 import { useDebounced } from "./hooks";
 import { Pager } from "./Pager";
 import { Loading, QueryProblem } from "./QueryProblem";
+import { SearchField } from "./SearchField";
 
 /** Accounts with their device count, total ops and watermark; paged and searched on the server. */
 export function UsersPanel({
@@ -43,20 +44,16 @@ export function UsersPanel({
         </div>
       </header>
       <div className={styles.toolbar}>
-        <label className="visually-hidden" htmlFor={`${id}-search`}>
-          {t("searchLabel")}
-        </label>
-        <input
+        <SearchField
           id={`${id}-search`}
-          type="search"
-          className={`input ${styles.search}`}
+          label={t("searchLabel")}
           placeholder={t("searchPlaceholder")}
           value={search}
-          onChange={(event) => {
-            setSearch(event.target.value);
+          onChange={(value) => {
+            setSearch(value);
             setPage(0);
           }}
-          data-testid="console-users-search"
+          testId="console-users-search"
         />
       </div>
       {users.isPending ? (
