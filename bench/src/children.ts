@@ -67,6 +67,12 @@ export function killChildren(): void {
 }
 
 const TSX_LOADER = import.meta.resolve("tsx");
+let profileDir: string | null = null;
+
+/** Every child started after this writes a V8 CPU profile (.cpuprofile) into `dir` when it exits. */
+export function profileChildrenInto(dir: string): void {
+  profileDir = dir;
+}
 
 export async function startChild(
   name: string,
@@ -75,7 +81,12 @@ export async function startChild(
   timeoutMs = 30_000,
 ): Promise<ChildHandle> {
   const child = fork(fileURLToPath(script), [JSON.stringify(config)], {
-    execArgv: ["--import", TSX_LOADER, "--expose-gc"],
+    execArgv: [
+      "--import",
+      TSX_LOADER,
+      "--expose-gc",
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   running.add(child);

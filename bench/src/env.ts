@@ -13,6 +13,8 @@ const BenchEnv = z.object({
     .string()
     .regex(/^\d(,\d)*$/, "BENCH_ONLY is a comma-separated list of section numbers, e.g. 1,4")
     .optional(),
+  /** A directory: every server child writes a V8 CPU profile there when it stops. */
+  BENCH_CPU_PROFILE_DIR: z.string().min(1).optional(),
 });
 
 export type BenchEnv = z.infer<typeof BenchEnv> & { sections: Set<number> | null };

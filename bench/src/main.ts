@@ -1,7 +1,7 @@
 import { exportPublicJwks, generateSigningKey } from "@chorus/auth";
 import { redactDatabaseUrl } from "@chorus/db";
 import pg from "pg";
-import { killChildren } from "./children.js";
+import { killChildren, profileChildrenInto } from "./children.js";
 import type { BenchContext, Section, SectionOutcome } from "./context.js";
 import { createBenchDatabase } from "./database.js";
 import { commandPrefix, loadEnv } from "./env.js";
@@ -71,6 +71,7 @@ async function runSection(section: Section, context: BenchContext): Promise<Sect
 
 async function main(): Promise<number> {
   const env = loadEnv();
+  if (env.BENCH_CPU_PROFILE_DIR) profileChildrenInto(env.BENCH_CPU_PROFILE_DIR);
   const started = performance.now();
   const date = new Date().toISOString().slice(0, 10);
   const prefix = commandPrefix(env, redactDatabaseUrl);

@@ -121,8 +121,8 @@ describe("ordering under concurrent writers", () => {
    * This relies on push's per-user pg_advisory_xact_lock. BIGSERIAL ids are taken at INSERT,
    * not at COMMIT: without the lock, a batch with ids 105..108 can commit before one holding
    * 101..104; a follower then reads 105..108, moves since to 108 and never sees 101..104.
-   * Verified: with `lockUser` in ops-store.ts turned into a no-op, this test failed on 3 runs
-   * out of 3 (the pull follower skipped ids and never reached the stored count).
+   * Verified: with the lock in chorus_push_ops (prisma/migrations/*_push_ops_function) commented
+   * out, this test failed on 3 runs out of 3 (the follower skipped ids).
    */
   it("a follower by since or by lastEventId sees every id exactly once", async () => {
     const reader = await h.createDevice();

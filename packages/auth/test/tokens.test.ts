@@ -77,6 +77,37 @@ describe("access tokens", () => {
     await expectRefused(after.verify(token), "expired");
   });
 
+  it("remembers a verified token, yet refuses it once it expires", async () => {
+    const key = await generateSigningKey();
+    const { token } = await mintAccessToken(key, deviceSubject, { now: at(0), ttlSeconds: 60 });
+    let clock = 10;
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: () => at(clock)() });
+    const first = await verifier.verify(token);
+    clock = 64;
+    expect(await verifier.verify(token)).toEqual(first);
+    clock = 66;
+    await expectRefused(verifier.verify(token), "expired");
+    // A token that only differs from a remembered one is checked in full.
+    clock = 10;
+    expect((await verifier.verify(token)).deviceId).toBe(DEVICE);
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BA" : "AA"}`;
+    await expectRefused(verifier.verify(`${header}.${payload}.${flipped}`), "invalid_signature");
+  });
+
+  it("keeps at most cacheSize tokens and works with the cache turned off", async () => {
+    const key = await generateSigningKey();
+    const tokens = await Promise.all(
+      [0, 1, 2].map((i) => mintAccessToken(key, deviceSubject, { now: at(i), ttlSeconds: 60 })),
+    );
+    for (const cacheSize of [0, 2]) {
+      const verifier = await createVerifier({ publicKey: key.publicKey, now: at(5), cacheSize });
+      for (const { token } of [...tokens, ...tokens]) {
+        expect((await verifier.verify(token)).deviceId).toBe(DEVICE);
+      }
+    }
+  });
+
   it("refuses a token signed by another key", async () => {
     const trusted = await generateSigningKey();
     const forger = await generateSigningKey();

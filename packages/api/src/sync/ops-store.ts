@@ -47,12 +47,24 @@ export interface PushOutcome {
   duplicates: number;
 }
 
+interface PushRow {
+  kind: "stored" | "duplicate" | "lamport_regression";
+  newest_before: bigint;
+  stored_max: bigint;
+  operation_id: string | null;
+  id: bigint | null;
+  created_at: Date | null;
+}
+
 /**
- * One transaction per batch, under the user's advisory lock: (1) ops already stored are
- * reported with their existing id; (2) the new ops must be stamped above the device's stored
- * Lamport maximum, else the whole batch is refused; (3) insert in batch order. The lock makes a
- * user's ids become visible in id order: BIGSERIAL values are taken at insert, not at commit, so
- * without it a reader at id 101 could skip a late-committing id 100 forever.
+ * DESIGN §3 push in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
+ * 0003) takes the user's advisory lock, reports ops already stored with their existing id,
+ * refuses the whole batch when its first new op is not above the device's stored Lamport
+ * maximum, inserts the new ops in batch order and raises that maximum, all in the statement's
+ * own transaction. The lock makes a user's ids become visible in id order: BIGSERIAL values
+ * are taken at insert, not at commit, so without it a reader at id 101 could skip a
+ * late-committing id 100 forever. One round trip with one JSON parameter: at the rates a push
+ * must carry, round trips and per-parameter work were most of its cost.
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -60,82 +72,48 @@ export async function pushOps(
   deviceId: string,
   ops: OpInput[],
 ): Promise<PushOutcome> {
-  return await prisma.$transaction(
-    async (tx) => {
-      // Four statements in all (lock, read, write, commit): round trips are most of a push.
-      await lockUser(tx, userId);
-      const state = await readPushState(tx, userId, deviceId, ops);
-      const stored = new Map(state.existing.map((row) => [row.operationId, row.id]));
-      const fresh = ops.filter((op) => !stored.has(op.operationId));
+  const rows = await prisma.$queryRaw<PushRow[]>`
+    SELECT * FROM chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb)`;
+  const head = rows[0];
+  if (!head) throw new Error("chorus_push_ops returned no row for a non-empty batch");
+  if (head.kind === "lamport_regression") {
+    throw new SyncProtocolError(
+      syncError("lamport_regression", { storedMax: toWireInt(head.stored_max) }),
+    );
+  }
 
-      let event: OpsEvent | null = null;
-      const first = fresh[0];
-      if (first !== undefined) {
-        if (first.lamportTs <= state.storedMax) {
-          throw new SyncProtocolError(
-            syncError("lamport_regression", { storedMax: state.storedMax }),
-          );
-        }
-        const inserted = await insertOps(tx, userId, deviceId, fresh);
-        for (const op of inserted) stored.set(op.operationId, op.id);
-        event = { userId, afterId: state.newestId, ops: inserted };
-      }
-
-      const results = ops.map((op) => ({
-        operationId: op.operationId,
-        id: stored.get(op.operationId) as number,
-        duplicate: !fresh.includes(op),
-      }));
-      return {
-        results,
-        maxId: Math.max(...results.map((r) => r.id)),
-        event,
-        duplicates: ops.length - fresh.length,
-      };
-    },
-    { maxWait: 10_000, timeout: 20_000 },
-  );
-}
-
-interface PushState {
-  /** Ops of this batch already stored (idempotent retries). */
-  existing: { operationId: string; id: number }[];
-  /** The device's Lamport high-water mark (0 before its first push). */
-  storedMax: number;
-  /** The user's newest op id before this batch (0 when none). */
-  newestId: number;
-}
-
-/** Everything push checks, in one statement (run after the user's lock is held). */
-async function readPushState(
-  tx: Prisma.TransactionClient,
-  userId: string,
-  deviceId: string,
-  ops: OpInput[],
-): Promise<PushState> {
-  const [row] = await tx.$queryRaw<
-    {
-      stored_max: bigint | null;
-      newest: bigint | null;
-      existing: { o: string; i: string }[] | null;
-    }[]
-  >`
-    SELECT (SELECT max_ts FROM device_lamport WHERE device_id = ${deviceId}::uuid) AS stored_max,
-           (SELECT max(id) FROM sync_op WHERE user_id = ${userId}::uuid) AS newest,
-           (SELECT json_agg(json_build_object('o', operation_id, 'i', id::text))
-              FROM sync_op
-             WHERE user_id = ${userId}::uuid AND device_id = ${deviceId}::uuid
-               AND operation_id = ANY(${ops.map((op) => op.operationId)}::uuid[])) AS existing`;
+  const byOperation = new Map(rows.map((row) => [row.operation_id, row]));
+  const results: PushOpResult[] = [];
+  const inserted: SyncOp[] = [];
+  for (const op of ops) {
+    const row = byOperation.get(op.operationId);
+    if (!row?.id || !row.created_at) {
+      throw new Error(`chorus_push_ops returned no row for ${op.operationId}`);
+    }
+    const id = toWireInt(row.id);
+    results.push({ operationId: op.operationId, id, duplicate: row.kind === "duplicate" });
+    if (row.kind === "stored") {
+      inserted.push({ ...op, id, deviceId, createdAt: row.created_at.toISOString() });
+    }
+  }
+  inserted.sort((a, b) => a.id - b.id); // batch order already, by the insert's ORDER BY
   return {
-    storedMax: row?.stored_max ? toWireInt(row.stored_max) : 0,
-    newestId: row?.newest ? toWireInt(row.newest) : 0,
-    existing: (row?.existing ?? []).map((e) => ({ operationId: e.o, id: toWireInt(BigInt(e.i)) })),
+    results,
+    maxId: Math.max(...results.map((r) => r.id)),
+    event:
+      inserted.length > 0
+        ? { userId, afterId: toWireInt(head.newest_before), ops: inserted }
+        : null,
+    duplicates: ops.length - inserted.length,
   };
 }
 
-/** The per-user lock push takes; compaction takes the same one. */
+/**
+ * The per-user lock push takes (inside chorus_push_ops, with the same key); compaction takes
+ * it too.
+ */
 export async function lockUser(tx: Prisma.TransactionClient, userId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`chorus:user:${userId}`}, 0))`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('chorus:user:' || ${userId}::uuid::text, 0))`;
 }
 
 /** The user's newest op id, 0 when none. */
@@ -143,41 +121,6 @@ export async function newestOpId(db: Db, userId: string): Promise<number> {
   const rows = await db.$queryRaw<{ newest: bigint | null }[]>`
     SELECT max(id) AS newest FROM sync_op WHERE user_id = ${userId}::uuid`;
   return rows[0]?.newest ? toWireInt(rows[0].newest) : 0;
-}
-
-async function insertOps(
-  tx: Prisma.TransactionClient,
-  userId: string,
-  deviceId: string,
-  ops: OpInput[],
-): Promise<SyncOp[]> {
-  // WITH ORDINALITY + ORDER BY: ids are handed out in batch order. The same statement raises
-  // the device's Lamport high-water mark to the batch's last stamp.
-  const last = ops[ops.length - 1] as OpInput;
-  const rows = await tx.$queryRaw<OpRow[]>`
-    WITH inserted AS (
-      INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value)
-      SELECT ${userId}::uuid, ${deviceId}::uuid, o.operation_id, o.lamport_ts, o.entity, o.entity_id,
-             o.field, o.op::"SyncOpKind", o.value::jsonb
-        FROM unnest(${ops.map((op) => op.operationId)}::uuid[],
-                    ${ops.map((op) => BigInt(op.lamportTs))}::bigint[],
-                    ${ops.map((op) => op.entity)}::text[],
-                    ${ops.map((op) => op.entityId)}::text[],
-                    ${ops.map((op) => op.field)}::text[],
-                    ${ops.map((op) => op.op)}::text[],
-                    ${ops.map((op) => JSON.stringify(op.value))}::text[])
-             WITH ORDINALITY AS o(operation_id, lamport_ts, entity, entity_id, field, op, value, ord)
-       ORDER BY o.ord
-      RETURNING id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at
-    ),
-    lamport AS (
-      INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
-      VALUES (${deviceId}::uuid, ${userId}::uuid, ${BigInt(last.lamportTs)}, now())
-      ON CONFLICT (device_id) DO UPDATE
-        SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts), updated_at = now()
-    )
-    SELECT * FROM inserted`;
-  return rows.map(toSyncOp).sort((a, b) => a.id - b.id);
 }
 
 /** The user's compaction watermark (0 when never compacted). */

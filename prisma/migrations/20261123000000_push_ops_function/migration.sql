@@ -1,0 +1,106 @@
+-- push in one round trip (docs/adr/0003-push-in-one-statement.md).
+--
+-- DESIGN §3 push as one statement. The caller's statement is its own transaction, so the
+-- advisory lock below is held until that transaction commits; every statement of a PL/pgSQL
+-- function takes a fresh snapshot (READ COMMITTED), so what is read after the lock includes
+-- every push of this user that committed before it.
+--
+-- p_ops: the batch as a JSON array, in batch order, of
+--   {"operationId", "lamportTs", "entity", "entityId", "field", "op", "value"}
+-- (the protocol's OpInput, validated by the caller); "value" is stored as the JSON it is, so a
+-- set to null stores JSON null. Returned, one row per op of the batch (in no particular order):
+--   kind = 'stored'      inserted now: its new id and created_at;
+--   kind = 'duplicate'   stored by an earlier push: its existing id and created_at;
+-- or, and then nothing was written, one row:
+--   kind = 'lamport_regression'  the first op not stored yet is not above the device's maximum.
+-- Every row carries newest_before (the user's newest op id before this batch, 0 when none) and
+-- stored_max (the device's Lamport high-water mark before this batch, 0 when none).
+CREATE FUNCTION "chorus_push_ops"(p_user_id UUID, p_device_id UUID, p_ops JSONB)
+RETURNS TABLE (
+    kind TEXT,
+    newest_before BIGINT,
+    stored_max BIGINT,
+    operation_id UUID,
+    id BIGINT,
+    created_at TIMESTAMPTZ(3)
+)
+LANGUAGE plpgsql
+VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_stored_max BIGINT;
+    v_newest BIGINT;
+    v_first_fresh_ts BIGINT;
+    v_inserted INTEGER;
+BEGIN
+    -- 3. ids of one user become visible in id order: the per-user lock (compaction takes it too).
+    PERFORM pg_advisory_xact_lock(hashtextextended('chorus:user:' || p_user_id::text, 0));
+
+    SELECT COALESCE(max(s.id), 0) INTO v_newest FROM sync_op s WHERE s.user_id = p_user_id;
+    SELECT COALESCE(max(l.max_ts), 0) INTO v_stored_max
+      FROM device_lamport l WHERE l.device_id = p_device_id;
+
+    -- A stored op never has a stamp above the device's maximum. So when every stamp of the batch
+    -- is above it (a first attempt: nearly every push), no op can fail the Lamport check, and
+    -- the insert's ON CONFLICT on (user, device, operation_id) is the idempotency check. Only a
+    -- batch with a stamp at or below the maximum (a retry, or a reset device) is looked up op
+    -- by op first.
+    IF (SELECT min((e.op->>'lamportTs')::bigint) FROM jsonb_array_elements(p_ops) AS e(op))
+       <= v_stored_max THEN
+        -- 2. the first op not stored yet, in batch order, must be above the device's maximum.
+        SELECT (e.op->>'lamportTs')::bigint INTO v_first_fresh_ts
+          FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(op, ord)
+         WHERE NOT EXISTS (SELECT 1 FROM sync_op s
+                            WHERE s.user_id = p_user_id AND s.device_id = p_device_id
+                              AND s.operation_id = (e.op->>'operationId')::uuid)
+         ORDER BY e.ord
+         LIMIT 1;
+        IF v_first_fresh_ts IS NOT NULL AND v_first_fresh_ts <= v_stored_max THEN
+            RETURN QUERY SELECT 'lamport_regression'::text, v_newest, v_stored_max,
+                                NULL::uuid, NULL::bigint, NULL::timestamptz(3);
+            RETURN;
+        END IF;
+    END IF;
+
+    -- 3. insert the new ops in batch order (WITH ORDINALITY + ORDER BY: ids follow the batch),
+    -- and raise the device's Lamport high-water mark to the last of them.
+    RETURN QUERY
+        WITH inserted AS (
+            INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id,
+                                 field, op, value)
+            SELECT p_user_id, p_device_id, (e.op->>'operationId')::uuid,
+                   (e.op->>'lamportTs')::bigint, e.op->>'entity', e.op->>'entityId',
+                   e.op->>'field', (e.op->>'op')::"SyncOpKind", e.op->'value'
+              FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(op, ord)
+             ORDER BY e.ord
+            ON CONFLICT (user_id, device_id, operation_id) DO NOTHING
+            RETURNING sync_op.operation_id, sync_op.lamport_ts, sync_op.id, sync_op.created_at
+        ),
+        lamport AS (
+            INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
+            SELECT p_device_id, p_user_id, max(i.lamport_ts), now() FROM inserted i
+            HAVING count(*) > 0
+            ON CONFLICT (device_id) DO UPDATE
+               SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts),
+                   updated_at = now()
+        )
+        SELECT 'stored'::text, v_newest, v_stored_max, i.operation_id, i.id, i.created_at
+          FROM inserted i;
+    GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    IF v_inserted = jsonb_array_length(p_ops) THEN
+        RETURN;
+    END IF;
+
+    -- 1. idempotency: ops stored by an earlier push (the insert above skipped them) are
+    -- reported with their stored id. Those committed before the lock was taken, so their ids
+    -- are at most v_newest; the rows inserted just now are above it.
+    RETURN QUERY
+        SELECT 'duplicate'::text, v_newest, v_stored_max, s.operation_id, s.id, s.created_at
+          FROM sync_op s
+         WHERE s.user_id = p_user_id AND s.device_id = p_device_id
+           AND s.operation_id IN (SELECT (e.op->>'operationId')::uuid
+                                    FROM jsonb_array_elements(p_ops) AS e(op))
+           AND s.id <= v_newest;
+END;
+$$;
