@@ -4,46 +4,48 @@ import type pg from "pg";
 /**
  * The push of @chorus/api's pushOps through `pg` directly: the same one statement (the
  * `chorus_push_ops` function: advisory lock, idempotency, Lamport check, insert, Lamport
- * high-water mark), the same JSON parameter, the same shaping of the returned rows. This is
- * the floor Prisma on the push path is compared against.
+ * high-water mark), the same JSON parameter, the same shaping of the answer, through a
+ * `pg.Pool` as hand-written SQL in the server would run it. This is the floor Prisma on the
+ * push path is compared against.
  */
 export interface RawPushResult {
   ids: number[];
 }
 
-interface PushRow {
-  kind: "stored" | "duplicate" | "lamport_regression";
-  stored_max: string;
-  operation_id: string;
-  id: string;
-  created_at: Date;
-}
+type PushAnswer =
+  | {
+      kind: "ok";
+      stored: { operationId: string; id: number; createdAt: string }[];
+      duplicates: { operationId: string; id: number }[];
+    }
+  | { kind: "lamport_regression"; storedMax: number };
 
 export async function rawPush(
-  client: pg.PoolClient,
+  pool: pg.Pool,
   userId: string,
   deviceId: string,
   ops: OpInput[],
 ): Promise<RawPushResult> {
-  const { rows } = await client.query<PushRow>(
-    "SELECT * FROM chorus_push_ops($1::uuid, $2::uuid, $3::jsonb)",
+  const { rows } = await pool.query<{ answer: PushAnswer }>(
+    "SELECT chorus_push_ops($1::uuid, $2::uuid, $3::jsonb) AS answer",
     [userId, deviceId, JSON.stringify(ops)],
   );
-  if (rows[0]?.kind === "lamport_regression") {
-    throw new Error(`lamport_regression: stored max ${rows[0].stored_max}`);
+  const answer = rows[0]?.answer;
+  if (!answer) throw new Error("chorus_push_ops returned nothing");
+  if (answer.kind === "lamport_regression") {
+    throw new Error(`lamport_regression: stored max ${answer.storedMax}`);
   }
-  // The same shaping pushOps does (the ops it publishes: wire ints, ISO dates).
-  const byOperation = new Map(rows.map((row) => [row.operation_id, row]));
+  // The same shaping pushOps does (results in batch order; the ops it would publish).
+  const stored = new Map(answer.stored.map((op) => [op.operationId, op]));
+  const duplicates = new Map(answer.duplicates.map((op) => [op.operationId, op.id]));
   const ids: number[] = [];
   const inserted: unknown[] = [];
   for (const op of ops) {
-    const row = byOperation.get(op.operationId);
-    if (!row) throw new Error(`chorus_push_ops returned no row for ${op.operationId}`);
-    const id = Number(row.id);
+    const fresh = stored.get(op.operationId);
+    const id = fresh?.id ?? duplicates.get(op.operationId);
+    if (id === undefined) throw new Error(`chorus_push_ops returned no id for ${op.operationId}`);
     ids.push(id);
-    if (row.kind === "stored") {
-      inserted.push({ ...op, id, deviceId, createdAt: row.created_at.toISOString() });
-    }
+    if (fresh) inserted.push({ ...op, id, deviceId, createdAt: fresh.createdAt });
   }
   return { ids };
 }

@@ -15,6 +15,7 @@ import type { PrismaClient } from "@chorus/db";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
+import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./http-body.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 
@@ -82,6 +83,11 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_HTTP_BODY,
+    middleware(req, res, next) {
+      if (!wantsStream(req)) sendInOneWrite(res);
+      if (req.method !== "POST") return next();
+      readBody(req as RequestWithBody, MAX_HTTP_BODY).then(() => next(), next);
+    },
     async createContext({ req }) {
       const header = req.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;

@@ -9,8 +9,20 @@ export interface CreatePrismaOptions {
   max?: number;
 }
 
+/**
+ * How often Postgres checks, while it runs one of our statements, that this process is still
+ * there. A push is one statement (chorus_push_ops) that may wait on the user's lock; without
+ * the check, a statement whose server process died would still commit once the lock came
+ * free, instead of rolling back (Postgres otherwise notices a lost client only when it answers).
+ */
+export const CLIENT_CONNECTION_CHECK_MS = 1_000;
+
 /** A Prisma 7 client on node-postgres through the driver adapter (no native engine). */
 export function createPrisma(databaseUrl: string, options: CreatePrismaOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    options: `-c client_connection_check_interval=${CLIENT_CONNECTION_CHECK_MS}`,
+  });
   return new PrismaClient({ adapter });
 }

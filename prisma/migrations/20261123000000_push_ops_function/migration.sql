@@ -8,31 +8,30 @@
 -- p_ops: the batch as a JSON array, in batch order, of
 --   {"operationId", "lamportTs", "entity", "entityId", "field", "op", "value"}
 -- (the protocol's OpInput, validated by the caller); "value" is stored as the JSON it is, so a
--- set to null stores JSON null. Returned, one row per op of the batch (in no particular order):
---   kind = 'stored'      inserted now: its new id and created_at;
---   kind = 'duplicate'   stored by an earlier push: its existing id and created_at;
--- or, and then nothing was written, one row:
---   kind = 'lamport_regression'  the first op not stored yet is not above the device's maximum.
--- Every row carries newest_before (the user's newest op id before this batch, 0 when none) and
--- stored_max (the device's Lamport high-water mark before this batch, 0 when none).
+-- set to null stores JSON null.
+--
+-- Returns one JSON object (one value to decode instead of a row per op):
+--   {"kind": "ok", "newestBefore", "storedMax",
+--    "stored":     [{"operationId", "id", "createdAt"}, ...]   inserted now, ascending id;
+--    "duplicates": [{"operationId", "id"}, ...]}              stored by an earlier push;
+-- or, and then nothing was written:
+--   {"kind": "lamport_regression", "newestBefore", "storedMax"}
+--   (the first op not stored yet is not above the device's maximum).
+-- newestBefore: the user's newest op id before this batch (0 when none); storedMax: the
+-- device's Lamport high-water mark before this batch (0 when none); createdAt: ISO 8601 UTC
+-- with milliseconds, as the protocol carries it.
 CREATE FUNCTION "chorus_push_ops"(p_user_id UUID, p_device_id UUID, p_ops JSONB)
-RETURNS TABLE (
-    kind TEXT,
-    newest_before BIGINT,
-    stored_max BIGINT,
-    operation_id UUID,
-    id BIGINT,
-    created_at TIMESTAMPTZ(3)
-)
+RETURNS JSONB
 LANGUAGE plpgsql
 VOLATILE
 AS $$
-#variable_conflict use_column
 DECLARE
     v_stored_max BIGINT;
     v_newest BIGINT;
     v_first_fresh_ts BIGINT;
     v_inserted INTEGER;
+    v_stored JSONB;
+    v_duplicates JSONB := '[]'::jsonb;
 BEGIN
     -- 3. ids of one user become visible in id order: the per-user lock (compaction takes it too).
     PERFORM pg_advisory_xact_lock(hashtextextended('chorus:user:' || p_user_id::text, 0));
@@ -57,50 +56,56 @@ BEGIN
          ORDER BY e.ord
          LIMIT 1;
         IF v_first_fresh_ts IS NOT NULL AND v_first_fresh_ts <= v_stored_max THEN
-            RETURN QUERY SELECT 'lamport_regression'::text, v_newest, v_stored_max,
-                                NULL::uuid, NULL::bigint, NULL::timestamptz(3);
-            RETURN;
+            RETURN jsonb_build_object('kind', 'lamport_regression', 'newestBefore', v_newest,
+                                      'storedMax', v_stored_max);
         END IF;
     END IF;
 
     -- 3. insert the new ops in batch order (WITH ORDINALITY + ORDER BY: ids follow the batch),
     -- and raise the device's Lamport high-water mark to the last of them.
-    RETURN QUERY
-        WITH inserted AS (
-            INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id,
-                                 field, op, value)
-            SELECT p_user_id, p_device_id, (e.op->>'operationId')::uuid,
-                   (e.op->>'lamportTs')::bigint, e.op->>'entity', e.op->>'entityId',
-                   e.op->>'field', (e.op->>'op')::"SyncOpKind", e.op->'value'
-              FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(op, ord)
-             ORDER BY e.ord
-            ON CONFLICT (user_id, device_id, operation_id) DO NOTHING
-            RETURNING sync_op.operation_id, sync_op.lamport_ts, sync_op.id, sync_op.created_at
-        ),
-        lamport AS (
-            INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
-            SELECT p_device_id, p_user_id, max(i.lamport_ts), now() FROM inserted i
-            HAVING count(*) > 0
-            ON CONFLICT (device_id) DO UPDATE
-               SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts),
-                   updated_at = now()
-        )
-        SELECT 'stored'::text, v_newest, v_stored_max, i.operation_id, i.id, i.created_at
-          FROM inserted i;
-    GET DIAGNOSTICS v_inserted = ROW_COUNT;
-    IF v_inserted = jsonb_array_length(p_ops) THEN
-        RETURN;
-    END IF;
+    WITH inserted AS (
+        INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id,
+                             field, op, value)
+        SELECT p_user_id, p_device_id, (e.op->>'operationId')::uuid,
+               (e.op->>'lamportTs')::bigint, e.op->>'entity', e.op->>'entityId',
+               e.op->>'field', (e.op->>'op')::"SyncOpKind", e.op->'value'
+          FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(op, ord)
+         ORDER BY e.ord
+        ON CONFLICT (user_id, device_id, operation_id) DO NOTHING
+        RETURNING sync_op.operation_id, sync_op.lamport_ts, sync_op.id, sync_op.created_at
+    ),
+    lamport AS (
+        INSERT INTO device_lamport (device_id, user_id, max_ts, updated_at)
+        SELECT p_device_id, p_user_id, max(i.lamport_ts), now() FROM inserted i
+        HAVING count(*) > 0
+        ON CONFLICT (device_id) DO UPDATE
+           SET max_ts = GREATEST(device_lamport.max_ts, EXCLUDED.max_ts),
+               updated_at = now()
+    )
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'operationId', i.operation_id,
+               'id', i.id,
+               'createdAt', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+             ORDER BY i.id), '[]'::jsonb),
+           count(*)
+      INTO v_stored, v_inserted
+      FROM inserted i;
 
     -- 1. idempotency: ops stored by an earlier push (the insert above skipped them) are
     -- reported with their stored id. Those committed before the lock was taken, so their ids
     -- are at most v_newest; the rows inserted just now are above it.
-    RETURN QUERY
-        SELECT 'duplicate'::text, v_newest, v_stored_max, s.operation_id, s.id, s.created_at
+    IF v_inserted < jsonb_array_length(p_ops) THEN
+        SELECT COALESCE(jsonb_agg(jsonb_build_object('operationId', s.operation_id, 'id', s.id)),
+                        '[]'::jsonb)
+          INTO v_duplicates
           FROM sync_op s
          WHERE s.user_id = p_user_id AND s.device_id = p_device_id
            AND s.operation_id IN (SELECT (e.op->>'operationId')::uuid
                                     FROM jsonb_array_elements(p_ops) AS e(op))
            AND s.id <= v_newest;
+    END IF;
+
+    RETURN jsonb_build_object('kind', 'ok', 'newestBefore', v_newest, 'storedMax', v_stored_max,
+                              'stored', v_stored, 'duplicates', v_duplicates);
 END;
 $$;

@@ -47,14 +47,16 @@ export interface PushOutcome {
   duplicates: number;
 }
 
-interface PushRow {
-  kind: "stored" | "duplicate" | "lamport_regression";
-  newest_before: bigint;
-  stored_max: bigint;
-  operation_id: string | null;
-  id: bigint | null;
-  created_at: Date | null;
-}
+/** What chorus_push_ops returns (see its migration). */
+type PushAnswer =
+  | {
+      kind: "ok";
+      newestBefore: number;
+      storedMax: number;
+      stored: { operationId: string; id: number; createdAt: string }[];
+      duplicates: { operationId: string; id: number }[];
+    }
+  | { kind: "lamport_regression"; newestBefore: number; storedMax: number };
 
 /**
  * DESIGN §3 push in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
@@ -63,8 +65,8 @@ interface PushRow {
  * maximum, inserts the new ops in batch order and raises that maximum, all in the statement's
  * own transaction. The lock makes a user's ids become visible in id order: BIGSERIAL values
  * are taken at insert, not at commit, so without it a reader at id 101 could skip a
- * late-committing id 100 forever. One round trip with one JSON parameter: at the rates a push
- * must carry, round trips and per-parameter work were most of its cost.
+ * late-committing id 100 forever. One round trip, one JSON parameter, one JSON answer: at the
+ * rates a push must carry, round trips and per-value decoding were most of its cost.
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -72,29 +74,28 @@ export async function pushOps(
   deviceId: string,
   ops: OpInput[],
 ): Promise<PushOutcome> {
-  const rows = await prisma.$queryRaw<PushRow[]>`
-    SELECT * FROM chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb)`;
-  const head = rows[0];
-  if (!head) throw new Error("chorus_push_ops returned no row for a non-empty batch");
-  if (head.kind === "lamport_regression") {
+  const [row] = await prisma.$queryRaw<{ answer: PushAnswer }[]>`
+    SELECT chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb) AS answer`;
+  const answer = row?.answer;
+  if (!answer) throw new Error("chorus_push_ops returned nothing");
+  if (answer.kind === "lamport_regression") {
     throw new SyncProtocolError(
-      syncError("lamport_regression", { storedMax: toWireInt(head.stored_max) }),
+      syncError("lamport_regression", { storedMax: toWireInt(answer.storedMax) }),
     );
   }
 
-  const byOperation = new Map(rows.map((row) => [row.operation_id, row]));
+  const stored = new Map(answer.stored.map((op) => [op.operationId, op]));
+  const duplicates = new Map(answer.duplicates.map((op) => [op.operationId, op.id]));
   const results: PushOpResult[] = [];
   const inserted: SyncOp[] = [];
   for (const op of ops) {
-    const row = byOperation.get(op.operationId);
-    if (!row?.id || !row.created_at) {
-      throw new Error(`chorus_push_ops returned no row for ${op.operationId}`);
-    }
-    const id = toWireInt(row.id);
-    results.push({ operationId: op.operationId, id, duplicate: row.kind === "duplicate" });
-    if (row.kind === "stored") {
-      inserted.push({ ...op, id, deviceId, createdAt: row.created_at.toISOString() });
-    }
+    const fresh = stored.get(op.operationId);
+    const storedId = fresh?.id ?? duplicates.get(op.operationId);
+    if (storedId === undefined)
+      throw new Error(`chorus_push_ops returned no id for ${op.operationId}`);
+    const id = toWireInt(storedId);
+    results.push({ operationId: op.operationId, id, duplicate: !fresh });
+    if (fresh) inserted.push({ ...op, id, deviceId, createdAt: fresh.createdAt });
   }
   inserted.sort((a, b) => a.id - b.id); // batch order already, by the insert's ORDER BY
   return {
@@ -102,7 +103,7 @@ export async function pushOps(
     maxId: Math.max(...results.map((r) => r.id)),
     event:
       inserted.length > 0
-        ? { userId, afterId: toWireInt(head.newest_before), ops: inserted }
+        ? { userId, afterId: toWireInt(answer.newestBefore), ops: inserted }
         : null,
     duplicates: ops.length - inserted.length,
   };

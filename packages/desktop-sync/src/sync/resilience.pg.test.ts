@@ -88,6 +88,14 @@ describe("the server killed mid-push", () => {
       return rows[0].n > 0;
     });
     await backend.server.kill();
+    // The push is one statement waiting on the lock; Postgres notices its client is gone
+    // (client_connection_check_interval) and rolls it back before the lock comes free.
+    await waitUntil("the dead server's statement is rolled back", async () => {
+      const { rows } = await backend.pool.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+      );
+      return rows[0].n === 0;
+    });
     await blocker.query("ROLLBACK");
     blocker.release();
     expect(await backend.ops(account.userId)).toHaveLength(0);
