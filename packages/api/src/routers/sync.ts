@@ -89,36 +89,43 @@ export const syncRouter = {
         socket.close(SLOW_CONSUMER_CLOSE_CODE, "slow consumer: reconnect with lastEventId");
         return true;
       };
-      // Reads everything after the cursor from the database, page by page. Only the position
-      // the subscriber came with is checked against the watermark: from then on this stream
-      // has read in order and holds every surviving op below its cursor.
+      // First everything after the cursor from the database, page by page; then live batches:
+      // one that starts right after what we have is applied as is; a gap (a batch published
+      // out of order, or one from before we caught up) sends us back to the database. Only the
+      // position the subscriber came with is checked against the watermark: from then on this
+      // stream has read in order and holds every surviving op below its cursor. One flat loop
+      // (no nested generators): at fan-out every layer is paid once per op per subscriber.
       let checked = false;
-      async function* catchUp(): AsyncGenerator<SyncOp> {
+      let catchingUp = true;
+      const live = events[Symbol.asyncIterator]();
+      try {
         for (;;) {
-          const page = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE, {
-            checkWatermark: !checked,
-          });
-          checked = true;
-          for (const op of page) yield op;
-          if (page.length < BACKFILL_PAGE) return;
+          let batch: SyncOp[];
+          if (catchingUp) {
+            batch = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE, {
+              checkWatermark: !checked,
+            });
+            checked = true;
+            catchingUp = batch.length === BACKFILL_PAGE;
+          } else {
+            const next = await live.next();
+            if (next.done) return;
+            if (next.value.afterId > cursor) {
+              catchingUp = true;
+              continue;
+            }
+            batch = next.value.ops;
+          }
+          for (const op of batch) {
+            if (op.id <= cursor) continue;
+            if (tooSlow()) return;
+            cursor = op.id;
+            services.metrics.fanoutDelivered(1);
+            yield tracked(String(op.id), op);
+          }
         }
-      }
-
-      // The backfill, then live batches: one that starts right after what we have is applied as
-      // is; a gap (a batch published out of order, or one from before we caught up) is read
-      // from the database. Both read `cursor` lazily, after the previous op was delivered.
-      async function* stream(): AsyncGenerator<SyncOp> {
-        yield* catchUp();
-        for await (const event of events) {
-          yield* event.afterId > cursor ? catchUp() : event.ops.filter((op) => op.id > cursor);
-        }
-      }
-
-      for await (const op of stream()) {
-        if (tooSlow()) return;
-        cursor = op.id;
-        services.metrics.fanoutDelivered(1);
-        yield tracked(String(op.id), op);
+      } finally {
+        await live.return?.();
       }
     } catch (error) {
       throw toTRPCError(error);

@@ -46,8 +46,10 @@ export interface Bus {
 }
 
 /**
- * Iterates an emitter's events for one key, registered at call time. A small queue of its own
- * rather than `events.on()`, whose iterator costs tens of KiB per idle subscriber.
+ * Iterates an emitter's events for one key, registered at call time, until `signal` aborts.
+ * A small queue of its own rather than `events.on()`, whose iterator costs tens of KiB per
+ * idle subscriber, and a plain iterator object rather than an async generator: every event
+ * passes through here once per subscriber, so each promise hop counts at fan-out.
  */
 export function eventsOf<T>(
   emitter: EventEmitter,
@@ -55,37 +57,43 @@ export function eventsOf<T>(
   signal: AbortSignal,
 ): AsyncIterable<T> {
   const queue: T[] = [];
-  let wake: (() => void) | null = null;
+  let waiting: ((result: IteratorResult<T>) => void) | null = null;
+  const finished: IteratorResult<T> = { value: undefined, done: true };
   const listener = (event: T) => {
-    queue.push(event);
-    wake?.();
-    wake = null;
+    if (!waiting) {
+      queue.push(event);
+      return;
+    }
+    const wake = waiting;
+    waiting = null;
+    wake({ value: event, done: false });
   };
-  const onAbort = () => {
+  const stop = () => {
     emitter.off(key, listener);
-    wake?.();
-    wake = null;
+    signal.removeEventListener("abort", stop);
+    queue.length = 0;
+    const wake = waiting;
+    waiting = null;
+    wake?.(finished);
   };
   emitter.on(key, listener);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return {
-    async *[Symbol.asyncIterator]() {
-      try {
-        while (!signal.aborted) {
-          if (queue.length > 0) {
-            yield queue.shift() as T;
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } finally {
-        onAbort();
-        signal.removeEventListener("abort", onAbort);
-      }
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
+  const iterator: AsyncIterator<T> = {
+    next() {
+      const event = queue.shift();
+      if (event !== undefined) return Promise.resolve({ value: event, done: false });
+      if (signal.aborted) return Promise.resolve(finished);
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return() {
+      stop();
+      return Promise.resolve(finished);
     },
   };
+  return { [Symbol.asyncIterator]: () => iterator };
 }
 
 export function createInProcessBus(): Bus {
