@@ -77,23 +77,28 @@ export class FanoutRig {
     return rig;
   }
 
-  /** Pushes warm-up ops until every subscriber has received one: all are live. */
-  async warmUp(client: PushClient, pusher: BenchDevice, progress: Progress): Promise<void> {
+  /**
+   * Pushes warm-up ops (one from each pusher per round) until every subscriber has received
+   * one: all are live.
+   */
+  async warmUp(client: PushClient, pushers: BenchDevice[], progress: Progress): Promise<void> {
     progress.note("warming up until every subscriber receives a push");
     let seq = -1;
     const ready = await waitUntil(
       async () => {
         if (this.groups.every((group) => group.received.every((count) => count > 0))) return true;
-        await client.push(
-          pusher.token,
-          nextOps(pusher, 1, () => ({ seq: seq-- })),
+        await inWaves(pushers, 25, (pusher) =>
+          client.push(
+            pusher.token,
+            nextOps(pusher, 1, () => ({ seq: seq-- })),
+          ),
         );
         return false;
       },
-      20_000,
+      30_000,
       200,
     );
-    if (!ready) throw new Error("not every subscriber received the warm-up pushes within 20 s");
+    if (!ready) throw new Error("not every subscriber received the warm-up pushes within 30 s");
   }
 
   /**

@@ -4,8 +4,10 @@ import { childConfig, serveParent } from "./ipc.js";
 
 /**
  * The baseline server: a bare `ws` server, the same library and limits the sync server uses,
- * with no protocol, no auth and no database. `broadcast` sends one message to every socket,
- * `rate` times a second for `durationMs`, each stamped with the wall clock just before it goes.
+ * with no protocol, no auth and no database. `broadcast` sends one message `rate` times a
+ * second for `durationMs`, each stamped with the wall clock just before it goes, to a group of
+ * `groupSize` sockets (the sockets in connection order, cut into groups; message n goes to
+ * group n mod groups) — one group of all sockets when groupSize is not given.
  */
 export interface RawWsChildConfig {
   maxPayload: number;
@@ -16,6 +18,7 @@ interface BroadcastRequest {
   template: string;
   rate: number;
   durationMs: number;
+  groupSize?: number;
 }
 
 const config = childConfig<RawWsChildConfig>();
@@ -28,6 +31,12 @@ async function broadcast(request: BroadcastRequest): Promise<{ sent: number; soc
   const count = Math.round((request.rate * request.durationMs) / 1000);
   const period = 1000 / request.rate;
   const start = performance.now();
+  const sockets = [...wss.clients];
+  const size = request.groupSize ?? sockets.length;
+  const groups: (typeof sockets)[] = [];
+  for (let start = 0; start < sockets.length; start += size) {
+    groups.push(sockets.slice(start, start + size));
+  }
   let sent = 0;
   for (let seq = 0; seq < count; seq++) {
     const due = start + seq * period;
@@ -36,7 +45,7 @@ async function broadcast(request: BroadcastRequest): Promise<{ sent: number; soc
     const message = request.template
       .replace("SEQ", String(seq))
       .replace("STAMP", wallClockMs().toFixed(3));
-    for (const socket of wss.clients) socket.send(message);
+    for (const socket of groups[seq % groups.length] ?? []) socket.send(message);
     sent++;
   }
   return { sent, sockets: wss.clients.size };

@@ -48,7 +48,7 @@ async function measureGroups(
   let rig: FanoutRig | undefined;
   try {
     rig = await FanoutRig.connect(groups, PUSHES, progress);
-    await rig.warmUp(client, pushers[0] as BenchDevice, progress);
+    await rig.warmUp(client, [pushers[0] as BenchDevice], progress);
     await rig.pushAtRate(
       client,
       pushers,

@@ -110,7 +110,7 @@ async function measureBare(
       EDITS,
       progress,
     );
-    await rig.warmUp(client, pusher, progress);
+    await rig.warmUp(client, [pusher], progress);
     await rig.pushAtRate(
       client,
       [pusher],
