@@ -110,11 +110,21 @@ export class FanoutRig {
   async pushAtRate(
     client: PushClient,
     pushers: BenchDevice[],
-    options: { rate: number; count: number; expectedDeliveries: number; drainMs: number },
+    options: {
+      rate: number;
+      count: number;
+      expectedDeliveries: number;
+      drainMs: number;
+      /** Warm-up pushes: not counted (negative sequence numbers), no wait for deliveries. */
+      warmUp?: boolean;
+    },
     progress: Progress,
   ): Promise<number> {
     const { rate, count, expectedDeliveries, drainMs } = options;
-    progress.note(`pushing ${rate}/s for ${count / rate} s, one op per push`);
+    const first = options.warmUp ? -1_000_000_000 : 0;
+    progress.note(
+      `${options.warmUp ? "warm-up: " : ""}pushing ${rate}/s for ${count / rate} s, one op per push`,
+    );
     const stop = progress.every(
       2_000,
       () =>
@@ -128,7 +138,7 @@ export class FanoutRig {
         if (wait > 0) await sleep(wait);
         const slot = seq % pushers.length;
         const pusher = pushers[slot] as BenchDevice;
-        const stamp = { seq, sentAt: 0 };
+        const stamp = { seq: first + seq, sentAt: 0 };
         const ops = nextOps(pusher, 1, () => stamp);
         chains[slot] = (chains[slot] as Promise<void>).then(async () => {
           // Stamped when the request actually goes out, not when it was scheduled.
@@ -137,7 +147,7 @@ export class FanoutRig {
         });
       }
       await Promise.all(chains);
-      await waitUntil(() => this.delivered >= expectedDeliveries, drainMs);
+      if (!options.warmUp) await waitUntil(() => this.delivered >= expectedDeliveries, drainMs);
       return performance.now() - start;
     } finally {
       stop();
