@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
 
@@ -22,6 +23,34 @@ export function openFilesLimit(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The machine's CPU time so far (Linux /proc/stat, in ticks): all of it, and what the host stole. */
+export interface CpuTimes {
+  total: number;
+  steal: number;
+}
+
+export function cpuTimes(): CpuTimes | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already within user).
+    const counted = fields.slice(0, 8);
+    if (counted.length < 8 || counted.some((n) => !Number.isFinite(n))) return null;
+    return { total: counted.reduce((sum, n) => sum + n, 0), steal: counted[7] as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Share of the machine's CPU time the hypervisor gave to someone else between two readings:
+ * a virtual machine's speed drifts with it, so the report shows it beside the figures.
+ */
+export function stealShare(before: CpuTimes | null, after: CpuTimes | null): number | null {
+  if (!before || !after || after.total <= before.total) return null;
+  return (after.steal - before.steal) / (after.total - before.total);
 }
 
 export function loadAverage(): string {

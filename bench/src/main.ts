@@ -5,7 +5,7 @@ import { killChildren, profileChildrenInto } from "./children.js";
 import type { BenchContext, Section, SectionOutcome } from "./context.js";
 import { createBenchDatabase } from "./database.js";
 import { commandPrefix, loadEnv } from "./env.js";
-import { describeMachine, loadAverage } from "./machine.js";
+import { cpuTimes, describeMachine, loadAverage, stealShare } from "./machine.js";
 import { createProgress } from "./progress.js";
 import { consoleTable, type SectionResult, writeReport } from "./report.js";
 import { compaction } from "./sections/compaction.js";
@@ -43,6 +43,7 @@ function withBudget<T>(work: Promise<T>, budgetMs: number, what: string): Promis
 async function runSection(section: Section, context: BenchContext): Promise<SectionResult> {
   console.log(`\n== ${section.number}. ${section.title}`);
   const started = performance.now();
+  const cpuBefore = cpuTimes();
   let outcome: SectionOutcome;
   try {
     outcome = await withBudget(
@@ -61,8 +62,10 @@ async function runSection(section: Section, context: BenchContext): Promise<Sect
     number: section.number,
     title: section.title,
     seconds: (performance.now() - started) / 1000,
+    steal: stealShare(cpuBefore, cpuTimes()),
     ...outcome,
   };
+  if (result.steal) console.log(`  CPU stolen by the host: ${(result.steal * 100).toFixed(1)}%`);
   if (result.notMeasured) console.log(`  not measured yet: ${result.notMeasured}`);
   if (result.figures.length > 0)
     console.log(`\n${consoleTable([{ ...result, notMeasured: undefined, failed: undefined }])}`);
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
   const command = `${prefix ? `${prefix} ` : ""}npm run bench   # from the repository root`;
   console.log(`Chorus bench ${date}: ${command}`);
 
+  const runCpuBefore = cpuTimes();
   const database = await createBenchDatabase(env);
   const pool = new pg.Pool({ connectionString: database.url, max: 20 });
   try {
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
       command,
       machine,
       loadAtEnd: loadAverage(),
+      steal: stealShare(runCpuBefore, cpuTimes()),
       database: database.where.replace(/, database .*/, ""),
       totalSeconds,
       sections,

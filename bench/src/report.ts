@@ -25,6 +25,8 @@ export interface SectionResult {
   /** The section broke while measuring: what went wrong. */
   failed?: string;
   seconds: number;
+  /** Share of CPU time stolen by the host while the section ran (null: unknown). */
+  steal?: number | null;
 }
 
 export interface RunReport {
@@ -32,6 +34,8 @@ export interface RunReport {
   command: string;
   machine: Machine;
   loadAtEnd: string;
+  /** Share of CPU time stolen by the host during the whole run (null: not on Linux). */
+  steal: number | null;
   database: string;
   totalSeconds: number;
   sections: SectionResult[];
@@ -146,6 +150,7 @@ export function markdown(report: RunReport): string {
     `| ulimit -n | ${machine.openFilesLimit ?? "unknown"} |`,
     `| Load average (1/5/15 min) at start | ${machine.loadAtStart} |`,
     `| Load average at end | ${report.loadAtEnd} |`,
+    `| CPU stolen by the host during the run | ${report.steal === null ? "unknown" : `${(report.steal * 100).toFixed(1)}%`} |`,
     `| Run time | ${report.totalSeconds.toFixed(0)} s |`,
     "",
     "## Figures",
@@ -163,7 +168,14 @@ export function markdown(report: RunReport): string {
     "",
   ];
   for (const section of report.sections) {
-    lines.push(`### ${section.number}. ${section.title} (${section.seconds.toFixed(0)} s)`, "");
+    const steal =
+      section.steal === undefined || section.steal === null
+        ? ""
+        : `, ${(section.steal * 100).toFixed(1)}% of CPU stolen by the host`;
+    lines.push(
+      `### ${section.number}. ${section.title} (${section.seconds.toFixed(0)} s${steal})`,
+      "",
+    );
     if (section.notMeasured) lines.push(`**Not measured yet:** ${section.notMeasured}`, "");
     if (section.failed) lines.push(`**Failed:** ${section.failed}`, "");
     for (const note of section.notes) lines.push(`- ${note}`);

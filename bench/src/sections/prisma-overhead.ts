@@ -1,20 +1,19 @@
 import { pushOps } from "@chorus/api";
 import { createPrisma } from "@chorus/db";
 import pg from "pg";
+import { compareInRounds, ROUND_MS, ROUNDS, WARMUP_MS } from "../closed-loop.js";
 import type { BenchContext, Section } from "../context.js";
 import { type BenchDevice, nextOps, seedDevices } from "../fixtures.js";
 import type { Progress } from "../progress.js";
 import { rawPush } from "../raw-push.js";
 import type { Figure } from "../report.js";
-import { ratePerSecond } from "../stats.js";
-import { closedLoop, MEASURE_MS, WARMUP_MS } from "./push-throughput.js";
 
 const BATCH = 10;
 
 async function measure(
   context: BenchContext,
   progress: Progress,
-): Promise<{ figures: Figure[]; cpu: string[] }> {
+): Promise<{ figures: Figure[]; cpu: string[]; rounds: string[] }> {
   const shapes = [1, 8];
   const total = shapes.reduce((sum, devices) => sum + devices, 0);
   const groups = await seedDevices(context.pool, context.key, total * 2, 1);
@@ -25,31 +24,38 @@ async function measure(
   const rawPool = new pg.Pool({ connectionString: context.databaseUrl, max: 10 });
   const figures: Figure[] = [];
   const cpu: string[] = [];
+  const rounds: string[] = [];
   try {
     let offset = 0;
     for (const count of shapes) {
       const prismaDevices = devices.slice(offset, offset + count);
       const rawDevices = devices.slice(offset + total, offset + total + count);
       offset += count;
-      progress.note(`${count} device(s), batches of ${BATCH}: pushOps over Prisma`);
-      const viaPrisma = await closedLoop(
-        prismaDevices,
-        BATCH,
-        async (device) => {
-          await pushOps(prisma, device.userId, device.deviceId, nextOps(device, BATCH));
-        },
+      progress.note(`${count} device(s), batches of ${BATCH}: Prisma and raw pg`);
+      const [viaPrisma, viaRaw] = await compareInRounds(
+        [
+          {
+            label: `prisma x${count}`,
+            devices: prismaDevices,
+            batch: BATCH,
+            push: async (device) => {
+              await pushOps(prisma, device.userId, device.deviceId, nextOps(device, BATCH));
+            },
+          },
+          {
+            label: `raw x${count}`,
+            devices: rawDevices,
+            batch: BATCH,
+            push: async (device) => {
+              await rawPush(rawPool, device.userId, device.deviceId, nextOps(device, BATCH));
+            },
+          },
+        ],
         progress,
-        `prisma x${count}`,
       );
-      progress.note(`${count} device(s), batches of ${BATCH}: the same SQL through raw pg`);
-      const viaRaw = await closedLoop(
-        rawDevices,
-        BATCH,
-        async (device) => {
-          await rawPush(rawPool, device.userId, device.deviceId, nextOps(device, BATCH));
-        },
-        progress,
-        `raw x${count}`,
+      if (!viaPrisma || !viaRaw) throw new Error("no result");
+      rounds.push(
+        `${count} device(s): Prisma ${viaPrisma.rounds.map(Math.round).join(", ")}; raw ${viaRaw.rounds.map(Math.round).join(", ")} ops/s`,
       );
       cpu.push(
         `${count} device(s): ${viaPrisma.cpuMsPerPush.bench.toFixed(2)} ms per push through Prisma, ${viaRaw.cpuMsPerPush.bench.toFixed(2)} ms through raw pg`,
@@ -57,9 +63,9 @@ async function measure(
       figures.push({
         name: `Prisma on the push path, ${count} device${count > 1 ? "s" : ""}, batches of ${BATCH}`,
         unit: "ops/s",
-        value: ratePerSecond(viaPrisma.ops, viaPrisma.elapsedMs),
+        value: viaPrisma.opsPerSecond,
         baselineName: "same SQL, raw pg",
-        baseline: ratePerSecond(viaRaw.ops, viaRaw.elapsedMs),
+        baseline: viaRaw.opsPerSecond,
         better: "higher",
         target: { on: "ratio", kind: "max", value: 1.3 },
       });
@@ -68,22 +74,23 @@ async function measure(
     await prisma.$disconnect();
     await rawPool.end();
   }
-  return { figures, cpu };
+  return { figures, cpu, rounds };
 }
 
 export const prismaOverhead: Section = {
   number: 1,
   title: "Prisma on the push path",
-  budgetMs: 120_000,
+  budgetMs: 150_000,
   async run(context, progress) {
-    const { figures, cpu } = await measure(context, progress);
+    const { figures, cpu, rounds } = await measure(context, progress);
     return {
       figures,
       notes: [
-        `Figure: pushOps from @chorus/api (one \`$queryRaw\` of the chorus_push_ops statement), in the bench process over Prisma (adapter-pg, pool of 10), closed loop, one device per user, ${MEASURE_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up.`,
+        `Figure: pushOps from @chorus/api (one \`$queryRaw\` of the chorus_push_ops statement), in the bench process over Prisma (adapter-pg, pool of 10), closed loop, one device per user; ${WARMUP_MS / 1000} s of warm-up, then ${ROUNDS} rounds of ${ROUND_MS / 1000} s interleaved with the baseline's, median round.`,
         "Baseline: the identical statement with the same parameter and the same shaping of its answer through raw `pg` (a `pg.Pool` of 10, as hand-written SQL in the server would run it), same devices-per-user shape.",
         "Ratio = raw ops/s ÷ Prisma ops/s; target <= 1.3x.",
-        `Bench-process CPU while measuring (Postgres not included): ${cpu.join("; ")}.`,
+        `Rounds: ${rounds.join("; ")}.`,
+        `Bench-process CPU in the median round (Postgres not included): ${cpu.join("; ")}.`,
       ],
     };
   },
