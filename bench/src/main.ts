@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { exportPublicJwks, generateSigningKey } from "@chorus/auth";
 import { redactDatabaseUrl } from "@chorus/db";
 import pg from "pg";
@@ -116,11 +118,22 @@ async function main(): Promise<number> {
       totalSeconds,
       sections,
     });
+    formatReport(file);
     console.log(`\nwritten: ${file}`);
     return sections.some((section) => section.failed) ? 1 : 0;
   } finally {
     await pool.end();
     await database.drop();
+  }
+}
+
+/** Formats the report as the repository's formatter would, so a committed report passes lint. */
+function formatReport(file: string): void {
+  try {
+    const biome = fileURLToPath(import.meta.resolve("@biomejs/biome/bin/biome"));
+    execFileSync(process.execPath, [biome, "format", "--write", file], { stdio: "ignore" });
+  } catch (error) {
+    console.warn(`could not format ${file} (run npm run format): ${(error as Error).message}`);
   }
 }
 

@@ -24,6 +24,9 @@ CREATE FUNCTION "chorus_push_ops"(p_user_id UUID, p_device_id UUID, p_ops JSONB)
 RETURNS JSONB
 LANGUAGE plpgsql
 VOLATILE
+-- A push never waits longer than this for the user's lock (or a row lock): it fails (SQLSTATE
+-- 55P03) and the device retries with backoff, as it did when a transaction timed out.
+SET lock_timeout = '20s'
 AS $$
 DECLARE
     v_stored_max BIGINT;
