@@ -116,3 +116,8 @@ export async function compareInRounds(
     return { opsPerSecond: middle, rounds: rates, cpuMsPerPush: chosen.cpuMsPerPush };
   });
 }
+
+/** "4818, 5897, 6250": a variant's rounds in ops/s, in the order measured, for the notes. */
+export function roundsOf(result: LoopResult): string {
+  return result.rounds.map(Math.round).join(", ");
+}

@@ -82,7 +82,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
     basePath: "/trpc/",
-    maxBodySize: MAX_HTTP_BODY,
+    // The body is read by readBody below, bounded by MAX_HTTP_BODY (tRPC's own maxBodySize only
+    // applies to a body it streams itself, which no call here is any more).
     middleware(req, res, next) {
       if (!wantsStream(req)) sendInOneWrite(res);
       if (req.method !== "POST") return next();

@@ -3,7 +3,7 @@ import { type BenchContext, CHILD_RAW_WS, CHILD_SYNC_SERVER, type Section } from
 import { FanoutRig } from "../fanout-rig.js";
 import { type BenchDevice, seedDevices } from "../fixtures.js";
 import { createPushClient } from "../http-push.js";
-import { inWaves, type Progress, waitUntil, wallClockMs } from "../progress.js";
+import { inWaves, type Progress, sleep, waitUntil, wallClockMs } from "../progress.js";
 import type { Figure } from "../report.js";
 import { Samples, stampsOf } from "../stamps.js";
 import type { LatencySummary } from "../stats.js";
@@ -105,7 +105,7 @@ async function measureSync(
       },
       progress,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
     const cpu = await measureCpu(server, () =>
       live.pushAtRate(
         client,

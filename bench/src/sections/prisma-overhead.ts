@@ -1,7 +1,7 @@
 import { pushOps } from "@chorus/api";
 import { createPrisma } from "@chorus/db";
 import pg from "pg";
-import { compareInRounds, ROUND_MS, ROUNDS, WARMUP_MS } from "../closed-loop.js";
+import { compareInRounds, ROUND_MS, ROUNDS, roundsOf, WARMUP_MS } from "../closed-loop.js";
 import type { BenchContext, Section } from "../context.js";
 import { type BenchDevice, nextOps, seedDevices } from "../fixtures.js";
 import type { Progress } from "../progress.js";
@@ -55,7 +55,7 @@ async function measure(
       );
       if (!viaPrisma || !viaRaw) throw new Error("no result");
       rounds.push(
-        `${count} device(s): Prisma ${viaPrisma.rounds.map(Math.round).join(", ")}; raw ${viaRaw.rounds.map(Math.round).join(", ")} ops/s`,
+        `${count} device(s): Prisma ${roundsOf(viaPrisma)}; raw ${roundsOf(viaRaw)} ops/s`,
       );
       cpu.push(
         `${count} device(s): ${viaPrisma.cpuMsPerPush.bench.toFixed(2)} ms per push through Prisma, ${viaRaw.cpuMsPerPush.bench.toFixed(2)} ms through raw pg`,

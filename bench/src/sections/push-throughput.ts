@@ -1,5 +1,5 @@
 import { startChild } from "../children.js";
-import { compareInRounds, ROUND_MS, ROUNDS, WARMUP_MS } from "../closed-loop.js";
+import { compareInRounds, ROUND_MS, ROUNDS, roundsOf, WARMUP_MS } from "../closed-loop.js";
 import { type BenchContext, CHILD_SYNC_SERVER, type Section } from "../context.js";
 import { type BenchDevice, nextOps, seedDevices } from "../fixtures.js";
 import { createPushClient } from "../http-push.js";
@@ -66,9 +66,7 @@ async function measure(
       cpu.push(
         `batches of ${batch}: server process ${viaHttp.cpuMsPerPush.server.toFixed(2)} ms CPU per push (bench client ${viaHttp.cpuMsPerPush.bench.toFixed(2)} ms); raw pg: bench process ${viaRaw.cpuMsPerPush.bench.toFixed(2)} ms CPU per push`,
       );
-      rounds.push(
-        `batches of ${batch}: HTTP ${viaHttp.rounds.map(Math.round).join(", ")}; raw ${viaRaw.rounds.map(Math.round).join(", ")} ops/s`,
-      );
+      rounds.push(`batches of ${batch}: HTTP ${roundsOf(viaHttp)}; raw ${roundsOf(viaRaw)} ops/s`);
       figures.push({
         name: `push throughput, batches of ${batch} (tRPC HTTP, ${DEVICES} devices)`,
         unit: "ops/s",
