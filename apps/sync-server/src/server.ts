@@ -16,6 +16,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./http-body.js";
+import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 
@@ -49,6 +50,31 @@ export interface SyncServer {
 export const MAX_WS_PAYLOAD = 1024 * 1024;
 /** HTTP request bodies larger than this are refused with PAYLOAD_TOO_LARGE. */
 export const MAX_HTTP_BODY = 1024 * 1024;
+
+/**
+ * The subscription named in a /trpc/ path (one procedure or a comma-separated batch), if any.
+ * Subscriptions run on the WebSocket only: there a socket lives no longer than its token, closes
+ * when its device is revoked and is dropped when it reads too slowly. Over HTTP (server-sent
+ * events, or an answer buffered until the stream ends) none of that would hold, so such a request
+ * is refused before tRPC runs anything.
+ */
+export function subscriptionIn(path: string): string | null {
+  let names: string[];
+  try {
+    names = decodeURIComponent(path.slice("/trpc/".length)).split(",");
+  } catch {
+    return null;
+  }
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string } }
+  >;
+  return (
+    names.find(
+      (name) => Object.hasOwn(procedures, name) && procedures[name]?._def.type === "subscription",
+    ) ?? null
+  );
+}
 
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_DEVICE_REVOKED = 4003;
@@ -131,7 +157,18 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (path?.startsWith("/trpc/")) return trpc(req, res);
+    if (path?.startsWith("/trpc/")) {
+      const subscription = subscriptionIn(path);
+      if (subscription) {
+        req.resume();
+        return sendTRPCError(res, {
+          code: "METHOD_NOT_SUPPORTED",
+          message: `${subscription} is a subscription: subscribe over the WebSocket (ws://<host>/trpc), not plain HTTP`,
+          path: subscription,
+        });
+      }
+      return trpc(req, res);
+    }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
   }
 

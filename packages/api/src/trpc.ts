@@ -3,6 +3,10 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
 
 const t = initTRPC.context<Context>().create({
+  // Subscriptions run over the WebSocket only, where a socket closes when its token expires or
+  // its device is revoked and is dropped when it reads too slowly; over HTTP (server-sent events)
+  // none of that would hold. The sync server also refuses them before tRPC runs anything.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
     // Typed sync errors travel as data.syncError so clients act on them without parsing text.
     return { ...shape, data: { ...shape.data, syncError: parseSyncError(error.cause) } };
