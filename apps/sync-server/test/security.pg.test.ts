@@ -1,5 +1,7 @@
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@chorus/auth";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Harness } from "./harness.js";
+import { failure, Harness } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -52,5 +54,47 @@ describe("subscriptions run over the WebSocket only", () => {
     });
     expect(response.status).toBe(405);
     expect(await response.text()).not.toMatch(/^data:/m);
+  });
+});
+
+describe("a device token is a device's credential, nothing more", () => {
+  it("device token carrying the admin role cannot run admin procedures", async () => {
+    const device = await h.createDevice();
+    await h.prisma.user.update({ where: { id: device.userId }, data: { role: "admin" } });
+    // Signed by the trusted key, as the token endpoint once minted it for an admin's desktop.
+    const token = await new SignJWT({ role: "admin", kind: "device", did: device.deviceId })
+      .setProtectedHeader({ alg: "EdDSA", kid: h.key.kid, typ: "at+jwt" })
+      .setSubject(device.userId)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(h.key.privateKey);
+    const client = h.clientWithHeader(`Bearer ${token}`);
+    const devices = await failure(client.admin.devices.query({}));
+    // The verifier refuses the claim outright: a device token never carries admin.
+    expect(devices.data).toMatchObject({ code: "UNAUTHORIZED" });
+    const compaction = await failure(client.admin.runCompaction.mutate({ dryRun: true }));
+    expect(compaction.data).toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("revoked device's still-valid access token cannot list, rename or revoke sibling devices", async () => {
+    const revoked = await h.createDevice();
+    const sibling = await h.createDevice(revoked.userId, "Sibling");
+    await sibling.http.devices.revoke.mutate({ deviceId: revoked.deviceId });
+
+    const list = await failure(revoked.http.devices.list.query());
+    expect(list.data).toMatchObject({ code: "UNAUTHORIZED" });
+    const rename = await failure(
+      revoked.http.devices.rename.mutate({ deviceId: sibling.deviceId, name: "pwned" }),
+    );
+    expect(rename.data).toMatchObject({ code: "UNAUTHORIZED" });
+    const revoke = await failure(
+      revoked.http.devices.revoke.mutate({ deviceId: sibling.deviceId }),
+    );
+    expect(revoke.data).toMatchObject({ code: "UNAUTHORIZED" });
+
+    const kept = await h.prisma.device.findUniqueOrThrow({ where: { id: sibling.deviceId } });
+    expect(kept).toMatchObject({ name: "Sibling", revokedAt: null });
   });
 });

@@ -146,13 +146,13 @@ describe("authorization_code grant", () => {
     expect(row.expiresAt.getTime() - now.getTime()).toBeLessThanOrEqual(60_000);
   });
 
-  it("gives admins an admin token", async () => {
+  it("device token of an admin's desktop does not carry the admin role", async () => {
     const admin = await createUser("admin");
     const body = success(await exchange(await approvedCode(admin.id)));
-    const principal = await (await createVerifier({ publicKey: key.publicKey })).verify(
-      body.access_token,
-    );
-    expect(principal.role).toBe("admin");
+    const verifier = await createVerifier({ publicKey: key.publicKey });
+    expect((await verifier.verify(body.access_token)).role).toBe("user");
+    const refreshed = success(await refresh(body.refresh_token));
+    expect((await verifier.verify(refreshed.access_token)).role).toBe("user");
   });
 
   it("refuses a code used twice, and revokes what the first use issued", async () => {

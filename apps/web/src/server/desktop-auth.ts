@@ -109,7 +109,8 @@ async function issueTokens(
 ): Promise<TokenResult> {
   const { token } = await mintAccessToken(
     deps.signingKey,
-    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: grant.user.role },
+    // A device's token never carries the account's admin role: administration is done on the web.
+    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: "user" },
     { ttlSeconds: DEFAULT_ACCESS_TOKEN_TTL_SECONDS, now: () => now },
   );
   return {
