@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -7,11 +8,13 @@ import {
   type CompactionSettings,
   type Context,
   createServices,
+  internalErrorId,
   type Principal,
   type RateLimitConfig,
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -105,6 +108,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     }
   }
 
+  /** The details of an internal error go to the log, under the id its client was given. */
+  function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }): void {
+    if (error.code !== "INTERNAL_SERVER_ERROR") return;
+    logger.error(
+      { err: error.cause ?? error, path, requestId: internalErrorId(error) },
+      "trpc error",
+    );
+  }
+
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
     basePath: "/trpc/",
@@ -120,13 +132,24 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
       return { prisma, services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
     },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error, path }, "trpc error");
+    onError: logInternalError,
+    responseMeta({ errors }) {
+      const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
+      return internal ? { headers: { "x-request-id": internalErrorId(internal) } } : {};
     },
   });
 
   const http: Server = createServer((req, res) => {
-    void route(req, res);
+    route(req, res).catch((error: unknown) => {
+      const requestId = randomUUID();
+      logger.error({ err: error, url: req.url, requestId }, "request failed");
+      if (res.headersSent) return void res.destroy();
+      res.setHeader("x-request-id", requestId);
+      sendTRPCError(res, {
+        code: "INTERNAL_SERVER_ERROR",
+        message: `internal error (request id ${requestId}); the details are in the server's log`,
+      });
+    });
   });
 
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
@@ -233,6 +256,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       if (auth.principal) track(ws, auth.principal);
       return { prisma, services, socket: ws, slowConsumerBytes, ...auth };
     },
+    onError: logInternalError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
 

@@ -37,4 +37,4 @@ export {
 } from "./sync/bus.js";
 export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
 export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
-export { createCallerFactory } from "./trpc.js";
+export { createCallerFactory, internalErrorId } from "./trpc.js";

@@ -1,6 +1,23 @@
+import { randomUUID } from "node:crypto";
 import { parseSyncError, SYNC_ERROR_TRPC_CODE, SyncProtocolError } from "@chorus/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
+
+const internalErrorIds = new WeakMap<TRPCError, string>();
+
+/**
+ * The id an internal error is reported under: the client gets it (in the message, in
+ * `data.requestId` and, over HTTP, in `x-request-id`), the server's log gets it beside the
+ * error's details. The details themselves (a database's text, a stack) never reach the client.
+ */
+export function internalErrorId(error: TRPCError): string {
+  let id = internalErrorIds.get(error);
+  if (!id) {
+    id = randomUUID();
+    internalErrorIds.set(error, id);
+  }
+  return id;
+}
 
 const t = initTRPC.context<Context>().create({
   // Subscriptions run over the WebSocket only, where a socket closes when its token expires or
@@ -8,8 +25,17 @@ const t = initTRPC.context<Context>().create({
   // none of that would hold. The sync server also refuses them before tRPC runs anything.
   sse: { enabled: false },
   errorFormatter({ shape, error }) {
+    // No stack on the wire, whatever the environment.
+    const { stack: _stack, ...data } = shape.data;
     // Typed sync errors travel as data.syncError so clients act on them without parsing text.
-    return { ...shape, data: { ...shape.data, syncError: parseSyncError(error.cause) } };
+    const typed = { ...data, syncError: parseSyncError(error.cause), requestId: null };
+    if (error.code !== "INTERNAL_SERVER_ERROR") return { ...shape, data: typed };
+    const requestId = internalErrorId(error);
+    return {
+      ...shape,
+      message: `internal error (request id ${requestId}); the details are in the server's log`,
+      data: { ...typed, requestId: requestId as string | null },
+    };
   },
 });
 

@@ -1,11 +1,12 @@
 import { prisma } from "@/server/db";
 import { revokeRefreshToken } from "@/server/desktop-auth";
+import { withInternalErrors } from "@/server/internal-error";
 
 /**
  * RFC 7009 token revocation, used by the desktop's "Sign out" (ADR 0002 §7). Answers 200 for
  * any well-formed request, known token or not; 400 only for a request without a token.
  */
-export async function POST(request: Request): Promise<Response> {
+async function handlePOST(request: Request): Promise<Response> {
   const type = request.headers.get("content-type") ?? "";
   let token: unknown;
   try {
@@ -25,3 +26,5 @@ export async function POST(request: Request): Promise<Response> {
   await revokeRefreshToken(prisma(), token);
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
 }
+
+export const POST = withInternalErrors("/api/desktop/revoke", handlePOST);
