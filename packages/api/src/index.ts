@@ -21,6 +21,12 @@ export type {
   SyncMetrics,
 } from "./context.js";
 export { noopMetrics } from "./context.js";
+export {
+  type DeviceRef,
+  markDeviceRevoked,
+  type RevocationServices,
+  revokeDevice,
+} from "./devices/revoke.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";
 export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
