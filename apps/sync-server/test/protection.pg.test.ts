@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { parseSyncError } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import { MAX_WS_PAYLOAD } from "../src/server.js";
-import { GENEROUS_LIMITS, Harness, makeOps, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -118,10 +119,10 @@ describe("socket protection", () => {
       }
     }
     socket._socket.resume();
-    await waitFor(() => closes.length > 0, 10_000);
+    await waitUntil("closes.length > 0", () => closes.length > 0);
     expect(closes[0]).toBe(4008);
     // wsLink reconnects by itself and resubscribes from the last id it got.
-    await waitFor(() => received.length === pushed, 20_000);
+    await waitUntil("received.length === pushed", () => received.length === pushed);
     expect(new Set(received).size).toBe(pushed);
     expect(received).toEqual([...received].sort((a, b) => a - b));
     sub.unsubscribe();
