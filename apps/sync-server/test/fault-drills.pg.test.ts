@@ -7,7 +7,7 @@ import { httpClient, jitteredBackoff, ProcessBed, wsClient } from "./processes.j
 let bed: ProcessBed;
 beforeAll(async () => {
   bed = await ProcessBed.start();
-}, 60_000);
+});
 afterAll(async () => {
   await bed.close();
 });

@@ -18,7 +18,7 @@ const redis = {
 let bed: ProcessBed;
 beforeAll(async () => {
   bed = await ProcessBed.start();
-}, 60_000);
+});
 afterAll(async () => {
   await bed.close();
 });
