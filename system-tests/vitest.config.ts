@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../vitest.shared.ts";
 
 export default defineConfig({
   test: {
@@ -7,7 +8,6 @@ export default defineConfig({
     // over a fresh database; the global setup starts one embedded PostgreSQL for the run when
     // TEST_DATABASE_URL is unset.
     globalSetup: ["@chorus/db/vitest-global-setup"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    ...testLimits,
   },
 });
