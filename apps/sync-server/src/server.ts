@@ -12,6 +12,7 @@ import {
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
+import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -92,7 +93,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     async createContext({ req }) {
       const header = req.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      return { prisma, services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
+      const stated = req.headers[PROTOCOL_VERSION_HEADER];
+      return {
+        prisma,
+        services,
+        socket: null,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...(await authenticate(token)),
+      };
     },
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error, path }, "trpc error");
@@ -112,7 +121,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.setHeader("vary", "origin");
       res.setHeader(
         "access-control-allow-headers",
-        "authorization, content-type, trpc-accept, x-trpc-source",
+        `authorization, content-type, trpc-accept, x-trpc-source, ${PROTOCOL_VERSION_HEADER}`,
       );
       res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
       res.setHeader("access-control-max-age", "600");
@@ -194,7 +203,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const raw = info.connectionParams?.token;
       const auth = await authenticate(typeof raw === "string" ? raw : undefined);
       if (auth.principal) track(ws, auth.principal);
-      return { prisma, services, socket: ws, slowConsumerBytes, ...auth };
+      const stated = info.connectionParams?.protocol;
+      return {
+        prisma,
+        services,
+        socket: ws,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...auth,
+      };
     },
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });

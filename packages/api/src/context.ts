@@ -66,4 +66,9 @@ export interface Context {
   socket: SocketLike | null;
   /** Bytes queued on `socket` past which a subscriber is dropped as too slow. */
   slowConsumerBytes: number;
+  /**
+   * The protocol version the client stated (HTTP header `x-chorus-protocol`, WebSocket
+   * `connectionParams.protocol`); absent: a client from before the header, version 1.
+   */
+  protocolVersion?: string | null;
 }
