@@ -23,7 +23,7 @@ import { EngineError } from "./errors.js";
 import * as commands from "./library/commands.js";
 import { getPlaylist, librarySnapshot, listPlaylists, listTracks } from "./library/read.js";
 import { openProfile, type Profile } from "./profiles.js";
-import { oldestPendingAt, pendingCount } from "./queue.js";
+import { oldestPendingAt, pendingCount, quarantinedCount, quarantinedOps } from "./queue.js";
 import { Replica, type ReplicaHooks } from "./replica.js";
 import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
 import { openMemoryStore, type SqliteDatabase } from "./store/sqlite.js";
@@ -50,6 +50,11 @@ export interface EngineOptions {
   hooks?: ReplicaHooks;
   log?: EngineLog;
   fetch?: typeof fetch;
+  /**
+   * The protocol version stated to the server (default: this build's PROTOCOL_VERSION). Only
+   * tests set it, to play a build the server no longer serves.
+   */
+  protocolVersion?: number;
 }
 
 type Mutation<T> = (db: SqliteDatabase) => commands.Plan<T>;
@@ -221,6 +226,11 @@ export class DeviceEngine {
           continue;
         }
         if (failure.kind === "offline" || failure.kind === "server") throw offline(failure.message);
+        if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+          throw new EngineError("update_required", `update required: ${failure.message}`, {
+            code: failureCode(failure),
+          });
+        }
         throw new EngineError(
           "server_refused",
           `the server refused the change: ${failure.message}`,
@@ -316,10 +326,24 @@ export class DeviceEngine {
       withDrain: mode === "hybrid",
       loadFirst: mode === "server",
       timing: this.options.timing ?? {},
+      ...(this.options.protocolVersion !== undefined
+        ? { protocolVersion: this.options.protocolVersion }
+        : {}),
       onRemoteOps: (ops) => this.emit({ type: "remote-ops", ops }),
       onState: (state) => this.setConnection(state),
       onFailure: (failure) => this.recordFailure(failure),
       onPushed: () => this.emit({ type: "status" }),
+      onQuarantined: (ops) => {
+        for (const { op, reason } of ops) {
+          this.log("the server refused a change for good; it is set aside (quarantined)", {
+            operationId: op.operationId,
+            entity: op.entity,
+            entityId: op.entityId,
+            reason,
+          });
+        }
+        this.emit({ type: "status" });
+      },
       onResyncProgress: (progress) => {
         this.resyncProgress = progress;
         this.emit({ type: "resync", progress });
@@ -344,6 +368,9 @@ export class DeviceEngine {
     };
     writeMeta(this.profile.db, "last_error", JSON.stringify(info));
     this.log("sync failure", { code: info.code, message: info.message });
+    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+      this.setConnection("update_required");
+    }
     this.emit({ type: "status" });
   }
 
@@ -501,6 +528,11 @@ export class DeviceEngine {
         oldestPendingAgeMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
         cursor: this.active.cursor(),
         lastError: lastError.success ? lastError.data : null,
+        quarantinedCount: quarantinedCount(db),
+        quarantined: quarantinedOps(db).map(({ quarantinedAt, ...op }) => ({
+          ...op,
+          at: new Date(quarantinedAt).toISOString(),
+        })),
         account: this.account(),
         resync: this.resyncProgress,
       };

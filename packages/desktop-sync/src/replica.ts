@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { JsonValue, LwwOp, OpInput, OpKind, SyncOp } from "@chorus/protocol";
+import { type JsonValue, type LwwOp, OpInput, type OpKind, type SyncOp } from "@chorus/protocol";
 import type { LamportClock } from "./clock.js";
+import { EngineError } from "./errors.js";
 import { clearDomain, writeDomainRow } from "./library/domain.js";
 import { clearRegisters, foldOp } from "./lww/registers.js";
 import { allPending, enqueue } from "./queue.js";
@@ -36,9 +37,24 @@ export class Replica {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Gives a draft its Lamport timestamp (from the persisted clock) and a fresh operation id. */
+  /**
+   * Gives a draft its Lamport timestamp (from the persisted clock) and a fresh operation id,
+   * and checks it against the protocol's rules: an op the server would refuse for good (a
+   * string with U+0000 or a lone surrogate, a value over its size limit) is refused here with
+   * a clear error, before anything is written or queued.
+   */
   stamp(draft: OpDraft): OpInput {
-    return { ...draft, operationId: randomUUID(), lamportTs: this.clock.next() };
+    const op = { ...draft, operationId: randomUUID(), lamportTs: this.clock.next() };
+    const checked = OpInput.safeParse(op);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new EngineError(
+        "invalid_input",
+        `this change cannot be synced: ${issue?.message ?? "it breaks a rule of the sync protocol"}`,
+        { entity: draft.entity, field: draft.field },
+      );
+    }
+    return op;
   }
 
   /** Folds an op into the registers and rewrites the domain row it touched. */

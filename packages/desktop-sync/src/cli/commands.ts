@@ -422,6 +422,15 @@ function formatStatus(s: Diagnostics): string {
     `pending ops  ${s.pendingCount}${age}`,
     `cursor       ${s.cursor}`,
     `last error   ${s.lastError ? `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})` : "none"}`,
+    `quarantined  ${s.quarantinedCount}${s.quarantinedCount > 0 ? " (refused by the server for good; kept on this computer, never synced)" : ""}`,
+    ...s.quarantined.map(
+      (q) => `  ${q.entity} ${q.entityId}${q.field ? `.${q.field}` : ""} (${q.op}): ${q.reason}`,
+    ),
+    ...(s.connection === "update_required"
+      ? [
+          `UPDATE REQUIRED: the server does not serve this version of the app; sync is stopped until it is updated${s.lastError ? ` (${s.lastError.message})` : ""}`,
+        ]
+      : []),
     "",
   ].join("\n");
 }
