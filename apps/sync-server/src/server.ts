@@ -67,6 +67,11 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    onPublishError: (error, context) =>
+      logger.error(
+        { err: error, ...context },
+        "publishing a committed push failed; the push succeeded, publishing is retried",
+      ),
   });
 
   async function authenticate(

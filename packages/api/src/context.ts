@@ -48,6 +48,8 @@ export interface Services {
   limits: RateLimits;
   metrics: SyncMetrics;
   compaction: CompactionService;
+  /** A committed push's ops could not be published (it is retried in the background). */
+  onPublishError(error: unknown, context: { userId: string; attempt: number }): void;
 }
 
 /** The WebSocket a subscription runs on, for back-pressure checks. */
