@@ -60,12 +60,6 @@ export const engineErrorCodeSchema = z.enum([
   "pending_changes",
   /** The server does not serve this build's protocol version: the app must be updated. */
   "update_required",
-  /**
-   * Server-connected mode: the server's answer was lost after the change was sent, and
-   * re-sending it (under the same operation ids) did not get an answer either: the change may
-   * or may not have been made. It shows up in the library if it was; retry only if it does not.
-   */
-  "outcome_unknown",
 ]);
 export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
 

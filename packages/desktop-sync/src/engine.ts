@@ -61,6 +61,10 @@ type Mutation<T> = (db: SqliteDatabase) => commands.Plan<T>;
 
 /** Tries this many re-stamps when a server-connected write meets a Lamport regression. */
 const MAX_DIRECT_PUSH_ATTEMPTS = 3;
+/** Sends of the same server-connected write without an answer before it is reported. */
+const MAX_UNANSWERED_PUSHES = 4;
+/** Wait before re-sending an unanswered write, times the number of sends so far. */
+const UNANSWERED_RETRY_MS = 250;
 
 /**
  * One profile's device engine: the library API, the account binding, the sync mode, and
@@ -204,8 +208,13 @@ export class DeviceEngine {
       throw offline("the library could not be loaded from the server");
     const { replica } = memory;
     const { drafts, result } = plan(replica.db);
+    // Stamped once. A push that got no answer (a timeout, a cut connection, a 5xx) may have
+    // been stored: it is re-sent under the SAME operation ids, which the server answers as
+    // duplicates with the stored ids, so a lost answer never turns into a second entity. Only
+    // a refusal that stored nothing (a Lamport regression, a 401) gets fresh stamps.
+    let ops = drafts.map((draft) => replica.stamp(draft));
+    let unanswered = 0;
     for (let attempt = 1; ; attempt++) {
-      const ops = drafts.map((draft) => replica.stamp(draft));
       try {
         await loop.push(ops);
         replica.db.transaction(() => {
@@ -219,13 +228,23 @@ export class DeviceEngine {
         const retry = attempt < MAX_DIRECT_PUSH_ATTEMPTS;
         if (retry && failure.kind === "sync" && failure.error.type === "lamport_regression") {
           replica.clock.observe(failure.error.storedMax);
+          ops = drafts.map((draft) => replica.stamp(draft));
           continue;
         }
         if (retry && failure.kind === "unauthorized") {
           this.session.tokenRejected();
+          ops = drafts.map((draft) => replica.stamp(draft));
           continue;
         }
-        if (failure.kind === "offline" || failure.kind === "server") throw offline(failure.message);
+        if (failure.kind === "offline" || failure.kind === "server") {
+          unanswered += 1;
+          if (unanswered < MAX_UNANSWERED_PUSHES) {
+            await new Promise((resolve) => setTimeout(resolve, UNANSWERED_RETRY_MS * unanswered));
+            attempt -= 1; // re-sending the same ops is not a new attempt at the edit
+            continue;
+          }
+          throw offline(failure.message);
+        }
         if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
           throw new EngineError("update_required", `update required: ${failure.message}`, {
             code: failureCode(failure),
@@ -548,7 +567,7 @@ export class DeviceEngine {
 function offline(detail: string): EngineError {
   return new EngineError(
     "offline",
-    `server-connected mode: the server cannot be reached, so the change was not made (${detail}). Try again when online, or switch to Hybrid to edit offline.`,
+    `server-connected mode: the server cannot be reached or did not answer, so the change may not have been made (${detail}). If it was, it shows up in the library once the server answers; otherwise try again when online, or switch to Hybrid to edit offline.`,
     {},
   );
 }
