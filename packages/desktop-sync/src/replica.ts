@@ -43,8 +43,9 @@ export class Replica {
    * string with U+0000 or a lone surrogate, a value over its size limit) is refused here with
    * a clear error, before anything is written or queued.
    */
-  stamp(draft: OpDraft): OpInput {
+  stamp(draft: OpDraft, options: { check: boolean } = { check: true }): OpInput {
     const op = { ...draft, operationId: randomUUID(), lamportTs: this.clock.next() };
+    if (!options.check) return op;
     const checked = OpInput.safeParse(op);
     if (!checked.success) {
       const issue = checked.error.issues[0];
@@ -70,12 +71,17 @@ export class Replica {
 
   /**
    * A local edit: stamps each draft, folds it, and (when `capture`) queues it for the server.
-   * Returns the stamped ops in order.
+   * Returns the stamped ops in order. `check: false` skips the protocol check, for ops that
+   * re-state what the library already holds (a re-base): refusing them would refuse the whole
+   * operation, while an op the server refuses is quarantined and the rest still syncs.
    */
-  commitLocal(drafts: readonly OpDraft[], options: { capture: boolean }): OpInput[] {
+  commitLocal(
+    drafts: readonly OpDraft[],
+    options: { capture: boolean; check?: boolean },
+  ): OpInput[] {
     const ops: OpInput[] = [];
     for (const draft of drafts) {
-      const op = this.stamp(draft);
+      const op = this.stamp(draft, { check: options.check ?? true });
       this.foldOwn(op);
       this.hooks.afterDomainWrite?.(op);
       if (options.capture) enqueue(this.db, op, this.now());
