@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AppRouter, RateLimitConfig } from "@chorus/api";
+import type { AppRouter, Bus, RateLimitConfig } from "@chorus/api";
 import { createVerifier, generateSigningKey, mintAccessToken, type SigningKey } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
@@ -26,6 +26,7 @@ export interface HarnessOptions {
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
   slowConsumerBytes?: number;
+  bus?: Bus;
 }
 
 export interface TestDevice {
@@ -65,6 +66,7 @@ export class Harness {
       ackFlushIntervalMs: options.ackFlushIntervalMs ?? 60_000,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
+      ...(options.bus ? { bus: options.bus } : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],
       databaseUrl: db.url,
     });

@@ -19,6 +19,8 @@ export interface CreateServicesOptions {
   rateLimits?: RateLimitConfig;
   ackFlushIntervalMs?: number;
   onAckFlushError?: (error: unknown) => void;
+  /** A committed push's ops could not be published; they are retried in the background. */
+  onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -73,6 +75,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     metrics: options.metrics ?? noopMetrics,
     compaction,
+    onPublishError: options.onPublishError ?? (() => {}),
     start() {
       acks.start();
       bus.sharePresence(() => presence.devices());
