@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       : scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -72,15 +72,30 @@ async function main(): Promise<void> {
       process.exit(1);
     }, env.SHUTDOWN_GRACE_MS);
     force.unref();
-    stopSchedule();
-    await server.close();
-    await bus.close();
-    await prisma.$disconnect();
-    logger.info("stopped");
-    process.exit(0);
+    try {
+      stopSchedule();
+      // Closing the server writes the buffered ACKs before the database goes.
+      await server.close();
+      await bus.close();
+      await prisma.$disconnect();
+      logger.info("stopped");
+    } catch (error) {
+      logger.error({ err: error }, "error while shutting down");
+      exitCode = 1;
+    }
+    process.exit(exitCode);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A fault nothing else caught leaves the process in an unknown state: log it and stop the way
+  // a SIGTERM does (ACKs flushed, clients told to reconnect elsewhere), with a failing exit code
+  // so the supervisor restarts it.
+  const fatal = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error }, `${kind}; shutting down`);
+    void shutdown(kind, 1);
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
 }
 
 main().catch((error: unknown) => {
