@@ -1,4 +1,4 @@
-import { createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
+import { connectLimitStore, createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
 import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
@@ -28,6 +28,13 @@ async function main(): Promise<void> {
         throw new SettingsError(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`);
       })
     : createInProcessBus();
+  const limitStore = env.REDIS_URL
+    ? await connectLimitStore({
+        url: env.REDIS_URL,
+        prefix: env.REDIS_PREFIX,
+        onError: (error) => logger.error({ err: error }, "redis rate-limit store error"),
+      })
+    : undefined;
   const server = createSyncServer({
     prisma,
     logger,
@@ -35,6 +42,8 @@ async function main(): Promise<void> {
     bus,
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
     allowedOrigins: env.WEB_ORIGINS,
+    rateLimits: env.RATE_LIMITS,
+    ...(limitStore ? { limitStore } : {}),
     databaseUrl: env.DATABASE_URL,
     compaction: {
       staleWindowMs: env.COMPACTION_STALE_DAYS * DAY_MS,
@@ -77,6 +86,7 @@ async function main(): Promise<void> {
       // Closing the server writes the buffered ACKs before the database goes.
       await server.close();
       await bus.close();
+      await limitStore?.close();
       await prisma.$disconnect();
       logger.info("stopped");
     } catch (error) {

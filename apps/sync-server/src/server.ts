@@ -9,6 +9,7 @@ import {
   createServices,
   type Principal,
   type RateLimitConfig,
+  type SharedLimitStore,
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
@@ -32,6 +33,8 @@ export interface SyncServerDeps {
   bus?: Bus;
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
+  /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
+  limitStore?: SharedLimitStore;
   /** Bytes queued on a subscriber's socket past which it is dropped (default 4 MiB). */
   slowConsumerBytes?: number;
   /** Browser origins (the web app) allowed to call over HTTP with CORS. */
@@ -65,6 +68,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.bus ? { bus: deps.bus } : {}),
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
   });
 

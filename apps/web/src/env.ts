@@ -36,6 +36,19 @@ const EnvSchema = z
     AUTH_PRIVATE_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
+    /** Redis for the sign-in and sign-up throttles, shared by every replica; unset: in memory. */
+    REDIS_URL: z
+      .string()
+      .optional()
+      .refine(
+        (value) => value === undefined || /^rediss?:\/\//.test(value),
+        "REDIS_URL must start with redis://",
+      ),
+    /** Prefix of Redis keys (lets deployments share a Redis). */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/)
+      .default("chorus"),
     /** Comma-separated emails that are made admins when they sign up or sign in. */
     ADMIN_EMAILS: z
       .string()

@@ -23,7 +23,14 @@ export type {
 export { noopMetrics } from "./context.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";
-export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+export {
+  connectLimitStore,
+  DEFAULT_RATE_LIMITS,
+  type LimitedAction,
+  type RateLimitConfig,
+  RateLimits,
+  type SharedLimitStore,
+} from "./rate-limits.js";
 export { type AppRouter, appRouter } from "./root.js";
 export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
 export { type CreateServicesOptions, createServices } from "./services.js";

@@ -5,7 +5,12 @@ import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
 import { Presence } from "./presence.js";
-import { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+import {
+  DEFAULT_RATE_LIMITS,
+  type RateLimitConfig,
+  RateLimits,
+  type SharedLimitStore,
+} from "./rate-limits.js";
 import { AckBuffer } from "./sync/ack-buffer.js";
 import { type Bus, createInProcessBus } from "./sync/bus.js";
 
@@ -17,6 +22,8 @@ export interface CreateServicesOptions {
   bus?: Bus;
   metrics?: SyncMetrics;
   rateLimits?: RateLimitConfig;
+  /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
+  limitStore?: SharedLimitStore;
   ackFlushIntervalMs?: number;
   onAckFlushError?: (error: unknown) => void;
 }
@@ -70,7 +77,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     acks,
     devices,
     presence,
-    limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
+    limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
     metrics: options.metrics ?? noopMetrics,
     compaction,
     start() {
