@@ -36,6 +36,11 @@ const EnvSchema = z
     AUTH_PRIVATE_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
+    /**
+     * Seconds in which a just-rotated refresh token, presented again (its answer was lost),
+     * yields a new successor instead of counting as reuse; 0 turns the grace off.
+     */
+    REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
     /** Redis for the sign-in and sign-up throttles, shared by every replica; unset: in memory. */
     REDIS_URL: z
       .string()

@@ -28,7 +28,12 @@ export async function POST(request: Request): Promise<Response> {
     );
   }
   const result = await handleTokenRequest(
-    { prisma: prisma(), signingKey: await getSigningKey(), syncUrl: env().SYNC_URL },
+    {
+      prisma: prisma(),
+      signingKey: await getSigningKey(),
+      syncUrl: env().SYNC_URL,
+      refreshGraceSeconds: env().REFRESH_GRACE_SECONDS,
+    },
     body,
   );
   return Response.json(result.body, { status: result.status, headers: NO_STORE });
