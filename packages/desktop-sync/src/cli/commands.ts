@@ -421,9 +421,16 @@ function formatStatus(s: Diagnostics): string {
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,
     `cursor       ${s.cursor}`,
+    ...(s.resync ? [`resync       ${formatResync(s.resync)}`] : []),
     `last error   ${s.lastError ? `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})` : "none"}`,
     "",
   ].join("\n");
+}
+
+function formatResync(progress: NonNullable<Diagnostics["resync"]>): string {
+  if (progress.phase === "pulling") return `pulling from the server, ${progress.done} ops so far`;
+  const of = progress.total === null ? "" : ` of ${progress.total}`;
+  return `${progress.phase === "done" ? "done" : "applying"}, ${progress.done}${of} ops`;
 }
 
 function formatLibrary(library: LibrarySnapshot): string {
