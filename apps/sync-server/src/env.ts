@@ -59,6 +59,24 @@ const EnvSchema = z
           return z.NEVER;
         }
       }),
+    /** Bytes of ops one pull page (or subscription backfill page) carries at most. */
+    PULL_PAGE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(128 * 1024, "PULL_PAGE_MAX_BYTES must be at least 131072 (two of the largest ops)")
+      .default(4 * 1024 * 1024),
+    /** Pushes of one user in flight at once on a replica (each holds a pooled connection). */
+    PUSHES_PER_USER: z.coerce.number().int().min(1).max(1000).default(4),
+    /** Pushes of one user waiting for a slot (in memory, no connection) before refusals. */
+    PUSH_QUEUE_PER_USER: z.coerce.number().int().min(0).max(100_000).default(64),
+    /** Live subscriptions one WebSocket may carry. */
+    SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(1000).default(8),
+    /** Open WebSockets per device. */
+    SOCKETS_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(5),
+    /** A WebSocket without a valid token this long after opening is closed (ms). */
+    WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    /** A request whose headers have not arrived this long after connecting gets 408 (ms). */
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
     AUTH_PUBLIC_KEY: z.string().optional(),

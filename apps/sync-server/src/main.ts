@@ -43,6 +43,17 @@ async function main(): Promise<void> {
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
     allowedOrigins: env.WEB_ORIGINS,
     rateLimits: env.RATE_LIMITS,
+    bounds: {
+      pageMaxBytes: env.PULL_PAGE_MAX_BYTES,
+      pushesPerUser: env.PUSHES_PER_USER,
+      pushQueuePerUser: env.PUSH_QUEUE_PER_USER,
+      subscriptionsPerSocket: env.SUBSCRIPTIONS_PER_SOCKET,
+    },
+    connections: {
+      wsAuthTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
+      socketsPerDevice: env.SOCKETS_PER_DEVICE,
+      headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    },
     ...(limitStore ? { limitStore } : {}),
     databaseUrl: env.DATABASE_URL,
     compaction: {

@@ -1,4 +1,10 @@
 export {
+  Bounds,
+  DEFAULT_RESOURCE_BOUNDS,
+  PUSH_BUSY_RETRY_MS,
+  type ResourceBounds,
+} from "./bounds.js";
+export {
   type CompactionSettings,
   compactUser,
   DAY_MS,

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { PrismaClient } from "@chorus/db";
+import { Bounds, DEFAULT_RESOURCE_BOUNDS, type ResourceBounds } from "./bounds.js";
 import { type CompactionSettings, DEFAULT_COMPACTION_SETTINGS } from "./compaction/compact-user.js";
 import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
@@ -25,6 +26,7 @@ export interface CreateServicesOptions {
   /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
   limitStore?: SharedLimitStore;
   ackFlushIntervalMs?: number;
+  bounds?: Partial<ResourceBounds>;
   onAckFlushError?: (error: unknown) => void;
 }
 
@@ -78,6 +80,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     devices,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
+    bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
     metrics: options.metrics ?? noopMetrics,
     compaction,
     start() {
