@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import type { AppRouter } from "@chorus/api";
 import { parseSyncError } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
 import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from "@trpc/client";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket as RawWebSocket } from "ws";
-import { GENEROUS_LIMITS, Harness, makeOps, WebSocket, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps, WebSocket } from "./harness.js";
 
 /*
  * Each bound of a server process, each with a small setting so the test is quick; the defaults
@@ -63,7 +64,7 @@ describe("resource bounds", () => {
       { lastEventId: 0 },
       { onData: (event) => received.push(event.data.id) },
     );
-    await waitFor(() => received.length === 40, 60_000);
+    await waitUntil("received.length === 40", () => received.length === 40);
     expect(received).toEqual(seen);
     sub.unsubscribe();
   }, 120_000);
@@ -97,7 +98,7 @@ describe("resource bounds", () => {
       );
       // Two run (waiting in the database for the lock), three wait in line without a
       // connection, and the rest are refused at once with a typed retry.
-      await waitFor(() => settled.length === 3, 60_000);
+      await waitUntil("settled.length === 3", () => settled.length === 3);
       for (const result of settled) {
         expect(result.ok).toBe(false);
         const error = result.ok ? null : result.error;
@@ -158,7 +159,7 @@ describe("resource bounds", () => {
     try {
       for (const c of clients.slice(0, 2)) await c.client.system.health.query();
       void clients[2]?.client.system.health.query().catch(() => {});
-      await waitFor(() => closes.length > 0, 60_000);
+      await waitUntil("closes.length > 0", () => closes.length > 0);
       expect(closes).toEqual([4429]);
       // The first two still work.
       for (const c of clients.slice(0, 2)) await c.client.system.health.query();
@@ -183,9 +184,9 @@ describe("resource bounds", () => {
       );
     const one = subscribe(1);
     const two = subscribe(2);
-    await waitFor(() => started.length === 2, 60_000);
+    await waitUntil("started.length === 2", () => started.length === 2);
     const three = subscribe(3);
-    await waitFor(() => errors.length === 1, 60_000);
+    await waitUntil("errors.length === 1", () => errors.length === 1);
     expect((errors[0] as TRPCClientError<AppRouter>).data?.code).toBe("TOO_MANY_REQUESTS");
     // Ending one makes room for another.
     one.unsubscribe();
@@ -196,7 +197,7 @@ describe("resource bounds", () => {
       { onStarted: () => (fourStarted = true) },
     );
     // The server learns of the unsubscribe asynchronously: retry until there is room.
-    await waitFor(async () => {
+    await waitUntil("a fourth subscription to start", async () => {
       if (fourStarted) return true;
       if (errors.length > 1) {
         errors.length = 1;
@@ -207,7 +208,7 @@ describe("resource bounds", () => {
         );
       }
       return false;
-    }, 60_000);
+    });
     two.unsubscribe();
     four.unsubscribe();
   }, 120_000);
@@ -227,7 +228,7 @@ describe("resource bounds", () => {
     void closed.then(() => {
       done = true;
     });
-    await waitFor(() => done, 45_000);
+    await waitUntil("done", () => done, { timeoutMs: 45_000 });
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   }, 120_000);
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { waitUntil } from "@chorus/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeOps, waitFor } from "./harness.js";
+import { makeOps } from "./harness.js";
 import { httpClient as http, ProcessBed } from "./processes.js";
 
 /** The runner's cross-replica lock key (packages/api compaction runner). */
@@ -41,35 +42,35 @@ describe("compaction lock session", () => {
     );
 
     let lockPid = 0;
-    await waitFor(async () => {
+    await waitUntil("the run to hold its lock", async () => {
       const { rows } = await holder.query<{ pid: number }>(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted",
         [COMPACTION_LOCK_KEY],
       );
       lockPid = rows[0]?.pid ?? 0;
       return lockPid !== 0;
-    }, 60_000);
+    });
     await holder.query("SELECT pg_terminate_backend($1)", [lockPid]);
     // Give the server's client the moment it needs to notice, then let the run go on.
-    await waitFor(async () => {
+    await waitUntil("the lock session to end", async () => {
       const { rows } = await holder.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [
         lockPid,
       ]);
       return rows.length === 0;
-    }, 60_000);
+    });
     await holder.query("COMMIT");
     await holder.end();
 
     const outcome = await run;
-    expect(server.proc?.exitCode).toBeNull();
+    expect(server.running).toBe(true);
     // The run lost its lock: it says so instead of pretending to hold it.
     expect("result" in outcome && outcome.result.outcome).toBe("failed");
-    const health = await fetch(`http://${server.url}/healthz`);
+    const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
 
     const later = await admin.admin.runCompaction.mutate({ userId });
     expect(later.outcome).toBe("succeeded");
-    expect(server.proc?.exitCode).toBeNull();
+    expect(server.running).toBe(true);
     const runs = await bed.prisma.compactionRun.findMany({ orderBy: { id: "asc" } });
     expect(runs.some((r) => r.outcome === "running")).toBe(false);
   }, 120_000);

@@ -1,6 +1,7 @@
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -33,7 +34,7 @@ describe("a full resync of a large account", () => {
     await a.start();
     await b.start();
     const first = await a.createPlaylist("Before B went away");
-    await waitUntil("b has it", () => b.playlist(first.id) !== null, 60_000);
+    await waitUntil("b has it", () => b.playlist(first.id) !== null);
     await b.close();
 
     // While B is away the account grows by OPS playlists (written straight into the log).
@@ -69,7 +70,7 @@ describe("a full resync of a large account", () => {
         if (b2.diagnostics().resync) statusShowedResync = true;
         return b2.playlists().length === OPS + 1 && b2.diagnostics().connection === "connected";
       },
-      240_000,
+      { timeoutMs: 240_000 },
     );
     expect(pullingEvents).toBeGreaterThan(1_000);
     expect(applying).toBe(true);
@@ -79,6 +80,6 @@ describe("a full resync of a large account", () => {
 
     // The live subscription is back: a new edit on A arrives without another pull.
     const after = await a.createPlaylist("After the resync");
-    await waitUntil("b2 receives it live", () => b2.playlist(after.id) !== null, 60_000);
+    await waitUntil("b2 receives it live", () => b2.playlist(after.id) !== null);
   }, 300_000);
 });
