@@ -1,5 +1,6 @@
 import { parseDatabaseUrl } from "@chorus/db";
 import { z } from "zod";
+import { parseTrustedProxies } from "./server/client-address";
 
 /*
  * Every setting of the web app, read and validated once. Nothing else reads process.env.
@@ -54,6 +55,20 @@ const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9:_-]+$/)
       .default("chorus"),
+    /**
+     * Proxies in front of the web app whose `X-Forwarded-For` is believed (IP addresses and CIDR
+     * ranges, comma-separated). Empty: the socket's peer is the client, whatever headers say.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .superRefine((value, ctx) => {
+        try {
+          parseTrustedProxies(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
     /** Comma-separated emails that are made admins when they sign up or sign in. */
     ADMIN_EMAILS: z
       .string()
