@@ -17,6 +17,7 @@ import {
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
 import type { TRPCError } from "@trpc/server";
+import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -125,6 +126,11 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
     ...(deps.bounds ? { bounds: deps.bounds } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    onPublishError: (error, context) =>
+      logger.error(
+        { err: error, ...context },
+        "publishing a committed push failed; the push succeeded, publishing is retried",
+      ),
   });
 
   async function authenticate(
@@ -160,7 +166,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     async createContext({ req }) {
       const header = req.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      return { prisma, services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
+      const stated = req.headers[PROTOCOL_VERSION_HEADER];
+      return {
+        prisma,
+        services,
+        socket: null,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...(await authenticate(token)),
+      };
     },
     onError: logInternalError,
     responseMeta({ errors }) {
@@ -200,7 +214,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.setHeader("vary", "origin");
       res.setHeader(
         "access-control-allow-headers",
-        "authorization, content-type, trpc-accept, x-trpc-source",
+        `authorization, content-type, trpc-accept, x-trpc-source, ${PROTOCOL_VERSION_HEADER}`,
       );
       res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
       res.setHeader("access-control-max-age", "600");
@@ -314,7 +328,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const raw = info.connectionParams?.token;
       const auth = await authenticate(typeof raw === "string" ? raw : undefined);
       if (auth.principal) track(ws, auth.principal);
-      return { prisma, services, socket: ws, slowConsumerBytes, ...auth };
+      const stated = info.connectionParams?.protocol;
+      return {
+        prisma,
+        services,
+        socket: ws,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...auth,
+      };
     },
     onError: logInternalError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },

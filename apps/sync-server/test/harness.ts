@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AppRouter, RateLimitConfig, ResourceBounds } from "@chorus/api";
+import type { AppRouter, Bus, RateLimitConfig, ResourceBounds } from "@chorus/api";
 import { createVerifier, generateSigningKey, mintAccessToken, type SigningKey } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
@@ -30,6 +30,7 @@ export interface HarnessOptions {
   poolSize?: number;
   rateLimits?: RateLimitConfig;
   slowConsumerBytes?: number;
+  bus?: Bus;
 }
 
 export interface TestDevice {
@@ -69,6 +70,7 @@ export class Harness {
       ackFlushIntervalMs: options.ackFlushIntervalMs ?? 60_000,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
+      ...(options.bus ? { bus: options.bus } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],

@@ -50,6 +50,8 @@ export interface Services {
   bounds: Bounds;
   metrics: SyncMetrics;
   compaction: CompactionService;
+  /** A committed push's ops could not be published (it is retried in the background). */
+  onPublishError(error: unknown, context: { userId: string; attempt: number }): void;
 }
 
 /** The WebSocket a subscription runs on, for back-pressure checks. */
@@ -68,4 +70,9 @@ export interface Context {
   socket: SocketLike | null;
   /** Bytes queued on `socket` past which a subscriber is dropped as too slow. */
   slowConsumerBytes: number;
+  /**
+   * The protocol version the client stated (HTTP header `x-chorus-protocol`, WebSocket
+   * `connectionParams.protocol`); absent: a client from before the header, version 1.
+   */
+  protocolVersion?: string | null;
 }

@@ -28,6 +28,8 @@ export interface CreateServicesOptions {
   ackFlushIntervalMs?: number;
   bounds?: Partial<ResourceBounds>;
   onAckFlushError?: (error: unknown) => void;
+  /** A committed push's ops could not be published; they are retried in the background. */
+  onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -83,6 +85,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
     metrics: options.metrics ?? noopMetrics,
     compaction,
+    onPublishError: options.onPublishError ?? (() => {}),
     start() {
       acks.start();
       bus.sharePresence(() => presence.devices());

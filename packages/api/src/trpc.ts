@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { parseSyncError, SYNC_ERROR_TRPC_CODE, SyncProtocolError } from "@chorus/protocol";
+import {
+  parseSyncError,
+  protocolVersionRefusal,
+  refusalOf,
+  type SchemaIssue,
+  SYNC_ERROR_TRPC_CODE,
+  SyncProtocolError,
+  syncError,
+} from "@chorus/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
 
@@ -54,11 +62,43 @@ export function toTRPCError(error: unknown): unknown {
   return error;
 }
 
-const syncErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof SyncProtocolError) {
-    throw toTRPCError(result.error.cause);
+function schemaIssues(cause: unknown): SchemaIssue[] | null {
+  const issues = (cause as { issues?: unknown } | null)?.issues;
+  return Array.isArray(issues) ? (issues as SchemaIssue[]) : null;
+}
+
+/**
+ * Input a schema refused, as the typed sync error a client acts on: `payload_too_large` for a
+ * push over a batch limit (bytes, or ops: split the batch), `invalid_input` naming the refused
+ * fields otherwise (resending cannot help: a device quarantines the ops named).
+ */
+function inputRefusal(issues: SchemaIssue[], rawInput: unknown): SyncProtocolError {
+  const opCount = (rawInput as { ops?: unknown } | null)?.ops;
+  for (const issue of issues) {
+    const maximum = (issue as { maximum?: unknown }).maximum;
+    const atBatch = issue.path.length === 1 && issue.path[0] === "ops";
+    if (issue.code === "too_big" && atBatch && Array.isArray(opCount)) {
+      return new SyncProtocolError(
+        syncError("payload_too_large", { limit: Number(maximum), actual: opCount.length }),
+      );
+    }
   }
+  return new SyncProtocolError(refusalOf(issues));
+}
+
+/**
+ * Every procedure: refuses a client whose protocol version this server does not serve, and
+ * turns domain errors (SyncProtocolError) and refused input into typed tRPC errors.
+ */
+const syncErrors = t.middleware(async ({ ctx, next, getRawInput }) => {
+  const outdated = protocolVersionRefusal(ctx.protocolVersion);
+  if (outdated) throw toTRPCError(new SyncProtocolError(outdated));
+  const result = await next();
+  if (result.ok) return result;
+  const { error } = result;
+  if (error.cause instanceof SyncProtocolError) throw toTRPCError(error.cause);
+  const issues = error.code === "BAD_REQUEST" ? schemaIssues(error.cause) : null;
+  if (issues) throw toTRPCError(inputRefusal(issues, await getRawInput().catch(() => null)));
   return result;
 });
 

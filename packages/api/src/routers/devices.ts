@@ -1,14 +1,18 @@
+import { wireString } from "@chorus/protocol";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { revokeDevice } from "../devices/revoke.js";
 import { userProcedure } from "../trpc.js";
 
 const DeviceId = z.uuid("deviceId must be a UUID");
-const DeviceName = z
-  .string()
-  .trim()
-  .min(1, "a device name cannot be empty")
-  .max(80, "a device name is at most 80 characters");
+const DeviceName = wireString(
+  z
+    .string()
+    .trim()
+    .min(1, "a device name cannot be empty")
+    .max(80, "a device name is at most 80 characters"),
+  "a device name",
+);
 
 const deviceFields = {
   id: true,

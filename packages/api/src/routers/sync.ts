@@ -8,6 +8,7 @@ import {
   syncError,
 } from "@chorus/protocol";
 import { tracked } from "@trpc/server";
+import { publishCommitted } from "../sync/bus.js";
 import { newestOpId, pushOps, readPage } from "../sync/ops-store.js";
 import { deviceProcedure, toTRPCError } from "../trpc.js";
 
@@ -37,7 +38,13 @@ export const syncRouter = {
     }
     services.metrics.opsPushed(input.ops.length - outcome.duplicates);
     services.metrics.duplicates(outcome.duplicates);
-    if (outcome.event) await services.bus.publishOps(outcome.event);
+    // Committed: from here on nothing fails the push. A push of duplicates only is a retry
+    // whose first attempt committed but may never have been fanned out (its publish failed,
+    // or its server died before publishing): it nudges subscribers behind maxId to the database.
+    const event = outcome.event ?? { userId: device.userId, afterId: outcome.maxId, ops: [] };
+    await publishCommitted(services.bus, event, (error, attempt) =>
+      services.onPublishError(error, { userId: device.userId, attempt }),
+    );
     return { results: outcome.results, maxId: outcome.maxId };
   }),
 
