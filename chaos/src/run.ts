@@ -76,6 +76,7 @@ export const FAULT_KINDS = [
   "postgres-sigkill",
   "clock-skew",
   "compaction-away",
+  "compaction-return",
   "compaction-reconnect",
 ] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
@@ -92,6 +93,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   "postgres-sigkill": 0.6,
   "clock-skew": 0.7,
   "compaction-away": 0.8,
+  "compaction-return": 0.8,
   "compaction-reconnect": 0.7,
 };
 
@@ -106,6 +108,8 @@ function pickKind(rng: Rng): FaultKind {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+/** The replicas' periodic ACK flush (the default): a returning device's ACK stays buffered that long. */
+const ACK_FLUSH_MS = 5_000;
 
 /**
  * One chaos run: real Postgres, two sync-server replicas over Redis, users' device engines
@@ -163,7 +167,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     CHORUS_DEV_KEY_FILE: keyFile,
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: prefix,
-    ACK_FLUSH_INTERVAL_MS: "2000",
+    ACK_FLUSH_INTERVAL_MS: String(ACK_FLUSH_MS),
     COMPACTION_TIME: "off",
     COMPACTION_STALE_DAYS: "1",
     SHUTDOWN_GRACE_MS: "5000",
@@ -349,6 +353,31 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     }
   };
 
+  const newest = async (userId: string) =>
+    withClient(dbUrl(), async (c) => {
+      const { rows } = await c.query<{ m: string | null }>(
+        "SELECT max(id) AS m FROM sync_op WHERE user_id = $1",
+        [userId],
+      );
+      return Number(rows[0]?.m ?? 0);
+    });
+  /** Makes a device look unseen for two days (the stale window is one day). */
+  const ageDevice = async (device: DeviceProcess) => {
+    try {
+      await withClient(dbUrl(), async (c) => {
+        await c.query(`UPDATE devices SET bound_at = now() - interval '2 days' WHERE id = $1`, [
+          device.deviceId,
+        ]);
+        await c.query(
+          `UPDATE device_sync_cursor SET last_seen_at = now() - interval '2 days' WHERE device_id = $1`,
+          [device.deviceId],
+        );
+      });
+    } catch (error) {
+      note("age-skipped", device.label, String(error).slice(0, 120));
+    }
+  };
+
   const inject = async (kind: FaultKind, rng: Rng) => {
     const device = rng.pick(devices);
     const server = rng.pick(servers);
@@ -462,6 +491,40 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         });
         return;
       }
+      case "compaction-return": {
+        // A device away for longer than the stale window comes back: its first ACKs sit in a
+        // replica's buffer (flushed every 5 s) when compaction runs. The ACK flush before MIN
+        // must count them: the watermark may not pass a device seen a second ago.
+        if (!device.usable || !pgServer.running) return;
+        const peer = devices.find((d) => d !== device && d.userId === device.userId && d.usable);
+        if (!peer) return;
+        note(kind, device.label);
+        await device.kill();
+        await sleep(ACK_FLUSH_MS + 500);
+        await ageDevice(device);
+        device.proxy.heal();
+        await device.start();
+        const before = await newest(device.userId).catch(() => 0);
+        await peer.edit(Array.from({ length: 8 }, () => rng.next()));
+        let head = before;
+        await waitUntil(
+          async () => {
+            head = await newest(device.userId).catch(() => before);
+            return head > before;
+          },
+          20_000,
+          200,
+        );
+        const caughtUp = await waitUntil(
+          async () => ((await device.status())?.cursor ?? 0) >= head,
+          20_000,
+          200,
+        );
+        if (!caughtUp) return;
+        await sleep(700); // its ACK (debounced 100 ms) reaches a replica's buffer
+        await compact(device.userId, device.label);
+        return;
+      }
       case "compaction-reconnect": {
         // Compaction while a user's devices reconnect.
         note(kind, device.userId.slice(0, 8));
@@ -507,14 +570,6 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     if (!device.alive) await device.start();
   }
 
-  const newest = async (userId: string) =>
-    withClient(dbUrl(), async (c) => {
-      const { rows } = await c.query<{ m: string | null }>(
-        "SELECT max(id) AS m FROM sync_op WHERE user_id = $1",
-        [userId],
-      );
-      return Number(rows[0]?.m ?? 0);
-    });
   const convergeMs: number[] = [];
   const converged = new Set<DeviceProcess>();
   const drained = await waitUntil(
