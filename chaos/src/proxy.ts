@@ -12,6 +12,9 @@ export class FaultProxy {
   private blackholeUntil = 0;
   private refuseUntil = 0;
   private healTimer: NodeJS.Timeout | null = null;
+  private cutPushAnswer = false;
+  /** Push answers cut after the server had them (armed by cutNextPushAnswer). */
+  answersCut = 0;
 
   private constructor(
     private readonly server: Server,
@@ -54,8 +57,27 @@ export class FaultProxy {
         else to.write(chunk);
       };
     };
-    client.on("data", forward(upstream));
-    upstream.on("data", forward(client));
+    // "Stored, but the answer never arrived": the connection carrying an armed push is cut as
+    // soon as the server starts answering it.
+    let pushInFlight = false;
+    const toUpstream = forward(upstream);
+    const toClient = forward(client);
+    client.on("data", (chunk: Buffer) => {
+      if (this.cutPushAnswer && chunk.includes("sync.push")) {
+        this.cutPushAnswer = false;
+        pushInFlight = true;
+      }
+      toUpstream(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      if (pushInFlight) {
+        this.answersCut++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      toClient(chunk);
+    });
     const end = () => {
       client.destroy();
       upstream.destroy();
@@ -71,6 +93,11 @@ export class FaultProxy {
       upstream.destroy();
     }
     this.pairs.clear();
+  }
+
+  /** The next push is forwarded and its answer cut: the device must retry it. */
+  cutNextPushAnswer(): void {
+    this.cutPushAnswer = true;
   }
 
   /** Cuts every open connection now (the engine reconnects). */
@@ -108,6 +135,7 @@ export class FaultProxy {
     const wasBlackholed = Date.now() < this.blackholeUntil || this.blackholeUntil > 0;
     this.delayMs = 0;
     this.refuseUntil = 0;
+    this.cutPushAnswer = false;
     if (wasBlackholed) {
       this.blackholeUntil = 0;
       this.cutAll();

@@ -73,6 +73,7 @@ export const FAULT_KINDS = [
   "proxy-delay",
   "proxy-half-open",
   "proxy-partition",
+  "push-answer-cut",
   "postgres-sigkill",
   "clock-skew",
   "compaction-away",
@@ -90,12 +91,22 @@ const WEIGHTS: Record<FaultKind, number> = {
   "proxy-delay": 1,
   "proxy-half-open": 1,
   "proxy-partition": 1.5,
+  "push-answer-cut": 1.5,
   "postgres-sigkill": 0.6,
   "clock-skew": 0.7,
   "compaction-away": 0.8,
   "compaction-return": 0.8,
   "compaction-reconnect": 0.7,
 };
+
+const FORCED: readonly FaultKind[] = [
+  "push-answer-cut",
+  "compaction-away",
+  "server-sigkill",
+  "compaction-return",
+  "push-answer-cut",
+  "compaction-reconnect",
+];
 
 function pickKind(rng: Rng): FaultKind {
   const total = FAULT_KINDS.reduce((sum, kind) => sum + WEIGHTS[kind], 0);
@@ -441,6 +452,10 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         note(kind, device.label, `${ms} ms`);
         device.proxy.partition(ms);
         return;
+      case "push-answer-cut":
+        note(kind, device.label);
+        device.proxy.cutNextPushAnswer();
+        return;
       case "postgres-sigkill": {
         if (!pgServer.running) return;
         note(kind, "postgres");
@@ -535,14 +550,24 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     }
   };
 
+  // Besides the random faults, each of FORCED comes at least once, at a seeded point of the
+  // run: the short run must exercise every safeguard the checks stand for.
   const faultRng = new Rng(seed);
+  const faultStart = Date.now();
   const deadline = started + options.durationMs;
+  const span = Math.max(1, deadline - faultStart);
+  const forced = FORCED.map((kind, i) => ({
+    kind,
+    at: faultStart + span * ((i + 0.2 + faultRng.next() * 0.6) / (FORCED.length + 1)),
+  }));
   while (Date.now() < deadline) {
     await sleep(
       faultRng.int(Math.round(options.faultGapMs / 2), Math.round(options.faultGapMs * 1.5)),
     );
     if (Date.now() >= deadline) break;
-    const kind = pickKind(faultRng);
+    const due = forced.findIndex((f) => f.at <= Date.now());
+    const kind =
+      due >= 0 ? (forced.splice(due, 1)[0]?.kind ?? pickKind(faultRng)) : pickKind(faultRng);
     try {
       await inject(kind, faultRng);
     } catch (error) {
@@ -737,6 +762,8 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   if (!options.keepWorkDir && violations.length === 0)
     rmSync(workDir, { recursive: true, force: true });
 
+  const cut = [...devices, ...readers].reduce((sum, d) => sum + d.proxy.answersCut, 0);
+  if (cut > 0) faults["push-answers-actually-cut"] = cut;
   const opsWritten = history.recorded.size;
   return {
     seed,
