@@ -9,7 +9,7 @@ import { type RunResult, runChaos } from "./run.js";
  */
 const { values } = parseArgs({
   options: {
-    minutes: { type: "string", default: "1.5" },
+    minutes: { type: "string", default: "1" },
     seed: { type: "string" },
     users: { type: "string", default: "2" },
     devices: { type: "string", default: "3" },

@@ -554,7 +554,8 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   // run: the short run must exercise every safeguard the checks stand for.
   const faultRng = new Rng(seed);
   const faultStart = Date.now();
-  const deadline = started + options.durationMs;
+  note("faults-start", "all", `set-up took ${((faultStart - started) / 1000).toFixed(1)} s`);
+  const deadline = faultStart + options.durationMs;
   const span = Math.max(1, deadline - faultStart);
   const forced = FORCED.map((kind, i) => ({
     kind,
@@ -762,6 +763,15 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   if (!options.keepWorkDir && violations.length === 0)
     rmSync(workDir, { recursive: true, force: true });
 
+  // A run that wrote or broke (almost) nothing proves nothing: it fails rather than passes.
+  const injected = Object.entries(faults).filter(([kind]) => kind !== "token-expiry");
+  const faultCount = injected.reduce((sum, [, n]) => sum + n, 0);
+  const minimum = Math.max(3, Math.floor(options.durationMs / options.faultGapMs / 3));
+  if (history.recorded.size < 20 || faultCount < minimum) {
+    violations.push(
+      `vacuous run: ${history.recorded.size} ops written and ${faultCount} faults injected (needs 20 and ${minimum}); the machine may be too slow for this size`,
+    );
+  }
   const cut = [...devices, ...readers].reduce((sum, d) => sum + d.proxy.answersCut, 0);
   if (cut > 0) faults["push-answers-actually-cut"] = cut;
   const opsWritten = history.recorded.size;
