@@ -389,6 +389,33 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     }
   };
 
+  /** A peer of `device` edits; waits (bounded) until the user's live devices applied it. */
+  const advancePeers = async (device: DeviceProcess, rng: Rng) => {
+    const peers = devices.filter((d) => d !== device && d.userId === device.userId && d.usable);
+    const writer = peers[0];
+    if (!writer) return;
+    const before = await newest(device.userId).catch(() => 0);
+    await writer.edit(Array.from({ length: 8 }, () => rng.next()));
+    let head = before;
+    await waitUntil(
+      async () => {
+        head = await newest(device.userId).catch(() => before);
+        return head > before;
+      },
+      20_000,
+      200,
+    );
+    await waitUntil(
+      async () => {
+        for (const peer of peers) if (((await peer.status())?.cursor ?? head) < head) return false;
+        return true;
+      },
+      20_000,
+      200,
+    );
+    await sleep(700); // their ACKs (debounced 100 ms) reach a replica
+  };
+
   const inject = async (kind: FaultKind, rng: Rng) => {
     const device = rng.pick(devices);
     const server = rng.pick(servers);
@@ -480,20 +507,10 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         if (!device.usable || !pgServer.running) return;
         note(kind, device.label);
         await device.kill();
-        await sleep(2_500); // the replicas flush their buffered ACKs (every 2 s)
-        try {
-          await withClient(dbUrl(), async (c) => {
-            await c.query(`UPDATE devices SET bound_at = now() - interval '2 days' WHERE id = $1`, [
-              device.deviceId,
-            ]);
-            await c.query(
-              `UPDATE device_sync_cursor SET last_seen_at = now() - interval '2 days' WHERE device_id = $1`,
-              [device.deviceId],
-            );
-          });
-        } catch (error) {
-          note("compaction-away-skipped", device.label, String(error).slice(0, 120));
-        }
+        await sleep(ACK_FLUSH_MS + 500); // the replicas flush the ACKs it left buffered
+        await ageDevice(device);
+        // The others move past it (and ACK), so the watermark can pass its cursor.
+        await advancePeers(device, rng);
         awayCursor.set(device, Number.POSITIVE_INFINITY); // may resync from now on
         await compact(device.userId, device.label);
         later(rng.int(1_000, 6_000), async () => {
@@ -519,24 +536,8 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         await ageDevice(device);
         device.proxy.heal();
         await device.start();
-        const before = await newest(device.userId).catch(() => 0);
-        await peer.edit(Array.from({ length: 8 }, () => rng.next()));
-        let head = before;
-        await waitUntil(
-          async () => {
-            head = await newest(device.userId).catch(() => before);
-            return head > before;
-          },
-          20_000,
-          200,
-        );
-        const caughtUp = await waitUntil(
-          async () => ((await device.status())?.cursor ?? 0) >= head,
-          20_000,
-          200,
-        );
-        if (!caughtUp) return;
-        await sleep(700); // its ACK (debounced 100 ms) reaches a replica's buffer
+        // It catches up and ACKs (debounced 100 ms): the ACK sits in a replica's buffer.
+        await advancePeers(peer, rng);
         await compact(device.userId, device.label);
         return;
       }
