@@ -147,7 +147,9 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   const dbName = "chaos";
   await withClient(pgServer.url, (c) => c.query(`CREATE DATABASE ${dbName}`));
   const dbUrl = () => withDatabase(pgServer.url, dbName);
-  await migrate(dbUrl());
+  // CHAOS_MIGRATIONS_DIR: a copy of prisma/migrations (a run beside a mutation check).
+  const migrations = process.env.CHAOS_MIGRATIONS_DIR;
+  await migrate(dbUrl(), migrations ? { dir: migrations } : {});
   const keyFile = join(workDir, "dev-signing-key.json");
   const key: SigningKey = await loadOrCreateDevSigningKey(keyFile);
 
