@@ -56,6 +56,8 @@ export class DeviceProcess {
       env: { ...process.env, NODE_OPTIONS: "" },
     });
     this.proc = proc;
+    // A send racing the child's death fails asynchronously (EPIPE): the exit handler answers.
+    proc.on("error", () => {});
     let stderr = "";
     proc.stderr?.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);
@@ -112,7 +114,9 @@ export class DeviceProcess {
     const proc = this.proc;
     if (!proc?.connected) return false;
     try {
-      proc.send(message);
+      proc.send(message, (error) => {
+        if (error) this.hooks.onLog(this, `send failed: ${error.message}`);
+      });
       return true;
     } catch {
       return false;
