@@ -556,6 +556,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   // Besides the random faults, each of FORCED comes at least once, at a seeded point of the
   // run: the short run must exercise every safeguard the checks stand for.
   const faultRng = new Rng(seed);
+  let slowBusy = false;
   const faultStart = Date.now();
   note("faults-start", "all", `set-up took ${((faultStart - started) / 1000).toFixed(1)} s`);
   const deadline = faultStart + options.durationMs;
@@ -569,17 +570,25 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       faultRng.int(Math.round(options.faultGapMs / 2), Math.round(options.faultGapMs * 1.5)),
     );
     if (Date.now() >= deadline) break;
-    const due = forced.findIndex((f) => f.at <= Date.now());
+    const isSlow = (k: FaultKind) => k === "compaction-away" || k === "compaction-return";
+    const due = forced.findIndex((f) => f.at <= Date.now() && !(slowBusy && isSlow(f.kind)));
     const kind =
       due >= 0 ? (forced.splice(due, 1)[0]?.kind ?? pickKind(faultRng)) : pickKind(faultRng);
-    try {
-      await inject(kind, faultRng);
-    } catch (error) {
+    // The compaction scenarios take many seconds (waits for peers and ACK flushes): they go on
+    // in the background, one at a time, while the other faults continue.
+    const slow = isSlow(kind);
+    if (slow && slowBusy) continue;
+    const fault = inject(kind, faultRng).catch((error: unknown) => {
       violations.push(`harness: fault ${kind} failed: ${String(error)}`);
-    }
+    });
+    if (slow) {
+      slowBusy = true;
+      background.push(fault.finally(() => (slowBusy = false)));
+    } else await fault;
   }
 
   // ---- heal, stop writing, drain -----------------------------------------------------------
+  await Promise.allSettled(background); // a compaction scenario still going on
   writing = false;
   await Promise.all(workload);
   await statusPoller;
