@@ -101,10 +101,10 @@ const WEIGHTS: Record<FaultKind, number> = {
 
 const FORCED: readonly FaultKind[] = [
   "push-answer-cut",
-  "compaction-away",
-  "server-sigkill",
   "compaction-return",
+  "server-sigkill",
   "push-answer-cut",
+  "compaction-away",
   "compaction-reconnect",
 ];
 
@@ -418,8 +418,12 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     await sleep(700); // their ACKs (debounced 100 ms) reach a replica
   };
 
-  const inject = async (kind: FaultKind, rng: Rng) => {
-    const device = rng.pick(devices);
+  const inject = async (
+    kind: FaultKind,
+    rng: Rng,
+    chosen: DeviceProcess = rng.pick(devices),
+  ): Promise<void> => {
+    const device = chosen;
     const server = rng.pick(servers);
     const ms = rng.int(0, 10_000);
     switch (kind) {
@@ -507,6 +511,12 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         // (the server's clock cannot be moved), compaction runs past its cursor; back later,
         // it must resync before applying anything.
         if (!device.usable || !pgServer.running) return;
+        // A device that has applied something (a device at cursor 0 pulls from 0: no check).
+        if ((device.cursors.at(-1) ?? 0) === 0) {
+          const applied = devices.filter((d) => d.usable && (d.cursors.at(-1) ?? 0) > 0);
+          if (applied.length === 0) return;
+          return await inject(kind, rng, rng.pick(applied));
+        }
         note(kind, device.label);
         await device.kill();
         await sleep(ACK_FLUSH_MS + 500); // the replicas flush the ACKs it left buffered
