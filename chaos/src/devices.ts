@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ChildMessage, DeviceStatus, ParentMessage, RecordedOp } from "./ipc.js";
 import type { FaultProxy } from "./proxy.js";
-import { waitUntil } from "./util.js";
+import { ownChild, releaseChild, waitUntil } from "./util.js";
 
 const CHILD = fileURLToPath(new URL("./device-child.ts", import.meta.url));
 
@@ -56,6 +56,7 @@ export class DeviceProcess {
       env: { ...process.env, NODE_OPTIONS: "" },
     });
     this.proc = proc;
+    ownChild(proc.pid);
     // A send racing the child's death fails asynchronously (EPIPE): the exit handler answers.
     proc.on("error", () => {});
     let stderr = "";
@@ -64,6 +65,7 @@ export class DeviceProcess {
     });
     proc.on("message", (raw) => this.receive(raw as ChildMessage));
     proc.once("exit", (code, signal) => {
+      releaseChild(proc.pid);
       if (this.proc === proc) this.proc = null;
       this.ready = false;
       for (const waiter of this.waiters.values()) waiter(null);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from "@chorus/db/embedded";
-import { sleep } from "./util.js";
+import { ownChild, releaseChild, sleep } from "./util.js";
 
 /**
  * The run's PostgreSQL: the embedded one on a data dir of its own and a fixed port, so the
@@ -10,6 +10,7 @@ import { sleep } from "./util.js";
  */
 export class ChaosPostgres {
   private handle: EmbeddedPostgresHandle | null = null;
+  private pid: number | null = null;
   url = "";
 
   private constructor(
@@ -38,6 +39,8 @@ export class ChaosPostgres {
           port: this.port,
         });
         this.url = this.handle.url;
+        this.pid = this.postmasterPid();
+        ownChild(this.pid ?? undefined);
         return;
       } catch (error) {
         lastError = error;
@@ -58,6 +61,7 @@ export class ChaosPostgres {
   async kill(): Promise<void> {
     const pid = this.postmasterPid();
     this.handle = null;
+    releaseChild(pid ?? undefined);
     if (pid === null) return;
     try {
       process.kill(pid, "SIGKILL");
@@ -71,6 +75,7 @@ export class ChaosPostgres {
     const handle = this.handle;
     this.handle = null;
     await handle?.stop();
+    releaseChild(this.pid ?? undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { waitUntil } from "./util.js";
+import { ownChild, releaseChild, waitUntil } from "./util.js";
 
 /** The built server; CHAOS_SERVER_MAIN points a long run at a copy while dist is rebuilt. */
 export const SERVER_MAIN =
@@ -43,6 +43,7 @@ export class ServerReplica {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;
+    ownChild(proc.pid);
     const remember = (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
         if (!line.trim()) continue;
@@ -55,6 +56,7 @@ export class ServerReplica {
     proc.stdout?.on("data", remember);
     proc.stderr?.on("data", remember);
     proc.once("exit", (code, signal) => {
+      releaseChild(proc.pid);
       if (this.proc === proc) this.proc = null;
       if (!this.expectedExit) {
         this.unexpectedExits.push(

@@ -33,3 +33,26 @@ export function canonicalJson(value: unknown): string {
       : v,
   );
 }
+
+/**
+ * Every child process a run started (servers, devices; Postgres's postmaster is added by pid).
+ * When the harness itself dies (a bug, an unhandled error), they are SIGKILLed on its way out,
+ * so a crashed run leaves no orphans behind on a shared machine.
+ */
+const children = new Set<number>();
+export function ownChild(pid: number | undefined): void {
+  if (pid !== undefined) children.add(pid);
+}
+export function releaseChild(pid: number | undefined): void {
+  if (pid !== undefined) children.delete(pid);
+}
+process.on("exit", () => {
+  for (const pid of children) {
+    try {
+      process.kill(pid, "SIGCONT");
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
