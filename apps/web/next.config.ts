@@ -5,7 +5,7 @@ const withNextIntl = createNextIntlPlugin("./src/i18n/request.ts");
 
 const nextConfig: NextConfig = {
   // Our packages ship TypeScript source; Next compiles them with the app.
-  transpilePackages: ["@chorus/i18n", "@chorus/auth", "@chorus/db"],
+  transpilePackages: ["@chorus/i18n", "@chorus/auth", "@chorus/db", "@chorus/api"],
   // Pure-Node dependencies of the server code, loaded from node_modules at run time.
   serverExternalPackages: ["@prisma/adapter-pg", "@node-rs/argon2", "rate-limiter-flexible"],
   // Built with webpack (`next build --webpack`): our packages import their TypeScript siblings

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -7,16 +8,19 @@ import {
   type CompactionSettings,
   type Context,
   createServices,
+  internalErrorId,
   type Principal,
   type RateLimitConfig,
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
 import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./http-body.js";
+import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 
@@ -50,6 +54,31 @@ export interface SyncServer {
 export const MAX_WS_PAYLOAD = 1024 * 1024;
 /** HTTP request bodies larger than this are refused with PAYLOAD_TOO_LARGE. */
 export const MAX_HTTP_BODY = 1024 * 1024;
+
+/**
+ * The subscription named in a /trpc/ path (one procedure or a comma-separated batch), if any.
+ * Subscriptions run on the WebSocket only: there a socket lives no longer than its token, closes
+ * when its device is revoked and is dropped when it reads too slowly. Over HTTP (server-sent
+ * events, or an answer buffered until the stream ends) none of that would hold, so such a request
+ * is refused before tRPC runs anything.
+ */
+export function subscriptionIn(path: string): string | null {
+  let names: string[];
+  try {
+    names = decodeURIComponent(path.slice("/trpc/".length)).split(",");
+  } catch {
+    return null;
+  }
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string } }
+  >;
+  return (
+    names.find(
+      (name) => Object.hasOwn(procedures, name) && procedures[name]?._def.type === "subscription",
+    ) ?? null
+  );
+}
 
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_DEVICE_REVOKED = 4003;
@@ -85,6 +114,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     }
   }
 
+  /** The details of an internal error go to the log, under the id its client was given. */
+  function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }): void {
+    if (error.code !== "INTERNAL_SERVER_ERROR") return;
+    logger.error(
+      { err: error.cause ?? error, path, requestId: internalErrorId(error) },
+      "trpc error",
+    );
+  }
+
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
     basePath: "/trpc/",
@@ -108,13 +146,24 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         ...(await authenticate(token)),
       };
     },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error, path }, "trpc error");
+    onError: logInternalError,
+    responseMeta({ errors }) {
+      const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
+      return internal ? { headers: { "x-request-id": internalErrorId(internal) } } : {};
     },
   });
 
   const http: Server = createServer((req, res) => {
-    void route(req, res);
+    route(req, res).catch((error: unknown) => {
+      const requestId = randomUUID();
+      logger.error({ err: error, url: req.url, requestId }, "request failed");
+      if (res.headersSent) return void res.destroy();
+      res.setHeader("x-request-id", requestId);
+      sendTRPCError(res, {
+        code: "INTERNAL_SERVER_ERROR",
+        message: `internal error (request id ${requestId}); the details are in the server's log`,
+      });
+    });
   });
 
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
@@ -145,7 +194,18 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (path?.startsWith("/trpc/")) return trpc(req, res);
+    if (path?.startsWith("/trpc/")) {
+      const subscription = subscriptionIn(path);
+      if (subscription) {
+        req.resume();
+        return sendTRPCError(res, {
+          code: "METHOD_NOT_SUPPORTED",
+          message: `${subscription} is a subscription: subscribe over the WebSocket (ws://<host>/trpc), not plain HTTP`,
+          path: subscription,
+        });
+      }
+      return trpc(req, res);
+    }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
   }
 
@@ -218,6 +278,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         ...auth,
       };
     },
+    onError: logInternalError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
 

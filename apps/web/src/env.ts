@@ -1,5 +1,6 @@
 import { parseDatabaseUrl } from "@chorus/db";
 import { z } from "zod";
+import { parseTrustedProxies } from "./server/client-address";
 
 /*
  * Every setting of the web app, read and validated once. Nothing else reads process.env.
@@ -36,6 +37,20 @@ const EnvSchema = z
     AUTH_PRIVATE_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
+    /**
+     * Proxies in front of the web app whose `X-Forwarded-For` is believed (IP addresses and CIDR
+     * ranges, comma-separated). Empty: the socket's peer is the client, whatever headers say.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .superRefine((value, ctx) => {
+        try {
+          parseTrustedProxies(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
     /** Comma-separated emails that are made admins when they sign up or sign in. */
     ADMIN_EMAILS: z
       .string()

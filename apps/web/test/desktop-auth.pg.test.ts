@@ -146,13 +146,13 @@ describe("authorization_code grant", () => {
     expect(row.expiresAt.getTime() - now.getTime()).toBeLessThanOrEqual(60_000);
   });
 
-  it("gives admins an admin token", async () => {
+  it("device token of an admin's desktop does not carry the admin role", async () => {
     const admin = await createUser("admin");
     const body = success(await exchange(await approvedCode(admin.id)));
-    const principal = await (await createVerifier({ publicKey: key.publicKey })).verify(
-      body.access_token,
-    );
-    expect(principal.role).toBe("admin");
+    const verifier = await createVerifier({ publicKey: key.publicKey });
+    expect((await verifier.verify(body.access_token)).role).toBe("user");
+    const refreshed = success(await refresh(body.refresh_token));
+    expect((await verifier.verify(refreshed.access_token)).role).toBe("user");
   });
 
   it("refuses a code used twice, and revokes what the first use issued", async () => {
@@ -276,7 +276,15 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
     const second = success(await refresh(first.refresh_token));
-    await revokeRefreshToken(prisma, second.refresh_token);
+    const told: string[] = [];
+    const deps = {
+      prisma,
+      revokeOnSyncServer: async ({ deviceId }: { deviceId: string }) => {
+        told.push(deviceId);
+      },
+    };
+    await revokeRefreshToken(deps, second.refresh_token);
+    expect(told).toEqual([first.device_id]);
 
     expectInvalidGrant(await refresh(second.refresh_token));
     const device = await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } });
@@ -285,7 +293,8 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     expect(family.every((row) => row.revokedAt !== null)).toBe(true);
 
     const other = success(await exchange(await approvedCode(user.id)));
-    await revokeRefreshToken(prisma, "not-a-token");
+    await revokeRefreshToken(deps, "not-a-token");
+    expect(told).toEqual([first.device_id]);
     expect(success(await refresh(other.refresh_token)).device_id).toBe(other.device_id);
   });
 });

@@ -21,6 +21,12 @@ export type {
   SyncMetrics,
 } from "./context.js";
 export { noopMetrics } from "./context.js";
+export {
+  type DeviceRef,
+  markDeviceRevoked,
+  type RevocationServices,
+  revokeDevice,
+} from "./devices/revoke.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";
 export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
@@ -37,4 +43,4 @@ export {
 } from "./sync/bus.js";
 export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
 export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
-export { createCallerFactory } from "./trpc.js";
+export { createCallerFactory, internalErrorId } from "./trpc.js";

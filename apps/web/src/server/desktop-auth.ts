@@ -1,3 +1,4 @@
+import { type DeviceRef, markDeviceRevoked } from "@chorus/api/devices";
 import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   generateRefreshToken,
@@ -109,7 +110,8 @@ async function issueTokens(
 ): Promise<TokenResult> {
   const { token } = await mintAccessToken(
     deps.signingKey,
-    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: grant.user.role },
+    // A device's token never carries the account's admin role: administration is done on the web.
+    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: "user" },
     { ttlSeconds: DEFAULT_ACCESS_TOKEN_TTL_SECONDS, now: () => now },
   );
   return {
@@ -251,29 +253,68 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
   return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
 }
 
+export interface RevocationDeps {
+  prisma: PrismaClient;
+  /**
+   * Has the sync server revoke the device (its devices.revoke: the one revocation, which also
+   * drops the device's cached status and closes its sockets at once on every replica).
+   */
+  revokeOnSyncServer(device: DeviceRef): Promise<void>;
+  /** Where a failed request to the sync server is reported. */
+  warn?: (message: string, detail: Record<string, unknown>) => void;
+}
+
 /**
- * RFC 7009 revocation of a refresh token: the desktop's "Sign out". Ends the whole family and
- * the device's binding (the device shows as revoked in /account; its next call to the sync
- * server is refused). Unknown tokens are ignored, so the endpoint reveals nothing.
+ * RFC 7009 revocation of a refresh token: the desktop's "Sign out". Ends the device's binding and
+ * every refresh token it holds (the device shows as revoked in /account), then has the sync server
+ * revoke it too, which closes its open sockets at once. The revocation is recorded here first, so
+ * it stands even when the sync server cannot be reached; then the device's calls are refused
+ * within seconds (the server's status cache) and its sockets close when their token expires.
+ * Unknown tokens are ignored, so the endpoint reveals nothing.
  */
 export async function revokeRefreshToken(
-  prisma: PrismaClient,
+  deps: RevocationDeps,
   presented: string,
   now: Date = new Date(),
 ): Promise<void> {
-  const row = await prisma.refreshToken.findUnique({
+  const row = await deps.prisma.refreshToken.findUnique({
     where: { tokenHash: hashRefreshToken(presented) },
-    select: { familyId: true, deviceId: true },
+    select: { familyId: true, deviceId: true, userId: true },
   });
   if (!row) return;
-  await prisma.$transaction([
-    prisma.refreshToken.updateMany({
-      where: { familyId: row.familyId, revokedAt: null },
-      data: { revokedAt: now },
-    }),
-    prisma.device.updateMany({
-      where: { id: row.deviceId, revokedAt: null },
-      data: { revokedAt: now },
-    }),
-  ]);
+  const device = { userId: row.userId, deviceId: row.deviceId };
+  await markDeviceRevoked(deps.prisma, device, now);
+  try {
+    await deps.revokeOnSyncServer(device);
+  } catch (error) {
+    deps.warn?.("sign-out: the sync server was not told; the device's sockets close at expiry", {
+      ...device,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/**
+ * Calls the sync server's devices.revoke for the device's user, with a web token minted for this
+ * one call (a minute's life, the user role).
+ */
+export function syncServerRevoker(
+  signingKey: SigningKey,
+  syncUrl: string,
+  fetchImpl: typeof fetch = fetch,
+): (device: DeviceRef) => Promise<void> {
+  return async ({ userId, deviceId }) => {
+    const { token } = await mintAccessToken(
+      signingKey,
+      { kind: "web", userId, role: "user" },
+      { ttlSeconds: 60 },
+    );
+    const response = await fetchImpl(new URL("/trpc/devices.revoke", syncUrl), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ deviceId }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`the sync server answered ${response.status}`);
+  };
 }
