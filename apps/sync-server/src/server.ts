@@ -11,11 +11,13 @@ import {
   internalErrorId,
   type Principal,
   type RateLimitConfig,
+  type ResourceBounds,
+  type SharedLimitStore,
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
-import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import type { TRPCError } from "@trpc/server";
+import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -37,11 +39,33 @@ export interface SyncServerDeps {
   bus?: Bus;
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
+  /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
+  limitStore?: SharedLimitStore;
   /** Bytes queued on a subscriber's socket past which it is dropped (default 4 MiB). */
   slowConsumerBytes?: number;
   /** Browser origins (the web app) allowed to call over HTTP with CORS. */
   allowedOrigins?: string[];
+  /** Pull page bytes, pushes in flight per user, subscriptions per socket. */
+  bounds?: Partial<ResourceBounds>;
+  /** Connection-level bounds (defaults: DEFAULT_CONNECTION_BOUNDS). */
+  connections?: Partial<ConnectionBounds>;
 }
+
+/** Bounds on connections, so idle or abusive clients cannot pile up sockets. */
+export interface ConnectionBounds {
+  /** A WebSocket that has not presented a valid token this long after opening is closed. */
+  wsAuthTimeoutMs: number;
+  /** Open WebSockets per device; a newer one past the bound is closed. */
+  socketsPerDevice: number;
+  /** A request whose headers have not all arrived this long after connecting is answered 408. */
+  headersTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_BOUNDS: ConnectionBounds = {
+  wsAuthTimeoutMs: 5_000,
+  socketsPerDevice: 5,
+  headersTimeoutMs: 10_000,
+};
 
 export interface SyncServer {
   listen(port: number, host: string): Promise<AddressInfo>;
@@ -82,6 +106,10 @@ export function subscriptionIn(path: string): string | null {
 
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_DEVICE_REVOKED = 4003;
+/** No valid token within wsAuthTimeoutMs of opening. */
+export const CLOSE_UNAUTHENTICATED = 4401;
+/** The device already has socketsPerDevice sockets open. */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export function createSyncServer(deps: SyncServerDeps): SyncServer {
   const { prisma, logger } = deps;
@@ -95,6 +123,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.bus ? { bus: deps.bus } : {}),
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
+    ...(deps.bounds ? { bounds: deps.bounds } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
     onPublishError: (error, context) =>
       logger.error(
@@ -153,18 +183,27 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     },
   });
 
-  const http: Server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      const requestId = randomUUID();
-      logger.error({ err: error, url: req.url, requestId }, "request failed");
-      if (res.headersSent) return void res.destroy();
-      res.setHeader("x-request-id", requestId);
-      sendTRPCError(res, {
-        code: "INTERNAL_SERVER_ERROR",
-        message: `internal error (request id ${requestId}); the details are in the server's log`,
+  const connections = { ...DEFAULT_CONNECTION_BOUNDS, ...deps.connections };
+  const http: Server = createServer(
+    {
+      headersTimeout: connections.headersTimeoutMs,
+      // Node checks the header deadline on this interval (30 s by default, which would let a
+      // slow client hold a socket three times longer than the setting says).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, connections.headersTimeoutMs / 2)),
+    },
+    (req, res) => {
+      route(req, res).catch((error: unknown) => {
+        const requestId = randomUUID();
+        logger.error({ err: error, url: req.url, requestId }, "request failed");
+        if (res.headersSent) return void res.destroy();
+        res.setHeader("x-request-id", requestId);
+        sendTRPCError(res, {
+          code: "INTERNAL_SERVER_ERROR",
+          message: `internal error (request id ${requestId}); the details are in the server's log`,
+        });
       });
-    });
-  });
+    },
+  );
 
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
   /** The web app's pages call the API from the browser with a bearer token (no cookies). */
@@ -234,8 +273,29 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
+  // A socket must present a valid token soon after opening; one that never does (no
+  // connectionParams, a refused token) would otherwise hold its memory until the client leaves.
+  const authenticated = new WeakSet<WebSocket>();
+  wss.on("connection", (ws: WebSocket) => {
+    const timer = setTimeout(() => {
+      if (!authenticated.has(ws)) {
+        ws.close(CLOSE_UNAUTHENTICATED, "no valid token: connect with a fresh one");
+      }
+    }, connections.wsAuthTimeoutMs);
+    timer.unref();
+    ws.once("close", () => clearTimeout(timer));
+  });
+
   function track(ws: WebSocket, principal: Principal): void {
     const deviceId = principal.deviceId;
+    if (deviceId && (socketsByDevice.get(deviceId)?.size ?? 0) >= connections.socketsPerDevice) {
+      ws.close(
+        CLOSE_TOO_MANY_SOCKETS,
+        `this device already has ${connections.socketsPerDevice} connections open`,
+      );
+      return;
+    }
+    authenticated.add(ws);
     // The socket lives no longer than its token; the client reconnects with a fresh one.
     const expiry = setTimeout(
       () => ws.close(CLOSE_TOKEN_EXPIRED, "token expired: reconnect with a fresh token"),

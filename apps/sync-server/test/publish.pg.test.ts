@@ -54,7 +54,7 @@ async function follow(device: TestDevice) {
       onData: (event) => received.push(event.data),
     },
   );
-  await waitUntil("the subscription started", () => started);
+  await waitUntil("started", () => started);
   // The subscription is live once a round trip on the same socket has come back.
   await ws.client.system.health.query();
   return {
@@ -74,7 +74,7 @@ describe("publishing after a push committed", () => {
     faults.push("throw");
     const pushed = await writer.http.sync.push.mutate({ ops: makeOps(3, 0) });
     expect(pushed.results.map((r) => r.duplicate)).toEqual([false, false, false]);
-    await waitUntil("the subscriber has 3 ops", () => stream.ids().length === 3);
+    await waitUntil("stream.ids().length === 3", () => stream.ids().length === 3);
     expect(stream.ids()).toEqual(pushed.results.map((r) => r.id));
     await stream.stop();
   });
@@ -89,7 +89,7 @@ describe("publishing after a push committed", () => {
     // The device never heard the answer and retries: every op is a duplicate.
     const retry = await writer.http.sync.push.mutate({ ops });
     expect(retry.results.every((r) => r.duplicate)).toBe(true);
-    await waitUntil("the subscriber has 2 ops", () => stream.ids().length === 2);
+    await waitUntil("stream.ids().length === 2", () => stream.ids().length === 2);
     expect(stream.ids()).toEqual(first.results.map((r) => r.id));
     await stream.stop();
   });
@@ -106,7 +106,7 @@ describe("publishing after a push committed", () => {
     expect(ours).toHaveLength(1);
     const id = /\bid=(\d+)/.exec(ours[0] as string)?.[1];
     await admin.client("KILL", "ID", id as string);
-    await waitUntil("the subscriber has 2 ops", () => stream.ids().length === 2);
+    await waitUntil("stream.ids().length === 2", () => stream.ids().length === 2);
     expect(stream.ids()).toEqual(lost.results.map((r) => r.id));
     await stream.stop();
   });

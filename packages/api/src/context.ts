@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { Principal } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
+import type { Bounds } from "./bounds.js";
 import type { CompactionSettings } from "./compaction/compact-user.js";
 import type { RunOptions, RunResult } from "./compaction/runner.js";
 import type { DeviceStatusCache } from "./devices/status-cache.js";
@@ -46,6 +47,7 @@ export interface Services {
   devices: DeviceStatusCache;
   presence: Presence;
   limits: RateLimits;
+  bounds: Bounds;
   metrics: SyncMetrics;
   compaction: CompactionService;
   /** A committed push's ops could not be published (it is retried in the background). */

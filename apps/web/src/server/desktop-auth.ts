@@ -28,6 +28,8 @@ export interface TokenEndpointDeps {
   signingKey: SigningKey;
   /** The sync server as the engine reaches it (SYNC_URL). */
   syncUrl: string;
+  /** How long a rotated refresh token still yields a successor (REFRESH_GRACE_SECONDS). */
+  refreshGraceSeconds?: number;
   now?: () => Date;
 }
 
@@ -213,8 +215,15 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     },
   });
   if (!row) return invalidGrant("unknown refresh token");
-  if (row.revokedAt) return invalidGrant("the refresh token was revoked; sign in again");
+  if (row.revokedAt) {
+    // Also a successor replaced within the grace window: if its holder shows up after all,
+    // two parties hold this family's secrets, and neither keeps it.
+    await revokeFamily(prisma, row.familyId, now);
+    return invalidGrant("the refresh token was revoked; sign in again");
+  }
   if (row.rotatedAt) {
+    const replaced = await replaceUnusedSuccessor(deps, row, now);
+    if (replaced) return replaced;
     await revokeFamily(prisma, row.familyId, now);
     return invalidGrant("the refresh token was already used; every session it led to is revoked");
   }
@@ -246,10 +255,88 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     return true;
   });
   if (!rotated) {
-    // Another request rotated it between our read and our write: the same token twice.
+    // Another request rotated it between our read and our write: the same token twice. Within
+    // the grace window that is a retry (or two refreshes of one desktop at once).
+    const again = await prisma.refreshToken.findUnique({
+      where: { id: row.id },
+      select: { rotatedAt: true },
+    });
+    const replaced = await replaceUnusedSuccessor(
+      deps,
+      { ...row, rotatedAt: again?.rotatedAt ?? null },
+      now,
+    );
+    if (replaced) return replaced;
     await revokeFamily(prisma, row.familyId, now);
     return invalidGrant("the refresh token was already used; every session it led to is revoked");
   }
+  return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
+}
+
+/** How long a rotated refresh token may be presented again for a fresh successor (default). */
+export const DEFAULT_REFRESH_GRACE_SECONDS = 60;
+
+/**
+ * The grace window of a rotated refresh token. A refresh whose answer was lost (network cut,
+ * process killed between the server's commit and the client's write) leaves the desktop with
+ * the token just rotated: presented again, without grace, that is reuse and signs the device
+ * out for good. Within the window, as long as its successor was never used, the old token gets
+ * a new successor and the unused one is revoked; so the family still has one live token.
+ * Outside the window, or once the successor was used (the client did hear the answer), the
+ * old token is reuse: the whole family is revoked. A replaced successor presented later
+ * revokes the family too (both parties would otherwise keep a session).
+ *
+ * The successor is found without a link column: a rotation creates it in the same transaction,
+ * with created_at equal to the old token's rotated_at; later grace replacements come after.
+ */
+async function replaceUnusedSuccessor(
+  deps: TokenEndpointDeps,
+  row: {
+    id: string;
+    familyId: string;
+    userId: string;
+    deviceId: string;
+    rotatedAt: Date | null;
+    expiresAt: Date;
+    device: { revokedAt: Date | null };
+    user: { id: string; email: string; role: "user" | "admin" };
+  },
+  now: Date,
+): Promise<TokenResult | null> {
+  const { prisma } = deps;
+  const graceMs = (deps.refreshGraceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS) * 1000;
+  if (!row.rotatedAt || graceMs <= 0) return null;
+  if (now.getTime() - row.rotatedAt.getTime() > graceMs) return null;
+  if (row.expiresAt.getTime() <= now.getTime() || row.device.revokedAt) return null;
+  const later = await prisma.refreshToken.findMany({
+    where: { familyId: row.familyId, id: { not: row.id }, createdAt: { gte: row.rotatedAt } },
+    orderBy: { createdAt: "desc" },
+  });
+  // The successor chain went on from here: the client heard an answer and used it.
+  if (later.some((token) => token.rotatedAt !== null)) return null;
+  const successor = later.find((token) => token.revokedAt === null);
+  if (!successor) return null;
+
+  const next = generateRefreshToken();
+  const replaced = await prisma.$transaction(async (tx) => {
+    const { count } = await tx.refreshToken.updateMany({
+      where: { id: successor.id, rotatedAt: null, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    if (count === 0) return false;
+    await tx.refreshToken.create({
+      data: {
+        tokenHash: hashRefreshToken(next),
+        familyId: row.familyId,
+        userId: row.userId,
+        deviceId: row.deviceId,
+        expiresAt: refreshExpiry(now),
+        createdAt: now,
+      },
+    });
+    return true;
+  });
+  if (!replaced) return null;
   return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
 }
 

@@ -448,6 +448,7 @@ function formatStatus(s: Diagnostics): string {
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,
     `cursor       ${s.cursor}`,
+    ...(s.resync ? [`resync       ${formatResync(s.resync)}`] : []),
     `last error   ${s.lastError ? `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})` : "none"}`,
     `quarantined  ${s.quarantinedCount}${s.quarantinedCount > 0 ? " (refused by the server for good; kept on this computer, never synced)" : ""}`,
     ...s.quarantined.map(
@@ -460,6 +461,12 @@ function formatStatus(s: Diagnostics): string {
       : []),
     "",
   ].join("\n");
+}
+
+function formatResync(progress: NonNullable<Diagnostics["resync"]>): string {
+  if (progress.phase === "pulling") return `pulling from the server, ${progress.done} ops so far`;
+  const of = progress.total === null ? "" : ` of ${progress.total}`;
+  return `${progress.phase === "done" ? "done" : "applying"}, ${progress.done}${of} ops`;
 }
 
 function formatLibrary(library: LibrarySnapshot): string {

@@ -29,7 +29,12 @@ async function handlePOST(request: Request): Promise<Response> {
     );
   }
   const result = await handleTokenRequest(
-    { prisma: prisma(), signingKey: await getSigningKey(), syncUrl: env().SYNC_URL },
+    {
+      prisma: prisma(),
+      signingKey: await getSigningKey(),
+      syncUrl: env().SYNC_URL,
+      refreshGraceSeconds: env().REFRESH_GRACE_SECONDS,
+    },
     body,
   );
   return Response.json(result.body, { status: result.status, headers: NO_STORE });
