@@ -44,6 +44,7 @@ describe("chorus-device CLI", () => {
       oldestPendingAgeMs: null,
       cursor: 0,
       lastError: null,
+      lastSyncAt: null,
       account: null,
       resync: null,
     });

@@ -122,6 +122,11 @@ export const diagnosticsSchema = z.object({
   oldestPendingAgeMs: z.int().nonnegative().nullable(),
   cursor: z.int().nonnegative(),
   lastError: syncErrorInfoSchema.nullable(),
+  /**
+   * ISO time this device last exchanged changes with the server (connected, uploaded or
+   * received); null until it first has. A lastError older than this has been recovered from.
+   */
+  lastSyncAt: z.string().nullable(),
   account: accountSchema.nullable(),
   resync: resyncProgressSchema.nullable(),
 });

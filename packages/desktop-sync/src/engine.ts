@@ -206,6 +206,7 @@ export class DeviceEngine {
         replica.db.transaction(() => {
           for (const op of ops) replica.foldOwn(op);
         })();
+        this.markSynced();
         this.emit({ type: "local-change" });
         return result;
       } catch (error) {
@@ -316,10 +317,19 @@ export class DeviceEngine {
       withDrain: mode === "hybrid",
       loadFirst: mode === "server",
       timing: this.options.timing ?? {},
-      onRemoteOps: (ops) => this.emit({ type: "remote-ops", ops }),
-      onState: (state) => this.setConnection(state),
+      onRemoteOps: (ops) => {
+        this.markSynced();
+        this.emit({ type: "remote-ops", ops });
+      },
+      onState: (state) => {
+        if (state === "connected") this.markSynced();
+        this.setConnection(state);
+      },
       onFailure: (failure) => this.recordFailure(failure),
-      onPushed: () => this.emit({ type: "status" }),
+      onPushed: () => {
+        this.markSynced();
+        this.emit({ type: "status" });
+      },
       onResyncProgress: (progress) => {
         this.resyncProgress = progress;
         this.emit({ type: "resync", progress });
@@ -334,6 +344,11 @@ export class DeviceEngine {
     if (state === this.connection) return;
     this.connection = state;
     this.emit({ type: "status" });
+  }
+
+  /** Remembers that the server was just reached and changes moved (shown as "Synced · …"). */
+  private markSynced(): void {
+    writeMeta(this.profile.db, "last_sync_at", new Date().toISOString());
   }
 
   private recordFailure(failure: SyncFailure): void {
@@ -468,7 +483,9 @@ export class DeviceEngine {
     this.session = null;
     const db = this.profile.db;
     db.transaction(() => {
-      for (const key of ["user_id", "email", "server_url", "web_url"] as const) deleteMeta(db, key);
+      for (const key of ["user_id", "email", "server_url", "web_url", "last_sync_at"] as const) {
+        deleteMeta(db, key);
+      }
     })();
     if (this.mode() === "server") writeMeta(db, "mode", "hybrid");
     await this.reconfigure();
@@ -501,6 +518,7 @@ export class DeviceEngine {
         oldestPendingAgeMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
         cursor: this.active.cursor(),
         lastError: lastError.success ? lastError.data : null,
+        lastSyncAt: readMeta(db, "last_sync_at") ?? null,
         account: this.account(),
         resync: this.resyncProgress,
       };
