@@ -13,7 +13,7 @@ export function DiagnosticsPage() {
   const refresh = (data: unknown) => queryClient.setQueryData(queryKeys.diagnostics, data);
   const pushNow = useMutation({
     mutationFn: () => unwrap(window.chorus.pushNow()),
-    onSuccess: refresh,
+    onSuccess: (report) => refresh(report.diagnostics),
   });
   const clear = useMutation({
     mutationFn: () => unwrap(window.chorus.clearLastError()),
