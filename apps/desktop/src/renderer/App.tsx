@@ -57,8 +57,8 @@ export function App() {
             </nav>
             <StatusBar />
           </header>
-          <SignedOutBanner />
           <main>
+            <SignedOutBanner />
             {page === "library" && <LibraryPage />}
             {page === "settings" && <SettingsPage />}
             {page === "diagnostics" && <DiagnosticsPage />}
