@@ -224,7 +224,10 @@ function PlaylistView({
 
   // Focus follows the rename: into the field when it opens, back to Rename when it closes.
   useEffect(() => {
-    if (renaming !== null && !wasRenaming.current) renameInput.current?.select();
+    if (renaming !== null && !wasRenaming.current) {
+      renameInput.current?.focus();
+      renameInput.current?.select();
+    }
     if (renaming === null && wasRenaming.current) renameButton.current?.focus();
     wasRenaming.current = renaming !== null;
   }, [renaming]);
