@@ -253,7 +253,7 @@ test.describe("the desktop app, two desktops of one account", () => {
     await tabTo(page, row);
     await page.keyboard.press("Enter");
     await expect(row).toHaveAttribute("aria-current", "true");
-    const rename = page.getByRole("button", { name: "Rename" });
+    const rename = page.getByRole("button", { name: "Rename", exact: true });
     await tabTo(page, rename);
 
     await page.keyboard.press("Enter");
@@ -288,10 +288,10 @@ test.describe("the desktop app, two desktops of one account", () => {
     await tabTo(page, settingsTab, true);
     await page.keyboard.press("Enter");
     await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeFocused();
-    const hybrid = page.getByRole("radio", { name: /Hybrid/ });
+    const hybrid = page.getByRole("radio", { name: /^Hybrid/ });
     await tabTo(page, hybrid);
     await page.keyboard.press("ArrowUp");
-    await expect(page.getByRole("radio", { name: /Local only/ })).toBeChecked();
+    await expect(page.getByRole("radio", { name: /^Local only/ })).toBeChecked();
     await expect(page.getByTestId("mode-apply")).toBeEnabled();
     await expect(status(page)).toHaveAttribute("data-status", "synced");
     const settings = (await (

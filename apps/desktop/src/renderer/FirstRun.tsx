@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useTranslations } from "use-intl";
 import { Alerts } from "./Alerts.js";
 import { queryKeys, unwrap } from "./bridge.js";
@@ -28,17 +28,20 @@ export function useFirstRun() {
   });
   const d = diagnostics.data;
   const fresh = d !== undefined && d.account === null && d.mode === "hybrid" && d.lamport === 0;
-  return {
-    show: !done && fresh,
-    done: () => {
-      try {
-        window.localStorage.setItem(DONE_KEY, "1");
-      } catch {
-        // Without storage the guide may show again on a fresh profile: harmless.
-      }
-      setDone(true);
-    },
-  };
+  const markDone = useCallback(() => {
+    try {
+      window.localStorage.setItem(DONE_KEY, "1");
+    } catch {
+      // Without storage the guide may show again on a fresh profile: harmless.
+    }
+    setDone(true);
+  }, []);
+  // A profile in use (signed in — however the guide was left —, edited, or in another mode)
+  // ends the first run for good: a profile created later does not bring the guide back.
+  useEffect(() => {
+    if (d !== undefined && !fresh && !done) markDone();
+  }, [d, fresh, done, markDone]);
+  return { show: !done && fresh, done: markDone };
 }
 
 export function FirstRun({ onDone }: { onDone(): void }) {

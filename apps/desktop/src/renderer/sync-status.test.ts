@@ -41,7 +41,9 @@ describe("the header's sync status", () => {
 
   it("a fresh profile is not signed in, with nothing waiting (not 'all changes uploaded')", () => {
     expect(
-      syncStatus(diagnostics({ account: null, connection: "disabled", lamport: 0, lastSyncAt: null })),
+      syncStatus(
+        diagnostics({ account: null, connection: "disabled", lamport: 0, lastSyncAt: null }),
+      ),
     ).toEqual({ kind: "not_signed_in", pending: 0 });
   });
 
@@ -63,9 +65,9 @@ describe("the header's sync status", () => {
       lastError: { code: "unauthorized", message: "401", at: "2026-01-01T10:05:00.000Z" },
     });
     expect(syncStatus(refused).kind).toBe("signed_out");
-    expect(syncStatus(diagnostics({ connection: "revoked" as Diagnostics["connection"] })).kind).toBe(
-      "signed_out",
-    );
+    expect(
+      syncStatus(diagnostics({ connection: "revoked" as Diagnostics["connection"] })).kind,
+    ).toBe("signed_out");
   });
 });
 

@@ -131,11 +131,13 @@ function PlaylistsPanel({
     const found = checkName(name);
     setProblem(found);
     if (found) return;
-    create.mutate(name.trim(), {
-      onSuccess: (created) => {
-        setName("");
-        onSelect(created.id);
-      },
+    // The field empties at once, so a name typed while the engine answers is not wiped
+    // afterwards; a refused name comes back for correction.
+    const submitted = name.trim();
+    setName("");
+    create.mutate(submitted, {
+      onSuccess: (created) => onSelect(created.id),
+      onError: () => setName((current) => (current === "" ? submitted : current)),
     });
   };
 
@@ -437,15 +439,15 @@ function TracksPanel({
           const found = checkName(title);
           setProblem(found);
           if (found) return;
-          add.mutate(
-            { title: title.trim(), artist: artist.trim() || null },
-            {
-              onSuccess: () => {
-                setTitle("");
-                setArtist("");
-              },
+          const submitted = { title: title.trim(), artist: artist.trim() || null };
+          setTitle("");
+          setArtist("");
+          add.mutate(submitted, {
+            onError: () => {
+              setTitle((current) => (current === "" ? submitted.title : current));
+              setArtist((current) => (current === "" ? (submitted.artist ?? "") : current));
             },
-          );
+          });
         }}
       >
         <label htmlFor={`${formId}-title`}>

@@ -108,7 +108,12 @@ function ModeCard({ mode, signedIn }: { mode: SyncMode; signedIn: boolean }) {
               />
               <span>
                 <strong>{t(option)}</strong>
-                {option === mode && <span className="tag">{t("current")}</span>}
+                {option === mode && (
+                  <>
+                    {" "}
+                    <span className="tag">{t("current")}</span>
+                  </>
+                )}
                 <span className="muted"> — {t(`${option}Hint`)}</span>
               </span>
             </label>
@@ -181,7 +186,11 @@ function ProfilesCard() {
           const found = checkProfileName(name);
           setProblem(found);
           if (found) return;
-          create.mutate(name.trim(), { onSuccess: () => setName("") });
+          const submitted = name.trim();
+          setName("");
+          create.mutate(submitted, {
+            onError: () => setName((current) => (current === "" ? submitted : current)),
+          });
         }}
       >
         <label htmlFor={inputId}>
