@@ -347,6 +347,7 @@ test.describe("the desktop app, two desktops of one account", () => {
     await device.getByTestId("device-revoke-confirm").click();
     await expect(device.getByTestId("device-status")).toHaveAttribute("data-status", "revoked");
 
+    await laptop.page.getByRole("button", { name: "Library", exact: true }).click();
     const page = studio.page;
     await page.getByRole("button", { name: "Library", exact: true }).click();
     await page.getByLabel("New playlist").fill("Made while revoked");
