@@ -80,6 +80,12 @@ export const connectionStateSchema = z.enum([
   "offline",
   /** Rebuilding from a full pull after the server compacted history this device needed. */
   "resyncing",
+  /**
+   * The server refused this device's credential (revoked on the web, refresh token refused,
+   * or a bound token it no longer accepts): signed out until the user signs in again. Not
+   * offline — retrying cannot help.
+   */
+  "revoked",
 ]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 

@@ -70,6 +70,8 @@ export class DeviceEngine {
   private loop: SyncLoop | null = null;
   private started = false;
   private connection: ConnectionState = "disabled";
+  /** The server refused the credential this run; cleared by the next bind or sign-out. */
+  private revoked = false;
   private resyncProgress: ResyncProgress | null = null;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly tokens: TokenStore;
@@ -301,7 +303,7 @@ export class DeviceEngine {
       this.memory = null;
     }
     if (!this.started || mode === "local" || !this.session) {
-      this.setConnection("disabled");
+      this.setConnection(this.started && mode !== "local" && this.revoked ? "revoked" : "disabled");
       return;
     }
     let replica = this.durable;
@@ -325,7 +327,13 @@ export class DeviceEngine {
         if (state === "connected") this.markSynced();
         this.setConnection(state);
       },
-      onFailure: (failure) => this.recordFailure(failure),
+      onFailure: (failure) => {
+        this.recordFailure(failure);
+        // A fixed token cannot be refreshed: once the server refuses it, it never will again.
+        if (failure.kind === "unauthorized" && this.session?.webUrl === null) {
+          this.signedOutByServer("the server refused this device's token");
+        }
+      },
       onPushed: () => {
         this.markSynced();
         this.emit({ type: "status" });
@@ -410,6 +418,7 @@ export class DeviceEngine {
     const outcome = bindProfile(this.durable, session);
     this.log("bound", { userId: session.userId, deviceId: session.deviceId, outcome });
     this.session = session;
+    this.revoked = false;
     this.emit({ type: "status" });
     await this.reconfigure();
   }
@@ -481,6 +490,7 @@ export class DeviceEngine {
     }
     this.tokens.clear();
     this.session = null;
+    this.revoked = false;
     const db = this.profile.db;
     db.transaction(() => {
       for (const key of ["user_id", "email", "server_url", "web_url", "last_sync_at"] as const) {
@@ -494,7 +504,9 @@ export class DeviceEngine {
 
   private signedOutByServer(reason: string): void {
     this.log("signed out by the server", { reason });
+    if (!this.session) return;
     this.session = null;
+    this.revoked = true;
     this.recordFailure({ kind: "unauthorized", message: `signed out: ${reason}` });
     void this.reconfigure();
   }

@@ -65,9 +65,7 @@ describe("the header's sync status", () => {
       lastError: { code: "unauthorized", message: "401", at: "2026-01-01T10:05:00.000Z" },
     });
     expect(syncStatus(refused).kind).toBe("signed_out");
-    expect(
-      syncStatus(diagnostics({ connection: "revoked" as Diagnostics["connection"] })).kind,
-    ).toBe("signed_out");
+    expect(syncStatus(diagnostics({ connection: "revoked" })).kind).toBe("signed_out");
   });
 });
 

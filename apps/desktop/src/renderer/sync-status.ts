@@ -35,7 +35,7 @@ export function syncStatus(diagnostics: Diagnostics): SyncStatus {
   if (mode === "local") return { kind: "local", pending };
   if (!account) return { kind: "not_signed_in", pending };
   const refused =
-    (connection as string) === "revoked" ||
+    connection === "revoked" ||
     (currentError(diagnostics)?.code === "unauthorized" && connection !== "connected");
   if (!account.signedIn || refused) return { kind: "signed_out", pending };
   switch (connection) {
