@@ -1,4 +1,10 @@
 export {
+  Bounds,
+  DEFAULT_RESOURCE_BOUNDS,
+  PUSH_BUSY_RETRY_MS,
+  type ResourceBounds,
+} from "./bounds.js";
+export {
   type CompactionSettings,
   compactUser,
   DAY_MS,
@@ -21,9 +27,22 @@ export type {
   SyncMetrics,
 } from "./context.js";
 export { noopMetrics } from "./context.js";
+export {
+  type DeviceRef,
+  markDeviceRevoked,
+  type RevocationServices,
+  revokeDevice,
+} from "./devices/revoke.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";
-export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+export {
+  connectLimitStore,
+  DEFAULT_RATE_LIMITS,
+  type LimitedAction,
+  type RateLimitConfig,
+  RateLimits,
+  type SharedLimitStore,
+} from "./rate-limits.js";
 export { type AppRouter, appRouter } from "./root.js";
 export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
 export { type CreateServicesOptions, createServices } from "./services.js";
@@ -37,4 +56,4 @@ export {
 } from "./sync/bus.js";
 export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
 export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
-export { createCallerFactory } from "./trpc.js";
+export { createCallerFactory, internalErrorId } from "./trpc.js";

@@ -33,11 +33,13 @@ export class TestBackend {
     readonly server: SyncServerProcess,
   ) {}
 
-  static async start(): Promise<TestBackend> {
+  /** `env`: extra sync-server settings (RATE_LIMITS, ...). */
+  static async start(options: { env?: Record<string, string> } = {}): Promise<TestBackend> {
     const db = await createTestDatabase();
     const key = await generateSigningKey();
     const server = new SyncServerProcess({
       env: {
+        ...options.env,
         DATABASE_URL: db.url,
         AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]),
         LOG_LEVEL: "info",

@@ -18,6 +18,8 @@ export function useStatusText() {
           : t("syncedNever");
       case "resyncing":
         return t("resyncing");
+      case "update_required":
+        return t("update_required");
       default:
         return t(status.kind, { count: status.pending });
     }
@@ -77,6 +79,7 @@ export function StatusBar() {
         return { label: t("status.action.signInAgain"), run: () => navigate("settings") };
       case "connecting":
       case "resyncing":
+      case "update_required":
         return { label: t("status.action.details"), run: () => navigate("diagnostics") };
       case "offline":
         return { label: t("status.action.retry"), run: () => syncNow.mutate() };

@@ -21,6 +21,8 @@ function diagnostics(overrides: Partial<Diagnostics> = {}): Diagnostics {
     oldestPendingAgeMs: null,
     cursor: 10,
     lastError: null,
+    quarantinedCount: 0,
+    quarantined: [],
     lastSyncAt: "2026-01-01T10:00:00.000Z",
     account,
     resync: null,
@@ -66,6 +68,7 @@ describe("the header's sync status", () => {
     });
     expect(syncStatus(refused).kind).toBe("signed_out");
     expect(syncStatus(diagnostics({ connection: "revoked" })).kind).toBe("signed_out");
+    expect(syncStatus(diagnostics({ connection: "update_required" })).kind).toBe("update_required");
   });
 });
 

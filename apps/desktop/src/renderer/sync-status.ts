@@ -17,6 +17,8 @@ export type SyncStatus =
   /** The server cannot be reached; changes wait and the engine keeps trying. */
   | { kind: "offline"; pending: number }
   | { kind: "resyncing" }
+  /** The server does not serve this build's protocol: nothing syncs until the app is updated. */
+  | { kind: "update_required" }
   | { kind: "uploading"; pending: number }
   /** Connected with nothing waiting; `at` is when changes last moved. */
   | { kind: "synced"; at: string | null };
@@ -47,6 +49,8 @@ export function syncStatus(diagnostics: Diagnostics): SyncStatus {
       return { kind: "offline", pending };
     case "resyncing":
       return { kind: "resyncing" };
+    case "update_required":
+      return { kind: "update_required" };
     default:
       return { kind: "connecting", pending };
   }
