@@ -31,6 +31,8 @@ export interface SyncServerDeps {
   verifyToken: TokenVerifier;
   bus?: Bus;
   ackFlushIntervalMs?: number;
+  /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
+  lastSeenThrottleMs?: number;
   rateLimits?: RateLimitConfig;
   /** Bytes queued on a subscriber's socket past which it is dropped (default 4 MiB). */
   slowConsumerBytes?: number;
@@ -66,6 +68,10 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    ...(deps.lastSeenThrottleMs !== undefined
+      ? { lastSeenThrottleMs: deps.lastSeenThrottleMs }
+      : {}),
+    onLastSeenError: (error) => logger.warn({ err: error }, "devices.last_seen_at write failed"),
   });
 
   async function authenticate(

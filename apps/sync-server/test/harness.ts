@@ -26,6 +26,7 @@ export interface HarnessOptions {
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
   slowConsumerBytes?: number;
+  lastSeenThrottleMs?: number;
 }
 
 export interface TestDevice {
@@ -65,6 +66,9 @@ export class Harness {
       ackFlushIntervalMs: options.ackFlushIntervalMs ?? 60_000,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
+      ...(options.lastSeenThrottleMs !== undefined
+        ? { lastSeenThrottleMs: options.lastSeenThrottleMs }
+        : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],
       databaseUrl: db.url,
     });

@@ -21,6 +21,7 @@ export type {
   SyncMetrics,
 } from "./context.js";
 export { noopMetrics } from "./context.js";
+export { LastSeenWriter } from "./devices/last-seen.js";
 export { DeviceStatusCache } from "./devices/status-cache.js";
 export { Presence } from "./presence.js";
 export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";

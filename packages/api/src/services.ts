@@ -3,6 +3,7 @@ import type { PrismaClient } from "@chorus/db";
 import { type CompactionSettings, DEFAULT_COMPACTION_SETTINGS } from "./compaction/compact-user.js";
 import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
+import { LastSeenWriter } from "./devices/last-seen.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
 import { Presence } from "./presence.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
@@ -19,6 +20,9 @@ export interface CreateServicesOptions {
   rateLimits?: RateLimitConfig;
   ackFlushIntervalMs?: number;
   onAckFlushError?: (error: unknown) => void;
+  /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
+  lastSeenThrottleMs?: number;
+  onLastSeenError?: (error: unknown) => void;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -32,6 +36,10 @@ export function createServices(options: CreateServicesOptions): Services & {
     ...(options.onAckFlushError ? { onFlushError: options.onAckFlushError } : {}),
   });
   const devices = new DeviceStatusCache(options.prisma);
+  const lastSeen = new LastSeenWriter(options.prisma, {
+    ...(options.lastSeenThrottleMs !== undefined ? { throttleMs: options.lastSeenThrottleMs } : {}),
+    ...(options.onLastSeenError ? { onWriteError: options.onLastSeenError } : {}),
+  });
   const compactionSettings: CompactionSettings = {
     ...DEFAULT_COMPACTION_SETTINGS,
     ...options.compaction,
@@ -69,6 +77,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     bus,
     acks,
     devices,
+    lastSeen,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     metrics: options.metrics ?? noopMetrics,
@@ -89,6 +98,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     async stop() {
       for (const stop of stops.splice(0)) stop();
       await acks.stop();
+      await lastSeen.settle();
     },
   };
 }

@@ -1,4 +1,9 @@
-import { parseSyncError, SYNC_ERROR_TRPC_CODE, SyncProtocolError } from "@chorus/protocol";
+import {
+  parseSyncError,
+  SYNC_ERROR_TRPC_CODE,
+  SyncProtocolError,
+  syncError,
+} from "@chorus/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
 
@@ -65,12 +70,8 @@ export const deviceProcedure = userProcedure.use(async ({ ctx, next }) => {
       message: "this device is not bound to the account",
     });
   }
-  if (status.revokedAt) {
-    throw new TRPCError({
-      code: "UNAUTHORIZED",
-      message: "this device was revoked; bind it again from the desktop app",
-    });
-  }
+  // Typed, so a device tells "revoked: bind again" from "token expired: refresh".
+  if (status.revokedAt) throw toTRPCError(new SyncProtocolError(syncError("device_revoked", {})));
   return next({ ctx: { device: { id: principal.deviceId, userId: principal.userId } } });
 });
 

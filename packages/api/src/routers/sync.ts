@@ -23,6 +23,7 @@ export const syncRouter = {
   push: deviceProcedure.input(PushInput).mutation(async ({ ctx, input }) => {
     const { services, device } = ctx;
     await services.limits.consume("push", device.id);
+    services.lastSeen.touch(device.id);
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
       outcome = await pushOps(ctx.prisma, device.userId, device.id, input.ops);
@@ -57,6 +58,7 @@ export const syncRouter = {
   ack: deviceProcedure.input(AckInput).mutation(async ({ ctx, input }) => {
     const { services, device } = ctx;
     await services.limits.consume("ack", device.id);
+    services.lastSeen.touch(device.id);
     const newestId = await newestOpId(ctx.prisma, device.userId);
     if (input.lastSeenId > newestId) {
       throw new SyncProtocolError(syncError("ack_beyond_head", { newestId }));
@@ -80,6 +82,7 @@ export const syncRouter = {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await services.limits.consume("subscribe", device.id);
+      services.lastSeen.touch(device.id);
       const events = await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
@@ -132,6 +135,8 @@ export const syncRouter = {
     } finally {
       signal?.removeEventListener("abort", onAbort);
       abort.abort();
+      // A device that stayed subscribed was there until now, however long ago its last write.
+      services.lastSeen.touch(device.id, { force: true });
     }
   }),
 };
