@@ -46,6 +46,7 @@ describe("chorus-device CLI", () => {
       lastError: null,
       account: null,
       resync: null,
+      revokedAt: null,
     });
 
     const list = cli(["profile", "list", "--json", `--data-dir=${temp.path}`]);

@@ -58,6 +58,11 @@ export const engineErrorCodeSchema = z.enum([
   "server_refused",
   /** Local changes are waiting to be uploaded; the action would strand them. */
   "pending_changes",
+  /**
+   * The account revoked this device: the server accepts none of its tokens again. The library
+   * stays on this computer; signing in again binds the profile as a new device.
+   */
+  "device_revoked",
 ]);
 export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
 
@@ -80,6 +85,11 @@ export const connectionStateSchema = z.enum([
   "offline",
   /** Rebuilding from a full pull after the server compacted history this device needed. */
   "resyncing",
+  /**
+   * The account revoked this device (from the web app's account page, or the console). Final
+   * until the profile signs in again; the engine stops syncing and does not retry.
+   */
+  "revoked",
 ]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
@@ -124,6 +134,8 @@ export const diagnosticsSchema = z.object({
   lastError: syncErrorInfoSchema.nullable(),
   account: accountSchema.nullable(),
   resync: resyncProgressSchema.nullable(),
+  /** When this engine learnt its device was revoked (ISO); null while it is not. */
+  revokedAt: z.string().nullable(),
 });
 export type Diagnostics = z.infer<typeof diagnosticsSchema>;
 

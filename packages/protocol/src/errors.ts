@@ -38,12 +38,18 @@ export const AckBeyondHead = z.object({
   newestId: z.union([OpId, z.literal(0)]),
 });
 
+/** The account revoked this device: no token of it is accepted again; bind it anew. */
+export const DeviceRevoked = z.object({
+  type: z.literal("device_revoked"),
+});
+
 export const SyncError = z.discriminatedUnion("type", [
   ResyncRequired,
   LamportRegression,
   RateLimited,
   PayloadTooLarge,
   AckBeyondHead,
+  DeviceRevoked,
 ]);
 export type SyncError = z.infer<typeof SyncError>;
 export type SyncErrorType = SyncError["type"];
@@ -59,6 +65,7 @@ export const SYNC_ERROR_TRPC_CODE = {
   rate_limited: "TOO_MANY_REQUESTS",
   payload_too_large: "PAYLOAD_TOO_LARGE",
   ack_beyond_head: "BAD_REQUEST",
+  device_revoked: "UNAUTHORIZED",
 } as const satisfies Record<SyncErrorType, string>;
 
 /** Builds a sync error, checked against its schema. */
@@ -82,6 +89,8 @@ export function describeSyncError(error: SyncError): string {
       return `payload is ${error.actual}, over the limit of ${error.limit}; send smaller batches`;
     case "ack_beyond_head":
       return `ack is beyond the newest op (${error.newestId}); ack only ids you have received`;
+    case "device_revoked":
+      return "this device was revoked from its account; bind it again (sign in from the device)";
   }
 }
 

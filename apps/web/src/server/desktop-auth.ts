@@ -45,6 +45,9 @@ export interface TokenSuccess {
 export interface TokenFailure {
   error: "invalid_request" | "invalid_grant";
   error_description: string;
+  /** An extension parameter (RFC 6749 §5.2 allows them): why the grant died, when a device
+   * acts on it differently ("device_revoked": bind again, rather than retry). */
+  reason?: "device_revoked";
 }
 
 export type TokenResult = { status: 200; body: TokenSuccess } | { status: 400; body: TokenFailure };
@@ -211,6 +214,18 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     },
   });
   if (!row) return invalidGrant("unknown refresh token");
+  // Revoking a device also revokes its tokens: say which happened, the device acts on it.
+  if (row.device.revokedAt) {
+    await revokeFamily(prisma, row.familyId, now);
+    return {
+      status: 400,
+      body: {
+        error: "invalid_grant",
+        error_description: "this device was revoked; sign in again from the desktop app",
+        reason: "device_revoked",
+      },
+    };
+  }
   if (row.revokedAt) return invalidGrant("the refresh token was revoked; sign in again");
   if (row.rotatedAt) {
     await revokeFamily(prisma, row.familyId, now);
@@ -219,11 +234,6 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
   if (row.expiresAt.getTime() <= now.getTime()) {
     return invalidGrant("the refresh token has expired; sign in again");
   }
-  if (row.device.revokedAt) {
-    await revokeFamily(prisma, row.familyId, now);
-    return invalidGrant("this device was revoked; sign in again from the desktop app");
-  }
-
   const next = generateRefreshToken();
   const rotated = await prisma.$transaction(async (tx) => {
     const { count } = await tx.refreshToken.updateMany({

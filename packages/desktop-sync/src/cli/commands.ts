@@ -48,12 +48,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs until SIGINT/SIGTERM (the io's signal). */
-function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+/** Runs until SIGINT/SIGTERM (the io's signal), or until the account revokes the device. */
+function untilStopped(signal: AbortSignal | undefined, engine: DeviceEngine): Promise<void> {
   return new Promise((resolve) => {
-    if (!signal || signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
+    if (signal?.aborted || engine.revokedAt()) return resolve();
+    const off = engine.on(() => {
+      if (engine.revokedAt()) done();
+    });
+    const done = () => {
+      off();
+      resolve();
+    };
+    signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** Commands that need the account fail at once, and alike, on a revoked device. */
+function refuseIfRevoked(engine: DeviceEngine): void {
+  if (engine.revokedAt()) throw engine.revokedError();
 }
 
 /** Polls (bounded by `timeoutMs`) until `done`; true when it happened in time. */
@@ -87,7 +99,12 @@ export async function runEngineCommand(ctx: CommandContext): Promise<number> {
 async function syncAfterEdit(ctx: CommandContext, engine: DeviceEngine): Promise<boolean> {
   if (engine.mode() !== "hybrid" || !engine.account()?.signedIn) return false;
   await engine.start();
-  return waitUntil(() => engine.diagnostics().pendingCount === 0, ctx.timeoutMs, ctx.io.signal);
+  const settled = await waitUntil(
+    () => engine.diagnostics().pendingCount === 0 || engine.revokedAt() !== null,
+    ctx.timeoutMs,
+    ctx.io.signal,
+  );
+  return settled && engine.revokedAt() === null;
 }
 
 async function edit<T extends object>(
@@ -97,9 +114,14 @@ async function edit<T extends object>(
   human: (result: T) => string,
 ): Promise<number> {
   // Server-connected mode writes through the server: the library must be loaded first.
-  if (engine.mode() === "server") await engine.start();
+  if (engine.mode() === "server") {
+    refuseIfRevoked(engine);
+    await engine.start();
+  }
   const result = await change();
   const uploaded = engine.mode() === "server" || (await syncAfterEdit(ctx, engine));
+  // Hybrid and Local keep the edit here: it is made, and uploads after a new sign-in.
+  if (engine.revokedAt()) ctx.io.stderr(`warning: ${engine.revokedError().message}\n`);
   ctx.print({ ...result, uploaded }, `${human(result)}${uploaded ? "" : " (queued)"}\n`);
   return 0;
 }
@@ -116,6 +138,7 @@ async function dispatch(
       expectNone(args, "status");
       const status = engine.diagnostics();
       ctx.print(status, formatStatus(status));
+      refuseIfRevoked(engine);
       return 0;
     }
     case "clear-error":
@@ -132,7 +155,10 @@ async function dispatch(
       if (mode !== "local" && mode !== "hybrid" && mode !== "server") {
         throw new UsageError(`unknown mode "${mode}": use local, hybrid or server`);
       }
-      if (mode === "server") await engine.start();
+      if (mode === "server") {
+        refuseIfRevoked(engine);
+        await engine.start();
+      }
       await engine.setMode(mode);
       ctx.print({ mode }, `Mode: ${mode}\n`);
       return 0;
@@ -192,11 +218,13 @@ async function dispatch(
       return 0;
     case "push": {
       expectNone(args, "push");
+      refuseIfRevoked(engine);
       if (!engine.account()?.signedIn || engine.mode() !== "hybrid") {
         throw new EngineError("not_signed_in", "push needs a signed-in profile in Hybrid mode", {});
       }
       await engine.start();
       const outcome = await engine.pushNow();
+      refuseIfRevoked(engine);
       const status = engine.diagnostics();
       ctx.print(
         { outcome, pendingCount: status.pendingCount },
@@ -208,15 +236,17 @@ async function dispatch(
     }
     case "sync": {
       expectNone(args, "sync");
+      refuseIfRevoked(engine);
       await engine.start();
       const synced = await waitUntil(
         () => {
           const s = engine.diagnostics();
-          return s.connection === "connected" && s.pendingCount === 0;
+          return (s.connection === "connected" && s.pendingCount === 0) || s.revokedAt !== null;
         },
         ctx.timeoutMs,
         ctx.io.signal,
       );
+      refuseIfRevoked(engine);
       // Give the subscription's backfill a moment to land before reporting.
       if (synced) await sleep(200, ctx.io.signal);
       const status = engine.diagnostics();
@@ -231,6 +261,7 @@ async function dispatch(
     case "watch":
     case "run": {
       expectNone(args, command);
+      refuseIfRevoked(engine);
       if (command === "watch") {
         engine.on((event) => {
           if (event.type === "remote-ops") for (const op of event.ops) ctx.print(op, formatOp(op));
@@ -239,7 +270,8 @@ async function dispatch(
       await engine.start();
       if (command === "run")
         ctx.io.stderr(`chorus-device: syncing profile ${engine.profileName}; Ctrl-C stops\n`);
-      await untilStopped(ctx.io.signal);
+      await untilStopped(ctx.io.signal, engine);
+      refuseIfRevoked(engine);
       return 0;
     }
     case "library": {
@@ -394,12 +426,14 @@ async function dispatch(
 
 /** Server-connected mode keeps nothing on disk: reading means loading from the server. */
 async function loadServerState(ctx: CommandContext, engine: DeviceEngine): Promise<void> {
+  refuseIfRevoked(engine);
   await engine.start();
   const loaded = await waitUntil(
-    () => engine.diagnostics().connection === "connected",
+    () => ["connected", "revoked"].includes(engine.diagnostics().connection),
     ctx.timeoutMs,
     ctx.io.signal,
   );
+  refuseIfRevoked(engine);
   if (!loaded) {
     throw new EngineError(
       "offline",
@@ -414,9 +448,9 @@ function formatStatus(s: Diagnostics): string {
     s.oldestPendingAgeMs === null ? "" : ` (oldest ${Math.round(s.oldestPendingAgeMs / 1000)} s)`;
   return [
     `profile      ${s.profile}`,
-    `device id    ${s.deviceId}`,
+    `device id    ${s.deviceId} ${s.account ? "(the id the server knows this device by)" : "(local; signing in replaces it with the id the server assigns)"}`,
     `mode         ${s.mode}`,
-    `connection   ${s.connection}`,
+    `connection   ${s.connection}${s.revokedAt ? ` (revoked from the account; noticed ${s.revokedAt})` : ""}`,
     `account      ${s.account ? `${s.account.email ?? s.account.userId} on ${s.account.syncUrl}${s.account.signedIn ? "" : " (signed out)"}` : "not bound"}`,
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,

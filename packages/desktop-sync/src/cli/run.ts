@@ -22,7 +22,7 @@ export interface CliIo {
 export const USAGE = `Usage: chorus-device <command> [options]
 
 Profiles
-  profile create <name>                 create a profile with a new device id
+  profile create <name>                 create a profile (with a local device id until sign-in)
   profile list                          list the profiles in the data dir
 
 Account and sync
@@ -32,6 +32,7 @@ Account and sync
   signout                               forget the account; the library stays here
   mode [local|hybrid|server]            show or set how this profile uses the server
   status                                device id, mode, Lamport clock, queue, cursor, last error
+                                        (exits 1 when the account revoked this device)
   clear-error                           forget the last sync error
   push                                  upload queued changes now
   sync                                  upload, then download what is new, once
@@ -119,7 +120,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const created = createProfile(dataDir, name);
       print(
         created,
-        `Created profile ${created.name} (device ${created.deviceId}) in ${created.path}\n`,
+        `Created profile ${created.name} in ${created.path}\n` +
+          `Local device id ${created.deviceId}: it stands for this profile until it signs in; signing in replaces it with the id the server assigns (\`status\` shows the current one).\n`,
       );
       return 0;
     }
