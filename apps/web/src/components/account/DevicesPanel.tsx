@@ -14,7 +14,8 @@ export function DevicesPanel({ signInHref }: { signInHref: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [announcement, setAnnouncement] = useState("");
-  const devices = useQuery(trpc.devices.list.queryOptions());
+  // Refetched now and then so "last synced" and "online" stay current on an open page.
+  const devices = useQuery({ ...trpc.devices.list.queryOptions(), refetchInterval: 30_000 });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.devices.list.queryKey() });
   const rename = useMutation(trpc.devices.rename.mutationOptions({ onSettled: refresh }));
   const revoke = useMutation(trpc.devices.revoke.mutationOptions({ onSettled: refresh }));
