@@ -53,6 +53,27 @@ describe("chorus-device CLI", () => {
     expect(JSON.parse(list.stdout)).toEqual([{ name: "work", path: expect.any(String) }]);
   });
 
+  it("says the id profile create prints is local, to be replaced by the server's at sign-in", async () => {
+    let out = "";
+    const io = {
+      stdout: (text: string) => {
+        out += text;
+      },
+      stderr: () => {},
+      env: {},
+      platform: "linux" as const,
+      homedir: temp.path,
+      cwd: temp.path,
+    };
+    expect(await runCli(["profile", "create", "laptop", "--data-dir", temp.path], io)).toBe(0);
+    expect(out).toMatch(
+      /Local device id [0-9a-f-]{36}: .*signing in replaces it with the id the server assigns/,
+    );
+    out = "";
+    expect(await runCli(["status", "--data-dir", temp.path], io)).toBe(0);
+    expect(out).toMatch(/device id +[0-9a-f-]{36} \(local; signing in replaces it/);
+  });
+
   it("exits 1 with a JSON error naming the missing profile", () => {
     cli(["profile", "create", "work", "--data-dir", temp.path]);
     const result = cli(["status", "--profile", "home", "--json", "--data-dir", temp.path]);
