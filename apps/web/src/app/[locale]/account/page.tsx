@@ -66,7 +66,7 @@ export default async function AccountPage({ params }: LocaleParams) {
 
       <ClientMessages namespaces={["Account"]}>
         <SyncApiProvider syncUrl={env().SYNC_URL}>
-          <DevicesPanel signInHref={signInHref} />
+          <DevicesPanel signInHref={signInHref} webUrl={env().WEB_URL} />
         </SyncApiProvider>
       </ClientMessages>
     </div>
