@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "./cli/run.js";
+import { runCli, USAGE } from "./cli/run.js";
 import { diagnosticsSchema } from "./contract.js";
 import { makeTempDir } from "./test-support.js";
 
@@ -144,5 +146,50 @@ describe("chorus-device CLI", () => {
     const result = cli(["profile", "create", "--data-dir", temp.path, "--json"]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: "usage" } });
+  });
+});
+
+describe("the shipped chorus-device binary", () => {
+  it("`npm run cli` and the bin run plain JavaScript, not TypeScript through a loader", () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8"));
+    expect(pkg.scripts.cli).toBe("node bin/chorus-device.mjs");
+    expect(pkg.bin).toEqual({ "chorus-device": "./bin/chorus-device.mjs" });
+    const bin = readFileSync(join(PACKAGE_DIR, "bin/chorus-device.mjs"), "utf8");
+    expect(bin).toContain('new URL("../dist/cli.js", import.meta.url)');
+    expect(bin).not.toMatch(/tsx|ts-node/);
+  });
+
+  it("is the tsup bundle run by plain Node: no TypeScript loader at run time", () => {
+    // Inside the package, so the bundle resolves its externals (better-sqlite3, zod) as installed.
+    const outDir = join(PACKAGE_DIR, "node_modules", ".cache", `cli-bundle-${process.pid}`);
+    const out = { path: outDir, remove: () => rmSync(outDir, { recursive: true, force: true }) };
+    try {
+      const built = spawnSync("npx", ["tsup", "--out-dir", out.path, "--no-sourcemap"], {
+        cwd: PACKAGE_DIR,
+        encoding: "utf8",
+      });
+      expect(built.status, built.stderr).toBe(0);
+      const { CHORUS_DATA_DIR: _d, CHORUS_PROFILE: _p, NODE_OPTIONS: _n, ...env } = process.env;
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [`${out.path}/cli.js`, ...args], { env, encoding: "utf8" });
+      const help = run(["--help"]);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toBe(USAGE);
+      // The engine's chunk loads on demand, and works.
+      const data = makeTempDir();
+      try {
+        expect(run(["profile", "create", "built", "--data-dir", data.path]).status).toBe(0);
+        const status = run(["status", "--json", "--data-dir", data.path]);
+        expect(status.status, status.stderr).toBe(0);
+        expect(JSON.parse(status.stdout)).toMatchObject({
+          profile: "built",
+          connection: "disabled",
+        });
+      } finally {
+        data.remove();
+      }
+    } finally {
+      out.remove();
+    }
   });
 });

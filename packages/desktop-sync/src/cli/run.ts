@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../data-dir.js";
 import { isEngineError } from "../errors.js";
-import { createProfile, listProfiles, selectProfileName } from "../profiles.js";
 import { expectNone, expectOne, UsageError } from "./args.js";
-import { type CommandContext, runEngineCommand } from "./commands.js";
+import type { CommandContext } from "./commands.js";
 
 /** Everything the CLI touches of its process, passed in so tests can run it in-process. */
 export interface CliIo {
@@ -115,6 +114,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(json ? `${JSON.stringify(value)}\n` : human);
     const [command, ...args] = positionals;
 
+    // Loaded on demand: --help and usage errors answer without SQLite, zod or the network stack.
+    const { createProfile, listProfiles, selectProfileName } = await import("../profiles.js");
     if (command === "profile" && args[0] === "create") {
       const name = expectOne(args.slice(1), "profile create <name>");
       const created = createProfile(dataDir, name);
@@ -155,6 +156,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io,
       timeoutMs: timeout,
     };
+    const { runEngineCommand } = await import("./commands.js");
     return await runEngineCommand(context);
   } catch (error) {
     return reportError(error, io, json);
