@@ -28,6 +28,8 @@ export interface TokenEndpointDeps {
   /** The sync server as the engine reaches it (SYNC_URL). */
   syncUrl: string;
   now?: () => Date;
+  /** A code exchange bound a new device (the owner is told by mail). Not awaited. */
+  onDeviceBound?(deviceId: string): void;
 }
 
 export interface TokenSuccess {
@@ -199,6 +201,7 @@ export async function exchangeCode(
     return { user, deviceId: device.id };
   });
   if (!granted) return invalidGrant("the account no longer exists");
+  deps.onDeviceBound?.(granted.deviceId);
   return issueTokens(deps, now, { ...granted, refreshToken });
 }
 

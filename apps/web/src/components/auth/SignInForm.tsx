@@ -3,6 +3,7 @@
 import { signIn } from "next-auth/react";
 import { useTranslations } from "next-intl";
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { Link } from "@/i18n/navigation";
 import { type FieldErrors, fieldErrorsOf, SignInInput } from "@/lib/account-schema";
 import styles from "./auth.module.css";
 import { FieldError, FormAlert, type FormProblem, formProblemOf } from "./FormMessages";
@@ -97,6 +98,8 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
           onBlur={() => setTouched((current) => ({ ...current, email: true }))}
           aria-invalid={shown("email") ? true : undefined}
           aria-describedby={shown("email") ? `${id}-email-error` : undefined}
+          // biome-ignore lint/a11y/noAutofocus: signing in is the page's one task; its first field is email
+          autoFocus
           data-testid="sign-in-email"
         />
         <FieldError id={`${id}-email-error`} code={shown("email")} />
@@ -118,6 +121,9 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
           data-testid="sign-in-password"
         />
         <FieldError id={`${id}-password-error`} code={shown("password")} />
+        <Link href="/forgot-password" className={styles.forgot} data-testid="to-forgot-password">
+          {t("signIn.forgot")}
+        </Link>
       </div>
       <button
         type="submit"

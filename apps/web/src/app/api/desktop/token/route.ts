@@ -1,4 +1,5 @@
 import { env } from "@/env";
+import { sendDeviceBoundMail } from "@/server/account-mail";
 import { prisma } from "@/server/db";
 import { handleTokenRequest } from "@/server/desktop-auth";
 import { getSigningKey } from "@/server/signing-key";
@@ -28,8 +29,27 @@ export async function POST(request: Request): Promise<Response> {
     );
   }
   const result = await handleTokenRequest(
-    { prisma: prisma(), signingKey: await getSigningKey(), syncUrl: env().SYNC_URL },
+    {
+      prisma: prisma(),
+      signingKey: await getSigningKey(),
+      syncUrl: env().SYNC_URL,
+      onDeviceBound: (deviceId) => void notifyDeviceBound(deviceId),
+    },
     body,
   );
   return Response.json(result.body, { status: result.status, headers: NO_STORE });
+}
+
+/** Tells the owner by mail that a desktop was connected (so a stranger's binding is noticed). */
+async function notifyDeviceBound(deviceId: string): Promise<void> {
+  const device = await prisma().device.findUnique({
+    where: { id: deviceId },
+    select: {
+      name: true,
+      platform: true,
+      boundAt: true,
+      user: { select: { email: true, locale: true } },
+    },
+  });
+  if (device) await sendDeviceBoundMail(device.user, device);
 }
