@@ -95,7 +95,11 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
           placeholder={t("fields.emailPlaceholder")}
           value={fields.email}
           onChange={(event) => update("email", event.target.value)}
-          onBlur={() => setTouched((current) => ({ ...current, email: true }))}
+          // An email field left empty (it has focus from the start) waits for submit: showing
+          // "required" on blur would move the page under the pointer, e.g. on "Forgot password?".
+          onBlur={(event) => {
+            if (event.target.value) setTouched((current) => ({ ...current, email: true }));
+          }}
           aria-invalid={shown("email") ? true : undefined}
           aria-describedby={shown("email") ? `${id}-email-error` : undefined}
           // biome-ignore lint/a11y/noAutofocus: signing in is the page's one task; its first field is email
