@@ -11,6 +11,7 @@ import {
   HeadlessDevice,
   newCredentials,
   signInThroughUi,
+  signOutThroughUi,
   test,
   WEB_URL,
 } from "./fixtures.ts";
@@ -200,6 +201,23 @@ test.describe("the newcomer's on-ramp", () => {
     await signInThroughUi(page, credentials);
     await expect(page.getByRole("alert")).toBeVisible();
     await expect(page).toHaveURL(/\/en\/sign-in/);
+  });
+});
+
+test.describe("the account's language", () => {
+  test.setTimeout(300_000);
+
+  test("the language chosen in the switcher is saved with the account and used at sign-in", async ({
+    page,
+  }, testInfo) => {
+    const credentials = await signUp(page, testInfo);
+    await page.getByTestId("locale-switcher").selectOption("de");
+    await expect(page).toHaveURL(/\/de\/account$/);
+    await expect(page.locator("html")).toHaveAttribute("lang", "de");
+    await signOutThroughUi(page);
+    await page.context().clearCookies();
+    await signInThroughUi(page, credentials, { locale: "en" });
+    await expect(page).toHaveURL(/\/de\/account$/, { timeout: E2E_TIMEOUTS.navigation });
   });
 });
 

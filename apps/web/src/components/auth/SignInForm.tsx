@@ -1,8 +1,9 @@
 "use client";
 
 import { signIn } from "next-auth/react";
-import { useTranslations } from "next-intl";
+import { useLocale, useTranslations } from "next-intl";
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { savedLocaleAction } from "@/app/[locale]/account/actions";
 import { Link } from "@/i18n/navigation";
 import { type FieldErrors, fieldErrorsOf, SignInInput } from "@/lib/account-schema";
 import styles from "./auth.module.css";
@@ -18,6 +19,7 @@ function validate(fields: Fields): FieldErrors {
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const t = useTranslations("Auth");
+  const locale = useLocale();
   const id = useId();
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
@@ -58,8 +60,14 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         password: fields.password,
       });
       if (result?.ok && !result.error) {
-        // A full load, so the header and every server component see the new session.
-        window.location.assign(callbackUrl);
+        // A full load, so the header and every server component see the new session; in the
+        // language the account saved, when it saved one.
+        const saved = await savedLocaleAction().catch(() => null);
+        window.location.assign(
+          saved && saved !== locale
+            ? callbackUrl.replace(new RegExp(`^/${locale}(?=/|\\?|$)`), `/${saved}`)
+            : callbackUrl,
+        );
         return;
       }
       setProblem(formProblemOf(result?.error));

@@ -1,5 +1,6 @@
 "use server";
 
+import { isLocale } from "@chorus/i18n";
 import { headers } from "next/headers";
 import {
   changePassword,
@@ -63,4 +64,24 @@ export async function requestPasswordResetAction(
 
 export async function resetPasswordAction(token: string, password: string): Promise<ActionResult> {
   return resetPassword(prisma(), token, password);
+}
+
+/** The language chosen in the switcher, saved with the account (signed in only). */
+export async function saveLocaleAction(locale: string): Promise<ActionResult> {
+  if (!isLocale(locale)) return { ok: false, error: "invalid" };
+  const session = await getSession();
+  if (!session) return signedOut;
+  await prisma().user.update({ where: { id: session.user.id }, data: { locale } });
+  return { ok: true };
+}
+
+/** The account's saved language, read right after signing in (null: none saved). */
+export async function savedLocaleAction(): Promise<string | null> {
+  const session = await getSession();
+  if (!session) return null;
+  const user = await prisma().user.findUnique({
+    where: { id: session.user.id },
+    select: { locale: true },
+  });
+  return user?.locale && isLocale(user.locale) ? user.locale : null;
 }
