@@ -1,13 +1,11 @@
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../../vitest.shared";
 
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
-    // *.pg.test.ts files start the real sync server over a fresh database per file; the
-    // global setup starts one embedded PostgreSQL for the run when TEST_DATABASE_URL is unset.
-    globalSetup: ["@chorus/db/vitest-global-setup"],
-    // The CLI tests spawn `node --import tsx`, which takes a second or two on a cold cache.
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // No database and no server here: tests that need the real sync server live in
+    // system-tests/. The CLI tests spawn `node --import tsx`, slow on a cold cache.
+    ...testLimits,
   },
 });

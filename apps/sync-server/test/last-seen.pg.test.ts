@@ -1,5 +1,6 @@
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GENEROUS_LIMITS, Harness, makeOps, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps } from "./harness.js";
 
 // One hour: within a test, only the first call of a device may write.
 let h: Harness;
@@ -40,7 +41,10 @@ describe("devices.last_seen_at (the account page's 'last synced')", () => {
     const device = await h.createDevice();
     const ws = device.ws();
     const sub = ws.client.sync.subscribe.subscribe({}, { onData: () => {} });
-    await waitFor(async () => (await lastSeenAt(device.deviceId)) !== null, 60_000);
+    await waitUntil(
+      "last_seen_at is set",
+      async () => (await lastSeenAt(device.deviceId)) !== null,
+    );
     const started = (await lastSeenAt(device.deviceId)) as Date;
     // Move the stored time back: the end of the subscription must write again, throttle or not.
     await h.prisma.device.update({
@@ -48,9 +52,9 @@ describe("devices.last_seen_at (the account page's 'last synced')", () => {
       data: { lastSeenAt: new Date(started.getTime() - 3_600_000) },
     });
     sub.unsubscribe();
-    await waitFor(
+    await waitUntil(
+      "last_seen_at is written again",
       async () => ((await lastSeenAt(device.deviceId))?.getTime() ?? 0) >= started.getTime(),
-      60_000,
     );
     await ws.close();
   });

@@ -1,8 +1,7 @@
 import { mintAccessToken } from "@chorus/auth";
+import { makeTempDir, runCli } from "@chorus/desktop-sync/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir } from "../test-support.js";
-import { TestBackend } from "../testing/backend.js";
-import { runCli } from "./run.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let temp: ReturnType<typeof makeTempDir>;
