@@ -145,7 +145,9 @@ test.describe("the newcomer's on-ramp", () => {
     browser,
   }, testInfo) => {
     const credentials = await signUp(page, testInfo);
-    const other = await browser.newPage();
+    // A second browser, not signed in (axe needs a page of a context made by newContext).
+    const context = await browser.newContext({ baseURL: WEB_URL, locale: "en-US" });
+    const other = await context.newPage();
     await other.goto("/en/sign-in");
     await expect(other.getByTestId("sign-in-email")).toBeFocused();
     await other.getByTestId("to-forgot-password").click();
@@ -181,7 +183,7 @@ test.describe("the newcomer's on-ramp", () => {
       { goto: false },
     );
     await expect(page).toHaveURL(/\/en\/account$/, { timeout: E2E_TIMEOUTS.navigation });
-    await other.close();
+    await context.close();
   });
 
   test("delete account asks for the password, then the account is gone", async ({
