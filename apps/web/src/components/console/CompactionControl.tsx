@@ -44,7 +44,7 @@ export function CompactionControl({
   return (
     <div className={styles.compaction} data-testid={testId}>
       {confirming ? (
-        <div className={styles.confirm} role="group" aria-labelledby={`${testId}-confirm-text`}>
+        <div className={styles.confirm}>
           <p id={`${testId}-confirm-text`}>
             {userId ? t("compaction.confirmUser") : t("compaction.confirmAll")}
           </p>
