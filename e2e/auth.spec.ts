@@ -65,7 +65,7 @@ test.describe("accounts", () => {
     // Even the right password waits now.
     await signInThroughUi(page, credentials, { goto: false });
     const alert = page.getByTestId("form-error-throttled");
-    await expect(alert).toContainText(/Try again in \d+ s/);
+    await expect(alert).toContainText(/Try again in (\d+ min, )?\d+ sec\./);
     await expect(page.getByTestId("sign-in-submit")).toBeDisabled();
     await attachScreenshot(page, testInfo, "sign-in-throttled-en");
   });

@@ -122,6 +122,8 @@ test.describe("admin console", () => {
     // Run compaction now: progress, then the result; the watermark rises and the run is the
     // newest in the history.
     await detail.getByTestId("user-compaction-run").click();
+    // It asks first: compaction deletes operations for good.
+    await detail.getByTestId("user-compaction-confirm").click();
     const result = detail.getByTestId("compaction-result");
     await expect(result).toHaveAttribute("data-outcome", "succeeded", { timeout: 30_000 });
     await expect(result).toContainText(`${opsToDelete} operation`);

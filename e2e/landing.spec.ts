@@ -21,7 +21,9 @@ test.describe("landing page", () => {
     await expect(page.getByTestId("landing-title")).toBeVisible();
     const cta = page.getByTestId("landing-cta");
     await expect(cta).toBeVisible();
-    await expect(cta).toHaveAttribute("href", "/en/sign-in");
+    await expect(cta).toHaveAttribute("href", "/en/sign-up");
+    // Both calls to action take a newcomer to sign-up, not to "Welcome back".
+    await expect(page.getByTestId("landing-cta-bottom")).toHaveAttribute("href", "/en/sign-up");
     await attachScreenshot(page, testInfo, "landing-en");
 
     await page.getByTestId("locale-switcher").selectOption("ar");
@@ -30,7 +32,7 @@ test.describe("landing page", () => {
     await expect(html).toHaveAttribute("lang", "ar");
     await expect(page.getByTestId("landing-title")).toBeVisible();
     await expect(page.getByTestId("landing-title")).not.toHaveText(/One profile/);
-    await expect(page.getByTestId("landing-cta")).toHaveAttribute("href", "/ar/sign-in");
+    await expect(page.getByTestId("landing-cta")).toHaveAttribute("href", "/ar/sign-up");
     await attachScreenshot(page, testInfo, "landing-ar");
   });
 });
@@ -42,6 +44,6 @@ test.describe("landing page for a Brazilian browser", () => {
     await page.goto("/");
     await expect(page).toHaveURL(/\/pt-BR$/);
     await expect(page.locator("html")).toHaveAttribute("lang", "pt-BR");
-    await expect(page.getByTestId("landing-cta")).toHaveAttribute("href", "/pt-BR/sign-in");
+    await expect(page.getByTestId("landing-cta")).toHaveAttribute("href", "/pt-BR/sign-up");
   });
 });

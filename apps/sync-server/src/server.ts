@@ -38,6 +38,8 @@ export interface SyncServerDeps {
   verifyToken: TokenVerifier;
   bus?: Bus;
   ackFlushIntervalMs?: number;
+  /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
+  lastSeenThrottleMs?: number;
   rateLimits?: RateLimitConfig;
   /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
   limitStore?: SharedLimitStore;
@@ -131,6 +133,10 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         { err: error, ...context },
         "publishing a committed push failed; the push succeeded, publishing is retried",
       ),
+    ...(deps.lastSeenThrottleMs !== undefined
+      ? { lastSeenThrottleMs: deps.lastSeenThrottleMs }
+      : {}),
+    onLastSeenError: (error) => logger.warn({ err: error }, "devices.last_seen_at write failed"),
   });
 
   async function authenticate(

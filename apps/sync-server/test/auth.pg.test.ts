@@ -137,6 +137,8 @@ describe("revocation and expiry end sockets", () => {
     const error = await failure(laptop.http.sync.pull.query({ since: 0 }));
     expect(error.data).toMatchObject({ code: "UNAUTHORIZED" });
     expect(error.message).toMatch(/revoked/);
+    // Typed, so the device can tell "bind again" from "refresh the token".
+    expect(parseSyncError(error)).toEqual({ type: "device_revoked" });
   });
 
   it("closes a socket when its token expires; the client reconnects with a fresh token", async () => {

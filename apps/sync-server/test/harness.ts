@@ -31,6 +31,7 @@ export interface HarnessOptions {
   rateLimits?: RateLimitConfig;
   slowConsumerBytes?: number;
   bus?: Bus;
+  lastSeenThrottleMs?: number;
 }
 
 export interface TestDevice {
@@ -73,6 +74,9 @@ export class Harness {
       ...(options.bus ? { bus: options.bus } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
+      ...(options.lastSeenThrottleMs !== undefined
+        ? { lastSeenThrottleMs: options.lastSeenThrottleMs }
+        : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],
       databaseUrl: db.url,
     });

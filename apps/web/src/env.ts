@@ -69,6 +69,12 @@ const EnvSchema = z
           ctx.addIssue({ code: "custom", message: (error as Error).message });
         }
       }),
+    /** Where account mail goes out (smtp://user:pass@host:587, smtps://…); required in production. */
+    SMTP_URL: z.url({ error: "SMTP_URL must be a URL like smtp://user:pass@host:587" }).optional(),
+    /** The sender of account mail. */
+    MAIL_FROM: z.string().min(3).default("Chorus <no-reply@chorus.localhost>"),
+    /** Development only: where mail is kept when SMTP_URL is unset (shown at /dev/mailbox). */
+    CHORUS_DEV_MAILBOX_DIR: z.string().optional(),
     /** Comma-separated emails that are made admins when they sign up or sign in. */
     ADMIN_EMAILS: z
       .string()
@@ -94,6 +100,13 @@ const EnvSchema = z
         code: "custom",
         path: ["NEXTAUTH_SECRET"],
         message: "in production set NEXTAUTH_SECRET (or CHORUS_ENV=local on a development machine)",
+      });
+    }
+    if (!env.SMTP_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SMTP_URL"],
+        message: "in production set SMTP_URL: account mail (verification, password reset) needs it",
       });
     }
     if (!env.AUTH_PRIVATE_KEY) {

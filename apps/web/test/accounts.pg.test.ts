@@ -45,7 +45,7 @@ describe("sign-up", () => {
     await signUp(deps(), { email, password: "correct horse" }, "10.0.0.1");
     const again = await signUp(
       deps(),
-      { email: email.toUpperCase(), password: "another one" },
+      { email: email.toUpperCase(), password: "another long phrase" },
       "10.0.0.1",
     );
     expect(again).toEqual({ ok: false, error: "email_taken" });

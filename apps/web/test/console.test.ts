@@ -96,11 +96,12 @@ describe("the lag chart's geometry", () => {
 });
 
 describe("durations and sizes in the reader's language", () => {
-  it("shows the two largest units, narrow", () => {
-    expect(formatDuration(90 * DAY - 3_600_000, "en")).toBe("89d 23h");
-    expect(formatDuration(125_000, "en")).toBe("2m 5s");
-    expect(formatDuration(-2 * 3_600_000, "en")).toBe("2h");
-    expect(formatDuration(400, "en")).toBe("0s");
+  it("shows the two largest units in words people read, never '89d23h' or '0s'", () => {
+    expect(formatDuration(90 * DAY - 3_600_000, "en")).toBe("89 days, 23 hr");
+    expect(formatDuration(125_000, "en")).toBe("2 min, 5 sec");
+    expect(formatDuration(-2 * 3_600_000, "en")).toBe("2 hr");
+    expect(formatDuration(400, "en")).toBe("400 ms");
+    expect(formatDuration(285_000, "en")).toBe("4 min, 45 sec");
     expect(formatDuration(125_000, "de")).toMatch(/2 Min\., 5 Sek\./);
   });
 

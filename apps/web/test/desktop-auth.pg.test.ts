@@ -325,7 +325,24 @@ describe("refresh_token grant", () => {
       where: { id: first.device_id },
       data: { revokedAt: new Date() },
     });
-    expectInvalidGrant(await refresh(first.refresh_token));
+    const result = await refresh(first.refresh_token);
+    expectInvalidGrant(result);
+    expect(result.body).toMatchObject({ reason: "device_revoked" });
+  });
+
+  it("says device_revoked, not just 'token revoked', when /account revoked the device", async () => {
+    // devices.revoke ends the device and its refresh tokens in one transaction.
+    const user = await createUser();
+    const first = success(await exchange(await approvedCode(user.id)));
+    const now = new Date();
+    await prisma.device.update({ where: { id: first.device_id }, data: { revokedAt: now } });
+    await prisma.refreshToken.updateMany({
+      where: { deviceId: first.device_id },
+      data: { revokedAt: now },
+    });
+    const result = await refresh(first.refresh_token);
+    expectInvalidGrant(result);
+    expect(result.body).toMatchObject({ reason: "device_revoked" });
   });
 
   it("refuses an expired refresh token (inject the clock)", async () => {

@@ -13,13 +13,14 @@ describe("web settings", () => {
 
   it("treats NODE_ENV=production as production unless CHORUS_ENV says local", () => {
     expect(() => parseEnv({ DATABASE_URL, NODE_ENV: "production" })).toThrow(
-      /NEXTAUTH_SECRET.*AUTH_PRIVATE_KEY/s,
+      /NEXTAUTH_SECRET.*SMTP_URL.*AUTH_PRIVATE_KEY/s,
     );
     const env = parseEnv({
       DATABASE_URL,
       NODE_ENV: "production",
       NEXTAUTH_SECRET: "x".repeat(32),
       AUTH_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----",
+      SMTP_URL: "smtp://mail.example.com:587",
     });
     expect(env.isProduction).toBe(true);
   });

@@ -4,6 +4,7 @@ import type { PrismaClient } from "@chorus/db";
 import type { Bounds } from "./bounds.js";
 import type { CompactionSettings } from "./compaction/compact-user.js";
 import type { RunOptions, RunResult } from "./compaction/runner.js";
+import type { LastSeenWriter } from "./devices/last-seen.js";
 import type { DeviceStatusCache } from "./devices/status-cache.js";
 import type { Presence } from "./presence.js";
 import type { RateLimits } from "./rate-limits.js";
@@ -45,6 +46,8 @@ export interface Services {
   bus: Bus;
   acks: AckBuffer;
   devices: DeviceStatusCache;
+  /** Throttled writer of devices.last_seen_at. */
+  lastSeen: LastSeenWriter;
   presence: Presence;
   limits: RateLimits;
   bounds: Bounds;

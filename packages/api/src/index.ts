@@ -27,6 +27,7 @@ export type {
   SyncMetrics,
 } from "./context.js";
 export { noopMetrics } from "./context.js";
+export { LastSeenWriter } from "./devices/last-seen.js";
 export {
   type DeviceRef,
   markDeviceRevoked,

@@ -4,6 +4,7 @@ import { Bounds, DEFAULT_RESOURCE_BOUNDS, type ResourceBounds } from "./bounds.j
 import { type CompactionSettings, DEFAULT_COMPACTION_SETTINGS } from "./compaction/compact-user.js";
 import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
+import { LastSeenWriter } from "./devices/last-seen.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
 import { Presence } from "./presence.js";
 import {
@@ -30,6 +31,9 @@ export interface CreateServicesOptions {
   onAckFlushError?: (error: unknown) => void;
   /** A committed push's ops could not be published; they are retried in the background. */
   onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
+  /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
+  lastSeenThrottleMs?: number;
+  onLastSeenError?: (error: unknown) => void;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -43,6 +47,10 @@ export function createServices(options: CreateServicesOptions): Services & {
     ...(options.onAckFlushError ? { onFlushError: options.onAckFlushError } : {}),
   });
   const devices = new DeviceStatusCache(options.prisma);
+  const lastSeen = new LastSeenWriter(options.prisma, {
+    ...(options.lastSeenThrottleMs !== undefined ? { throttleMs: options.lastSeenThrottleMs } : {}),
+    ...(options.onLastSeenError ? { onWriteError: options.onLastSeenError } : {}),
+  });
   const compactionSettings: CompactionSettings = {
     ...DEFAULT_COMPACTION_SETTINGS,
     ...options.compaction,
@@ -80,6 +88,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     bus,
     acks,
     devices,
+    lastSeen,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
     bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
@@ -102,6 +111,7 @@ export function createServices(options: CreateServicesOptions): Services & {
     async stop() {
       for (const stop of stops.splice(0)) stop();
       await acks.stop();
+      await lastSeen.settle();
     },
   };
 }

@@ -129,11 +129,9 @@ export const userProcedure = publicProcedure.use(async ({ ctx, next }) => {
         message: "this device is not bound to the account",
       });
     }
+    // Typed, so a device tells "revoked: bind again" from "token expired: refresh".
     if (status.revokedAt) {
-      throw new TRPCError({
-        code: "UNAUTHORIZED",
-        message: "this device was revoked; bind it again from the desktop app",
-      });
+      throw toTRPCError(new SyncProtocolError(syncError("device_revoked", {})));
     }
   }
   return next({ ctx: { principal } });

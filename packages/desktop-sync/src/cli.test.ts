@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "./cli/run.js";
+import { runCli, USAGE } from "./cli/run.js";
 import { diagnosticsSchema } from "./contract.js";
 import { openProfile } from "./profiles.js";
 import { makeTempDir } from "./test-support.js";
@@ -50,10 +52,32 @@ describe("chorus-device CLI", () => {
       quarantined: [],
       account: null,
       resync: null,
+      revokedAt: null,
     });
 
     const list = cli(["profile", "list", "--json", `--data-dir=${temp.path}`]);
     expect(JSON.parse(list.stdout)).toEqual([{ name: "work", path: expect.any(String) }]);
+  });
+
+  it("says the id profile create prints is local, to be replaced by the server's at sign-in", async () => {
+    let out = "";
+    const io = {
+      stdout: (text: string) => {
+        out += text;
+      },
+      stderr: () => {},
+      env: {},
+      platform: "linux" as const,
+      homedir: temp.path,
+      cwd: temp.path,
+    };
+    expect(await runCli(["profile", "create", "laptop", "--data-dir", temp.path], io)).toBe(0);
+    expect(out).toMatch(
+      /Local device id [0-9a-f-]{36}: .*signing in replaces it with the id the server assigns/,
+    );
+    out = "";
+    expect(await runCli(["status", "--data-dir", temp.path], io)).toBe(0);
+    expect(out).toMatch(/device id +[0-9a-f-]{36} \(local; signing in replaces it/);
   });
 
   it("exits 1 with a JSON error naming the missing profile", () => {
@@ -154,5 +178,50 @@ describe("chorus-device CLI", () => {
     expect(await runCli(["status"], io)).toBe(0);
     expect(stdout).toContain("quarantined  1 (refused by the server for good");
     expect(stdout).toContain("playlist p1.name (set): value: contains U+0000");
+  });
+});
+
+describe("the shipped chorus-device binary", () => {
+  it("`npm run cli` and the bin run plain JavaScript, not TypeScript through a loader", () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8"));
+    expect(pkg.scripts.cli).toBe("node bin/chorus-device.mjs");
+    expect(pkg.bin).toEqual({ "chorus-device": "./bin/chorus-device.mjs" });
+    const bin = readFileSync(join(PACKAGE_DIR, "bin/chorus-device.mjs"), "utf8");
+    expect(bin).toContain('new URL("../dist/cli.js", import.meta.url)');
+    expect(bin).not.toMatch(/tsx|ts-node/);
+  });
+
+  it("is the tsup bundle run by plain Node: no TypeScript loader at run time", () => {
+    // Inside the package, so the bundle resolves its externals (better-sqlite3, zod) as installed.
+    const outDir = join(PACKAGE_DIR, "node_modules", ".cache", `cli-bundle-${process.pid}`);
+    const out = { path: outDir, remove: () => rmSync(outDir, { recursive: true, force: true }) };
+    try {
+      const built = spawnSync("npx", ["tsup", "--out-dir", out.path, "--no-sourcemap"], {
+        cwd: PACKAGE_DIR,
+        encoding: "utf8",
+      });
+      expect(built.status, built.stderr).toBe(0);
+      const { CHORUS_DATA_DIR: _d, CHORUS_PROFILE: _p, NODE_OPTIONS: _n, ...env } = process.env;
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [`${out.path}/cli.js`, ...args], { env, encoding: "utf8" });
+      const help = run(["--help"]);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toBe(USAGE);
+      // The engine's chunk loads on demand, and works.
+      const data = makeTempDir();
+      try {
+        expect(run(["profile", "create", "built", "--data-dir", data.path]).status).toBe(0);
+        const status = run(["status", "--json", "--data-dir", data.path]);
+        expect(status.status, status.stderr).toBe(0);
+        expect(JSON.parse(status.stdout)).toMatchObject({
+          profile: "built",
+          connection: "disabled",
+        });
+      } finally {
+        data.remove();
+      }
+    } finally {
+      out.remove();
+    }
   });
 });

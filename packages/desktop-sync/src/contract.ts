@@ -60,6 +60,11 @@ export const engineErrorCodeSchema = z.enum([
   "pending_changes",
   /** The server does not serve this build's protocol version: the app must be updated. */
   "update_required",
+  /**
+   * The account revoked this device: the server accepts none of its tokens again. The library
+   * stays on this computer; signing in again binds the profile as a new device.
+   */
+  "device_revoked",
 ]);
 export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
 
@@ -157,6 +162,8 @@ export const diagnosticsSchema = z.object({
   quarantined: z.array(quarantinedOpSchema),
   account: accountSchema.nullable(),
   resync: resyncProgressSchema.nullable(),
+  /** When this engine learnt its device was revoked (ISO); null while it is not. */
+  revokedAt: z.string().nullable(),
 });
 export type Diagnostics = z.infer<typeof diagnosticsSchema>;
 

@@ -95,6 +95,7 @@ export class DeviceEngine {
     this.log = options.log ?? (() => {});
     this.durable = new Replica(profile.db, profile.clock, () => this.deviceId(), options.hooks);
     this.session = this.restoreSession();
+    if (this.revokedAt()) this.connection = "revoked";
   }
 
   static open(options: EngineOptions): DeviceEngine {
@@ -239,6 +240,7 @@ export class DeviceEngine {
           ops = drafts.map((draft) => replica.stamp(draft));
           continue;
         }
+        if (failure.kind === "revoked") throw this.revokedError();
         if (failure.kind === "offline" || failure.kind === "server") {
           unanswered += 1;
           if (unanswered < MAX_UNANSWERED_PUSHES) {
@@ -331,6 +333,10 @@ export class DeviceEngine {
       this.memory.db.close();
       this.memory = null;
     }
+    if (this.revokedAt()) {
+      this.setConnection("revoked");
+      return;
+    }
     if (!this.started || mode === "local" || !this.session) {
       this.setConnection(this.started && mode !== "local" && this.revoked ? "revoked" : "disabled");
       return;
@@ -403,6 +409,10 @@ export class DeviceEngine {
   }
 
   private recordFailure(failure: SyncFailure): void {
+    if (failure.kind === "revoked") {
+      this.markRevoked(failure.message);
+      return;
+    }
     const info: SyncErrorInfo = {
       code: failureCode(failure),
       message: failure.message,
@@ -418,12 +428,48 @@ export class DeviceEngine {
 
   // ---- account ----------------------------------------------------------------------------
 
+  /** When this profile learnt that the account revoked its device (ISO), or null. */
+  revokedAt(): string | null {
+    return readMeta(this.profile.db, "revoked_at") ?? null;
+  }
+
+  /**
+   * The account revoked this device: remember it (a later process knows without asking the
+   * server), forget the dead credential, and stop syncing for good. The library and its queued
+   * edits stay; a new sign-in binds the profile as a new device and uploads them.
+   */
+  private markRevoked(detail: string): void {
+    if (this.revokedAt()) return;
+    const at = new Date().toISOString();
+    const db = this.profile.db;
+    db.transaction(() => {
+      writeMeta(db, "revoked_at", at);
+      const info: SyncErrorInfo = { code: "device_revoked", message: detail, at };
+      writeMeta(db, "last_error", JSON.stringify(info));
+    })();
+    this.tokens.clear();
+    this.session = null;
+    this.log("device revoked by the account", { detail });
+    this.setConnection("revoked");
+    void this.reconfigure();
+  }
+
+  /** The error every account or sync action fails with once the device is revoked. */
+  revokedError(): EngineError {
+    const webUrl = readMeta(this.profile.db, "web_url");
+    return new EngineError(
+      "device_revoked",
+      `this device was revoked from your account (${this.revokedAt() ?? "just now"}), so it no longer syncs. Its library and queued changes stay on this computer. To sync again, bind it anew: chorus-device signin --profile ${this.profile.name} --web-url ${webUrl ?? "<url of the Chorus web app>"}`,
+      { revokedAt: this.revokedAt(), profile: this.profile.name, webUrl: webUrl ?? null },
+    );
+  }
+
   private restoreSession(): SyncSession | null {
     const db = this.profile.db;
     const userId = readMeta(db, "user_id");
     const syncUrl = readMeta(db, "server_url");
     const credential = this.tokens.load();
-    if (!userId || !syncUrl || !credential) return null;
+    if (!userId || !syncUrl || !credential || this.revokedAt()) return null;
     const binding = {
       syncUrl,
       userId,
@@ -437,6 +483,7 @@ export class DeviceEngine {
       binding: { ...binding, webUrl: credential.webUrl },
       store: this.tokens,
       onSignedOut: (reason) => this.signedOutByServer(reason),
+      onRevoked: (reason) => this.markRevoked(reason),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
     });
   }
@@ -462,6 +509,11 @@ export class DeviceEngine {
    */
   async bind(session: SyncSession): Promise<void> {
     const outcome = bindProfile(this.durable, session);
+    // A new binding ends a revocation: the server knows this profile as a new device now.
+    if (this.revokedAt()) {
+      deleteMeta(this.profile.db, "revoked_at");
+      this.connection = "disabled";
+    }
     this.log("bound", { userId: session.userId, deviceId: session.deviceId, outcome });
     this.session = session;
     this.revoked = false;
@@ -498,6 +550,7 @@ export class DeviceEngine {
         expiresAt: Date.now() + tokens.expires_in * 1000,
       },
       onSignedOut: (reason) => this.signedOutByServer(reason),
+      onRevoked: (reason) => this.markRevoked(reason),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
     });
     writeMeta(this.profile.db, "web_url", webUrl);
@@ -539,7 +592,14 @@ export class DeviceEngine {
     this.revoked = false;
     const db = this.profile.db;
     db.transaction(() => {
-      for (const key of ["user_id", "email", "server_url", "web_url", "last_sync_at"] as const) {
+      for (const key of [
+        "user_id",
+        "email",
+        "server_url",
+        "web_url",
+        "last_sync_at",
+        "revoked_at",
+      ] as const) {
         deleteMeta(db, key);
       }
     })();
@@ -584,6 +644,7 @@ export class DeviceEngine {
         })),
         account: this.account(),
         resync: this.resyncProgress,
+        revokedAt: this.revokedAt(),
       };
     })();
   }

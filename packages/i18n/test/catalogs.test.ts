@@ -116,3 +116,24 @@ describe.each(translations)("the %s translation", (locale) => {
     expect(copied.length, copied.map(([key]) => key).join(", ")).toBeLessThanOrEqual(3);
   });
 });
+
+describe("register", () => {
+  const de = [...flatten(readCatalog("de"))];
+
+  it("German addresses the reader formally (Sie) everywhere, never with du/dein/euch", () => {
+    const informal = /\b(du|dich|dir|dein\w*|euch|euer|eure\w*)\b/i;
+    const offenders = de
+      .filter(([, text]) => informal.test(String(text)))
+      .map(([key, text]) => `${key}: ${text}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("German uses no informal imperatives (Melde dich, Erstelle, Öffne …)", () => {
+    const imperative =
+      /\b(Melde|Erstelle|Öffne|Ändere|Lege|Arbeite|Wähle|Gib|Klicke|Schließe|Starte|Prüfe|Bring|Warte)\b/;
+    const offenders = de
+      .filter(([, text]) => imperative.test(String(text)))
+      .map(([key, text]) => `${key}: ${text}`);
+    expect(offenders).toEqual([]);
+  });
+});

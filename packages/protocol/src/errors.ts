@@ -71,6 +71,11 @@ export const UpgradeRequired = z.object({
   maxVersion: z.int().positive(),
 });
 
+/** The account revoked this device: no token of it is accepted again; bind it anew. */
+export const DeviceRevoked = z.object({
+  type: z.literal("device_revoked"),
+});
+
 export const SyncError = z.discriminatedUnion("type", [
   ResyncRequired,
   LamportRegression,
@@ -79,6 +84,7 @@ export const SyncError = z.discriminatedUnion("type", [
   AckBeyondHead,
   InvalidInput,
   UpgradeRequired,
+  DeviceRevoked,
 ]);
 export type SyncError = z.infer<typeof SyncError>;
 export type SyncErrorType = SyncError["type"];
@@ -96,6 +102,7 @@ export const SYNC_ERROR_TRPC_CODE = {
   ack_beyond_head: "BAD_REQUEST",
   invalid_input: "BAD_REQUEST",
   upgrade_required: "PRECONDITION_REQUIRED",
+  device_revoked: "UNAUTHORIZED",
 } as const satisfies Record<SyncErrorType, string>;
 
 /** Builds a sync error, checked against its schema. */
@@ -133,6 +140,8 @@ export function describeSyncError(error: SyncError): string {
       return error.clientVersion < error.minVersion
         ? `this client speaks protocol version ${error.clientVersion}, which the server no longer serves (it serves ${error.minVersion} to ${error.maxVersion}); update the app`
         : `this client speaks protocol version ${error.clientVersion}, newer than the server's ${error.minVersion} to ${error.maxVersion}; the server must be updated`;
+    case "device_revoked":
+      return "this device was revoked from its account; bind it again (sign in from the device)";
   }
 }
 

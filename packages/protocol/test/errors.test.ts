@@ -55,6 +55,7 @@ describe("sync errors", () => {
       ack_beyond_head: "BAD_REQUEST",
       invalid_input: "BAD_REQUEST",
       upgrade_required: "PRECONDITION_REQUIRED",
+      device_revoked: "UNAUTHORIZED",
     });
   });
 

@@ -53,9 +53,16 @@ describe("browser sign-in (ADR 0002)", () => {
       appVersion: "0.1.0",
       openUrl: async (url) => {
         opened = url;
-        // A stale tab with another state is refused, and the sign-in keeps waiting.
-        expect((await web.approve(url, { state: "forged" })).status).toBe(400);
-        expect((await web.approve(url)).status).toBe(200);
+        // A stale tab with another state is refused, and the sign-in keeps waiting. The tab is
+        // sent to the web app's localized page that says how it ended.
+        const forged = await web.approve(url, { state: "forged" });
+        expect(forged.status).toBe(303);
+        expect(forged.headers.get("location")).toBe(`${web.url}/desktop-login/done?result=refused`);
+        const approved = await web.approve(url);
+        expect(approved.status).toBe(303);
+        expect(approved.headers.get("location")).toBe(
+          `${web.url}/desktop-login/done?result=connected`,
+        );
       },
     });
     const login = new URL(opened);
@@ -99,7 +106,12 @@ describe("browser sign-in (ADR 0002)", () => {
         webUrl: web.url,
         platform: "linux",
         appVersion: "0.1.0",
-        openUrl: async (url) => void (await web.approve(url, { deny: true })),
+        openUrl: async (url) => {
+          const declined = await web.approve(url, { deny: true });
+          expect(declined.headers.get("location")).toBe(
+            `${web.url}/desktop-login/done?result=declined`,
+          );
+        },
       }),
     ).rejects.toMatchObject({
       code: "sign_in_failed",

@@ -57,10 +57,14 @@ export class FakeWeb {
     if (url.searchParams.get("code_challenge_method") !== "S256") throw new Error("not S256");
     const state = override.state ?? url.searchParams.get("state") ?? "";
     if (override.deny)
-      return fetch(`${redirectUri}?error=access_denied&state=${encodeURIComponent(state)}`);
+      return fetch(`${redirectUri}?error=access_denied&state=${encodeURIComponent(state)}`, {
+        redirect: "manual",
+      });
     const code = randomBytes(16).toString("base64url");
     this.codes.set(code, { challenge: url.searchParams.get("code_challenge") ?? "", redirectUri });
-    return fetch(`${redirectUri}?code=${code}&state=${encodeURIComponent(state)}`);
+    return fetch(`${redirectUri}?code=${code}&state=${encodeURIComponent(state)}`, {
+      redirect: "manual",
+    });
   }
 
   /** Makes every refresh token so far unusable (a revoked device). */

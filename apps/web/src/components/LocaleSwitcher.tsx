@@ -3,6 +3,7 @@
 import { isLocale, localeNames, locales } from "@chorus/i18n";
 import { useLocale, useTranslations } from "next-intl";
 import { type ChangeEvent, useId, useTransition } from "react";
+import { saveLocaleAction } from "@/app/[locale]/account/actions";
 import { usePathname, useRouter } from "@/i18n/navigation";
 import styles from "./LocaleSwitcher.module.css";
 
@@ -19,6 +20,8 @@ export function LocaleSwitcher() {
     const next = event.target.value;
     if (!isLocale(next) || next === locale) return;
     const { search, hash } = window.location;
+    // Signed in: the account keeps the choice (signed out, the call changes nothing).
+    void saveLocaleAction(next).catch(() => {});
     startTransition(() => {
       router.replace(`${pathname}${search}${hash}`, { locale: next });
     });

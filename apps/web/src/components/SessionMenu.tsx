@@ -57,13 +57,14 @@ export function SessionMenu({ email, name, isAdmin, consoleLabel }: SessionMenuP
         className={styles.trigger}
         aria-expanded={open}
         aria-controls={menuId}
-        aria-label={t("menuLabel", { email })}
         onClick={() => setOpen((current) => !current)}
         data-testid="session-menu"
       >
         <span className={styles.avatar} aria-hidden="true">
           {initial}
         </span>
+        {/* The name is what it shows, with context before it (WCAG 2.5.3: label in name). */}
+        <span className="visually-hidden">{t("signedInAs")} </span>
         <span className={`${styles.email} ltr-value`}>{email}</span>
         <svg className={styles.chevron} viewBox="0 0 20 20" aria-hidden="true">
           <path d="M5 8l5 5 5-5" />

@@ -46,6 +46,8 @@ export type FieldErrorCode =
   | "password_required"
   | "password_too_short"
   | "password_too_long"
+  /** Long enough, but easy to guess (the server's strength estimate). */
+  | "password_weak"
   | "name_too_long";
 
 export type FieldErrors = Partial<Record<"email" | "password" | "name", FieldErrorCode>>;

@@ -6,12 +6,22 @@ const DURATION_UNITS = [
 ] as const;
 
 /**
- * A length of time in the reader's language, its two largest units, narrow: "89d 23h",
- * "2 min 5 s", "٣ ث". Sub-second lengths read as 0 seconds. The sign is dropped: callers
- * say "in" or "ago" with their own words.
+ * A length of time in the reader's language, its two largest units, with words people read
+ * rather than symbols: "89 days, 23 hr", "4 min, 45 sec", "89 Tg., 23 Std.". Below a second it
+ * is milliseconds ("250 ms"), never "0 s". The sign is dropped: callers say "in" or "ago" with
+ * their own words.
  */
 export function formatDuration(ms: number, locale: string, maxUnits = 2): string {
-  let rest = Math.floor(Math.abs(ms) / 1000) * 1000;
+  const abs = Math.abs(ms);
+  if (abs < 1000) {
+    return new Intl.NumberFormat(locale, {
+      style: "unit",
+      unit: "millisecond",
+      unitDisplay: "short",
+      maximumFractionDigits: 0,
+    }).format(abs);
+  }
+  let rest = Math.floor(abs / 1000) * 1000;
   const parts: string[] = [];
   for (const [unit, size] of DURATION_UNITS) {
     const count = Math.floor(rest / size);
@@ -20,11 +30,11 @@ export function formatDuration(ms: number, locale: string, maxUnits = 2): string
     if (parts.length === 0 && count === 0 && unit !== "second") continue;
     if (parts.length > 0 && count === 0) break;
     parts.push(
-      new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "narrow" }).format(count),
+      new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" }).format(count),
     );
     if (parts.length === maxUnits) break;
   }
-  return new Intl.ListFormat(locale, { type: "unit", style: "narrow" }).format(parts);
+  return new Intl.ListFormat(locale, { type: "unit", style: "short" }).format(parts);
 }
 
 const BYTE_UNITS = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte"] as const;

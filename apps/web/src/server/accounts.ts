@@ -7,6 +7,7 @@ import {
   type SignUpInput as SignUpFields,
   SignUpInput,
 } from "@/lib/account-schema";
+import { isWeakPassword } from "./password-strength";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords";
 import type { AuthThrottle } from "./throttle";
 
@@ -15,6 +16,10 @@ export interface AccountDeps {
   throttle: AuthThrottle;
   /** Lower-cased emails that are admins (ADMIN_EMAILS). */
   adminEmails: readonly string[];
+  /** The language of the page the request came from (saved with the account). */
+  locale?: string;
+  /** Mails the new account its confirmation link (sign-up only; errors are the sender's). */
+  sendVerification?(user: AccountUser): Promise<unknown>;
 }
 
 export interface AccountUser {
@@ -22,6 +27,8 @@ export interface AccountUser {
   email: string;
   name: string | null;
   role: Role;
+  /** Web sessions begun under an older version have ended. */
+  sessionVersion: number;
 }
 
 export type SignUpResult =
@@ -35,7 +42,13 @@ export type SignInResult =
   | { ok: false; error: "invalid_credentials" }
   | { ok: false; error: "throttled"; retryAfterSeconds: number };
 
-const userFields = { id: true, email: true, name: true, role: true } as const;
+const userFields = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  sessionVersion: true,
+} as const;
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
@@ -58,6 +71,9 @@ export async function signUp(
     return { ok: false, error: "invalid", fieldErrors: fieldErrorsOf(parsed.error) };
   }
   const { email, password, name } = parsed.data;
+  if (isWeakPassword(password, [email, name ?? ""])) {
+    return { ok: false, error: "invalid", fieldErrors: { password: "password_weak" } };
+  }
   // Saves an argon2 run for the common case; the unique index decides races.
   const existing = await deps.prisma.user.findUnique({ where: { email }, select: { id: true } });
   if (existing) return { ok: false, error: "email_taken" };
@@ -68,9 +84,11 @@ export async function signUp(
         name: name ?? null,
         passwordHash: await hashPassword(password),
         role: roleFor(email, deps.adminEmails),
+        ...(deps.locale ? { locale: deps.locale } : {}),
       },
       select: userFields,
     });
+    await deps.sendVerification?.(user);
     return { ok: true, user };
   } catch (error) {
     if (isUniqueViolation(error)) return { ok: false, error: "email_taken" };

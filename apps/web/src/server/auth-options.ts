@@ -15,6 +15,7 @@ declare module "next-auth" {
   }
   interface User {
     role: Role;
+    sessionVersion: number;
   }
 }
 
@@ -23,13 +24,13 @@ declare module "next-auth/jwt" {
     role?: Role;
     /** When the role was last read from the database (ms since the epoch). */
     roleCheckedAt?: number;
+    /** users.session_version when this session began; a newer one in the database ends it. */
+    sv?: number;
   }
 }
 
 /** How long a browser session lasts without signing in again. */
 const SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60;
-/** A promotion (promote-admin, ADMIN_EMAILS) reaches an open session within this long. */
-const ROLE_REFRESH_MS = 60_000;
 
 /**
  * Thrown from authorize(): next-auth hands the message to the sign-in form as `error`, which
@@ -49,7 +50,13 @@ export async function authorizeCredentials(
   deps: AccountDeps,
   credentials: Record<string, string> | undefined,
   headers: Record<string, unknown> | undefined,
-): Promise<{ id: string; email: string; name: string | null; role: Role }> {
+): Promise<{
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  sessionVersion: number;
+}> {
   let result: Awaited<ReturnType<typeof signIn>>;
   try {
     result = await signIn(
@@ -61,8 +68,8 @@ export async function authorizeCredentials(
     throw new Error(`server_error:${logInternalError("sign-in", error)}`);
   }
   if (!result.ok) throw new Error(signInErrorCode(result));
-  const { id, email, name, role } = result.user;
-  return { id, email, name, role };
+  const { id, email, name, role, sessionVersion } = result.user;
+  return { id, email, name, role, sessionVersion };
 }
 
 let options: Promise<NextAuthOptions> | undefined;
@@ -90,19 +97,24 @@ async function buildAuthOptions(): Promise<NextAuthOptions> {
     callbacks: {
       async jwt({ token, user }) {
         // `user` is set only on sign-in; later calls keep what the token holds, re-reading
-        // the role now and then.
+        // the role and the session version.
         if (user) {
           token.sub = user.id;
           token.email = user.email ?? null;
           token.name = user.name ?? null;
           token.role = user.role;
           token.roleCheckedAt = Date.now();
-        } else if (token.sub && Date.now() - (token.roleCheckedAt ?? 0) > ROLE_REFRESH_MS) {
+          token.sv = user.sessionVersion;
+        } else if (token.sub) {
+          // Every request: a changed password, "sign out everywhere" or a deleted account ends
+          // this session at once (one indexed read by primary key).
           const current = await prisma().user.findUnique({
             where: { id: token.sub },
-            select: { role: true },
+            select: { role: true, sessionVersion: true },
           });
-          if (current) token.role = current.role;
+          if (!current || current.sessionVersion !== (token.sv ?? 0)) return {};
+          // A promotion (promote-admin, ADMIN_EMAILS) reaches an open session at once.
+          token.role = current.role;
           token.roleCheckedAt = Date.now();
         }
         return token;

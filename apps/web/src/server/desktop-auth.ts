@@ -31,6 +31,8 @@ export interface TokenEndpointDeps {
   /** How long a rotated refresh token still yields a successor (REFRESH_GRACE_SECONDS). */
   refreshGraceSeconds?: number;
   now?: () => Date;
+  /** A code exchange bound a new device (the owner is told by mail). Not awaited. */
+  onDeviceBound?(deviceId: string): void;
 }
 
 export interface TokenSuccess {
@@ -48,6 +50,9 @@ export interface TokenSuccess {
 export interface TokenFailure {
   error: "invalid_request" | "invalid_grant";
   error_description: string;
+  /** An extension parameter (RFC 6749 §5.2 allows them): why the grant died, when a device
+   * acts on it differently ("device_revoked": bind again, rather than retry). */
+  reason?: "device_revoked";
 }
 
 export type TokenResult = { status: 200; body: TokenSuccess } | { status: 400; body: TokenFailure };
@@ -200,6 +205,7 @@ export async function exchangeCode(
     return { user, deviceId: device.id };
   });
   if (!granted) return invalidGrant("the account no longer exists");
+  deps.onDeviceBound?.(granted.deviceId);
   return issueTokens(deps, now, { ...granted, refreshToken });
 }
 
@@ -215,6 +221,18 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     },
   });
   if (!row) return invalidGrant("unknown refresh token");
+  // Revoking a device also revokes its tokens: say which happened, the device acts on it.
+  if (row.device.revokedAt) {
+    await revokeFamily(prisma, row.familyId, now);
+    return {
+      status: 400,
+      body: {
+        error: "invalid_grant",
+        error_description: "this device was revoked; sign in again from the desktop app",
+        reason: "device_revoked",
+      },
+    };
+  }
   if (row.revokedAt) {
     // Also a successor replaced within the grace window: if its holder shows up after all,
     // two parties hold this family's secrets, and neither keeps it.
@@ -230,11 +248,6 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
   if (row.expiresAt.getTime() <= now.getTime()) {
     return invalidGrant("the refresh token has expired; sign in again");
   }
-  if (row.device.revokedAt) {
-    await revokeFamily(prisma, row.familyId, now);
-    return invalidGrant("this device was revoked; sign in again from the desktop app");
-  }
-
   const next = generateRefreshToken();
   const rotated = await prisma.$transaction(async (tx) => {
     const { count } = await tx.refreshToken.updateMany({

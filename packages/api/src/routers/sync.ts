@@ -27,6 +27,7 @@ export const syncRouter = {
     // Before a pooled connection is taken: pushes of one user wait for each other on the
     // user's lock, and each waiting one would hold a connection of the shared pool.
     const release = await services.bounds.enterPush(device.userId);
+    services.lastSeen.touch(device.id);
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
       outcome = await pushOps(ctx.prisma, device.userId, device.id, input.ops);
@@ -69,6 +70,7 @@ export const syncRouter = {
   ack: deviceProcedure.input(AckInput).mutation(async ({ ctx, input }) => {
     const { services, device } = ctx;
     await services.limits.consume("ack", device.id);
+    services.lastSeen.touch(device.id);
     const newestId = await newestOpId(ctx.prisma, device.userId);
     if (input.lastSeenId > newestId) {
       throw new SyncProtocolError(syncError("ack_beyond_head", { newestId }));
@@ -94,6 +96,7 @@ export const syncRouter = {
     try {
       await services.limits.consume("subscribe", device.id);
       leave = services.bounds.enterSubscription(socket);
+      services.lastSeen.touch(device.id);
       const events = await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
@@ -149,6 +152,8 @@ export const syncRouter = {
       leave();
       signal?.removeEventListener("abort", onAbort);
       abort.abort();
+      // A device that stayed subscribed was there until now, however long ago its last write.
+      services.lastSeen.touch(device.id, { force: true });
     }
   }),
 };

@@ -28,10 +28,15 @@ export interface BrowserSignInResult {
   redirectUri: string;
 }
 
-const page = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
-  `<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto">` +
-  `<h1>${title}</h1><p>${body}</p></body></html>`;
+/** How the sign-in ended, as the web app's /desktop-login/done page words it. */
+export type SignInResult = "connected" | "declined" | "failed" | "refused";
+
+/** The web app's page that tells the user, in their language, that the tab can be closed. */
+export function desktopLoginDoneUrl(webUrl: string, result: SignInResult): string {
+  const url = new URL("/desktop-login/done", webUrl);
+  url.searchParams.set("result", result);
+  return url.toString();
+}
 
 /** The authorization URL of ADR 0002 §1. */
 export function desktopLoginUrl(options: {
@@ -59,8 +64,9 @@ export function desktopLoginUrl(options: {
 /**
  * RFC 8252 loopback sign-in (ADR 0002): listens on 127.0.0.1 on a port the OS picks, opens
  * the browser at {WEB_URL}/desktop-login with PKCE (S256) and `state`, accepts exactly one
- * callback with the matching state, answers the tab, and exchanges the code (with the
- * verifier) at the token endpoint. The listener is closed on every path.
+ * callback with the matching state, exchanges the code (with the verifier) at the token
+ * endpoint, then sends the tab to the web app's /desktop-login/done page, which says in the
+ * user's language how it ended. The listener is closed on every path.
  */
 export async function signInWithBrowser(
   options: BrowserSignInOptions,
@@ -71,6 +77,18 @@ export async function signInWithBrowser(
   const callback = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  /** The browser's callback request, answered once the code exchange has ended. */
+  let waiting: ServerResponse | null = null;
+  const sendBrowserTo = (res: ServerResponse, result: SignInResult) =>
+    new Promise<void>((resolve) => {
+      res.once("close", resolve);
+      res
+        .writeHead(303, {
+          location: desktopLoginDoneUrl(options.webUrl, result),
+          "cache-control": "no-store",
+        })
+        .end(resolve);
+    });
   // Awaited below, after openUrl returns; the browser may answer (or fail) before that.
   callback.catch(() => {});
 
@@ -80,26 +98,15 @@ export async function signInWithBrowser(
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
-    const answer = (status: number, title: string, body: string) =>
-      res
-        .writeHead(status, {
-          "content-type": "text/html; charset=utf-8",
-          "cache-control": "no-store",
-        })
-        .end(page(title, body));
-    if (url.searchParams.get("state") !== state) {
-      // Not our sign-in (a stale tab, or a forged request): refuse, and keep waiting.
-      answer(
-        400,
-        "Sign-in refused",
-        "This sign-in link does not match the one Chorus opened. Start again from the app.",
-      );
+    if (url.searchParams.get("state") !== state || waiting) {
+      // Not our sign-in (a stale tab, a forged or repeated request): refuse, and keep waiting.
+      void sendBrowserTo(res, "refused");
       return;
     }
     const error = url.searchParams.get("error");
     const code = url.searchParams.get("code");
     if (error || !code) {
-      answer(200, "Sign-in cancelled", "Chorus was not connected. You can close this tab.");
+      void sendBrowserTo(res, "declined");
       settle?.reject(
         new EngineError(
           "sign_in_failed",
@@ -111,7 +118,7 @@ export async function signInWithBrowser(
       );
       return;
     }
-    answer(200, "Chorus is connected", "You can close this tab and return to Chorus.");
+    waiting = res;
     settle?.resolve(code);
   });
 
@@ -140,22 +147,36 @@ export async function signInWithBrowser(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
-    await options.openUrl(
-      desktopLoginUrl({
-        webUrl: options.webUrl,
-        redirectUri,
-        state,
-        challenge: codeChallengeS256(verifier),
-        deviceName: options.deviceName,
-        platform: options.platform,
-        appVersion: options.appVersion,
-      }),
+    // Not awaited before the callback: an opener may only return once the browser is done.
+    const opening = Promise.resolve().then(() =>
+      options.openUrl(
+        desktopLoginUrl({
+          webUrl: options.webUrl,
+          redirectUri,
+          state,
+          challenge: codeChallengeS256(verifier),
+          deviceName: options.deviceName,
+          platform: options.platform,
+          appVersion: options.appVersion,
+        }),
+      ),
+    );
+    opening.catch((error: unknown) =>
+      settle?.reject(error instanceof Error ? error : new Error(String(error))),
     );
     const code = await callback;
-    const tokens = await exchangeCode(
-      { webUrl: options.webUrl, code, verifier, redirectUri },
-      options.fetch,
-    );
+    let tokens: TokenResponse;
+    try {
+      tokens = await exchangeCode(
+        { webUrl: options.webUrl, code, verifier, redirectUri },
+        options.fetch,
+      );
+    } catch (error) {
+      if (waiting) await sendBrowserTo(waiting, "failed");
+      throw error;
+    }
+    if (waiting) await sendBrowserTo(waiting, "connected");
+    await opening;
     return { tokens, redirectUri };
   } finally {
     clearTimeout(timer);

@@ -20,6 +20,8 @@ export interface RefreshingSessionOptions {
   marginMs?: number;
   /** The refresh token was refused (rotated elsewhere, device revoked): sign in again. */
   onSignedOut?(reason: string): void;
+  /** The web app said the account revoked this device: final until a new sign-in. */
+  onRevoked?(reason: string): void;
   fetch?: Fetch;
   now?: () => number;
 }
@@ -61,6 +63,10 @@ export function refreshingSession(options: RefreshingSessionOptions): SyncSessio
       if (error instanceof EngineError && error.code === "not_signed_in") {
         store.clear();
         options.onSignedOut?.(error.message);
+      }
+      if (error instanceof EngineError && error.code === "device_revoked") {
+        store.clear();
+        options.onRevoked?.(error.message);
       }
       throw error;
     }

@@ -15,7 +15,12 @@ export const TokenResponse = z.object({
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
-const OAuthError = z.object({ error: z.string(), error_description: z.string().optional() });
+const OAuthError = z.object({
+  error: z.string(),
+  error_description: z.string().optional(),
+  /** Chorus's extension: "device_revoked" when the account revoked this device. */
+  reason: z.string().optional(),
+});
 
 export type Fetch = typeof fetch;
 
@@ -69,6 +74,16 @@ async function postGrant(
   if (response.status >= 500) {
     throw new EngineError("offline", `the web app failed (${description}); try again later`, {
       status: response.status,
+    });
+  }
+  if (
+    oauth.success &&
+    oauth.data.error === "invalid_grant" &&
+    oauth.data.reason === "device_revoked"
+  ) {
+    throw new EngineError("device_revoked", `this device was revoked (${description})`, {
+      status: response.status,
+      oauthError: oauth.data.error,
     });
   }
   throw new EngineError(

@@ -48,12 +48,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs until SIGINT/SIGTERM (the io's signal). */
-function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+/** Runs until SIGINT/SIGTERM (the io's signal), or until the account revokes the device. */
+function untilStopped(signal: AbortSignal | undefined, engine: DeviceEngine): Promise<void> {
   return new Promise((resolve) => {
-    if (!signal || signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
+    if (signal?.aborted || engine.revokedAt()) return resolve();
+    const off = engine.on(() => {
+      if (engine.revokedAt()) done();
+    });
+    const done = () => {
+      off();
+      resolve();
+    };
+    signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** Commands that need the account fail at once, and alike, on a revoked device. */
+function refuseIfRevoked(engine: DeviceEngine): void {
+  if (engine.revokedAt()) throw engine.revokedError();
 }
 
 /** Polls (bounded by `timeoutMs`) until `done`; true when it happened in time. */
@@ -90,12 +102,14 @@ async function syncAfterEdit(ctx: CommandContext, engine: DeviceEngine): Promise
   await waitUntil(
     () => {
       const s = engine.diagnostics();
-      return s.pendingCount === 0 || s.connection === "update_required";
+      return (
+        s.pendingCount === 0 || s.connection === "update_required" || engine.revokedAt() !== null
+      );
     },
     ctx.timeoutMs,
     ctx.io.signal,
   );
-  return engine.diagnostics().pendingCount === 0;
+  return engine.diagnostics().pendingCount === 0 && engine.revokedAt() === null;
 }
 
 /** What an update-required failure prints: what it means, then the server's words. */
@@ -108,9 +122,14 @@ async function edit<T extends object>(
   human: (result: T) => string,
 ): Promise<number> {
   // Server-connected mode writes through the server: the library must be loaded first.
-  if (engine.mode() === "server") await engine.start();
+  if (engine.mode() === "server") {
+    refuseIfRevoked(engine);
+    await engine.start();
+  }
   const result = await change();
   const uploaded = engine.mode() === "server" || (await syncAfterEdit(ctx, engine));
+  // Hybrid and Local keep the edit here: it is made, and uploads after a new sign-in.
+  if (engine.revokedAt()) ctx.io.stderr(`warning: ${engine.revokedError().message}\n`);
   ctx.print({ ...result, uploaded }, `${human(result)}${uploaded ? "" : " (queued)"}\n`);
   return 0;
 }
@@ -127,6 +146,7 @@ async function dispatch(
       expectNone(args, "status");
       const status = engine.diagnostics();
       ctx.print(status, formatStatus(status));
+      refuseIfRevoked(engine);
       return 0;
     }
     case "clear-error":
@@ -143,7 +163,10 @@ async function dispatch(
       if (mode !== "local" && mode !== "hybrid" && mode !== "server") {
         throw new UsageError(`unknown mode "${mode}": use local, hybrid or server`);
       }
-      if (mode === "server") await engine.start();
+      if (mode === "server") {
+        refuseIfRevoked(engine);
+        await engine.start();
+      }
       await engine.setMode(mode);
       ctx.print({ mode }, `Mode: ${mode}\n`);
       return 0;
@@ -203,11 +226,13 @@ async function dispatch(
       return 0;
     case "push": {
       expectNone(args, "push");
+      refuseIfRevoked(engine);
       if (!engine.account()?.signedIn || engine.mode() !== "hybrid") {
         throw new EngineError("not_signed_in", "push needs a signed-in profile in Hybrid mode", {});
       }
       await engine.start();
       const outcome = await engine.pushNow();
+      refuseIfRevoked(engine);
       const status = engine.diagnostics();
       ctx.print(
         { outcome, pendingCount: status.pendingCount },
@@ -219,17 +244,22 @@ async function dispatch(
     }
     case "sync": {
       expectNone(args, "sync");
+      refuseIfRevoked(engine);
       await engine.start();
       const isSynced = () => {
         const s = engine.diagnostics();
         return s.connection === "connected" && s.pendingCount === 0;
       };
-      // An update-required answer does not change by waiting: report it at once.
+      // An update-required or revoked answer does not change by waiting: report it at once.
       await waitUntil(
-        () => isSynced() || engine.diagnostics().connection === "update_required",
+        () => {
+          const s = engine.diagnostics();
+          return isSynced() || s.connection === "update_required" || s.revokedAt !== null;
+        },
         ctx.timeoutMs,
         ctx.io.signal,
       );
+      refuseIfRevoked(engine);
       const synced = isSynced();
       // Give the subscription's backfill a moment to land before reporting.
       if (synced) await sleep(200, ctx.io.signal);
@@ -245,6 +275,7 @@ async function dispatch(
     case "watch":
     case "run": {
       expectNone(args, command);
+      refuseIfRevoked(engine);
       if (command === "watch") {
         engine.on((event) => {
           if (event.type === "remote-ops") for (const op of event.ops) ctx.print(op, formatOp(op));
@@ -263,7 +294,8 @@ async function dispatch(
       await engine.start();
       if (command === "run")
         ctx.io.stderr(`chorus-device: syncing profile ${engine.profileName}; Ctrl-C stops\n`);
-      await untilStopped(ctx.io.signal);
+      await untilStopped(ctx.io.signal, engine);
+      refuseIfRevoked(engine);
       return 0;
     }
     case "library": {
@@ -418,12 +450,14 @@ async function dispatch(
 
 /** Server-connected mode keeps nothing on disk: reading means loading from the server. */
 async function loadServerState(ctx: CommandContext, engine: DeviceEngine): Promise<void> {
+  refuseIfRevoked(engine);
   await engine.start();
   const loaded = await waitUntil(
-    () => ["connected", "update_required"].includes(engine.diagnostics().connection),
+    () => ["connected", "update_required", "revoked"].includes(engine.diagnostics().connection),
     ctx.timeoutMs,
     ctx.io.signal,
   );
+  refuseIfRevoked(engine);
   if (engine.diagnostics().connection === "update_required") {
     throw new EngineError("update_required", UPDATE_REQUIRED, {});
   }
@@ -441,9 +475,9 @@ function formatStatus(s: Diagnostics): string {
     s.oldestPendingAgeMs === null ? "" : ` (oldest ${Math.round(s.oldestPendingAgeMs / 1000)} s)`;
   return [
     `profile      ${s.profile}`,
-    `device id    ${s.deviceId}`,
+    `device id    ${s.deviceId} ${s.account ? "(the id the server knows this device by)" : "(local; signing in replaces it with the id the server assigns)"}`,
     `mode         ${s.mode}`,
-    `connection   ${s.connection}`,
+    `connection   ${s.connection}${s.revokedAt ? ` (revoked from the account; noticed ${s.revokedAt})` : ""}`,
     `account      ${s.account ? `${s.account.email ?? s.account.userId} on ${s.account.syncUrl}${s.account.signedIn ? "" : " (signed out)"}` : "not bound"}`,
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,

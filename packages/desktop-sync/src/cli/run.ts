@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../data-dir.js";
 import { isEngineError } from "../errors.js";
-import { createProfile, listProfiles, selectProfileName } from "../profiles.js";
 import { expectNone, expectOne, UsageError } from "./args.js";
-import { type CommandContext, runEngineCommand } from "./commands.js";
+import type { CommandContext } from "./commands.js";
 
 /** Everything the CLI touches of its process, passed in so tests can run it in-process. */
 export interface CliIo {
@@ -22,7 +21,7 @@ export interface CliIo {
 export const USAGE = `Usage: chorus-device <command> [options]
 
 Profiles
-  profile create <name>                 create a profile with a new device id
+  profile create <name>                 create a profile (with a local device id until sign-in)
   profile list                          list the profiles in the data dir
 
 Account and sync
@@ -32,6 +31,7 @@ Account and sync
   signout                               forget the account; the library stays here
   mode [local|hybrid|server]            show or set how this profile uses the server
   status                                device id, mode, Lamport clock, queue, cursor, last error
+                                        (exits 1 when the account revoked this device)
   clear-error                           forget the last sync error
   push                                  upload queued changes now
   sync                                  upload, then download what is new, once
@@ -114,12 +114,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(json ? `${JSON.stringify(value)}\n` : human);
     const [command, ...args] = positionals;
 
+    // Loaded on demand: --help and usage errors answer without SQLite, zod or the network stack.
+    const { createProfile, listProfiles, selectProfileName } = await import("../profiles.js");
     if (command === "profile" && args[0] === "create") {
       const name = expectOne(args.slice(1), "profile create <name>");
       const created = createProfile(dataDir, name);
       print(
         created,
-        `Created profile ${created.name} (device ${created.deviceId}) in ${created.path}\n`,
+        `Created profile ${created.name} in ${created.path}\n` +
+          `Local device id ${created.deviceId}: it stands for this profile until it signs in; signing in replaces it with the id the server assigns (\`status\` shows the current one).\n`,
       );
       return 0;
     }
@@ -153,6 +156,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io,
       timeoutMs: timeout,
     };
+    const { runEngineCommand } = await import("./commands.js");
     return await runEngineCommand(context);
   } catch (error) {
     return reportError(error, io, json);

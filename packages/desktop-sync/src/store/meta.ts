@@ -17,7 +17,9 @@ export type MetaKey =
   /** JSON { code, message, at } of the newest sync failure, until cleared. */
   | "last_error"
   /** ISO time changes last moved to or from the server (cleared at sign-out). */
-  | "last_sync_at";
+  | "last_sync_at"
+  /** ISO time this profile learnt its device was revoked; cleared by a new bind or sign-out. */
+  | "revoked_at";
 
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
   const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);

@@ -1,10 +1,13 @@
 import { parseSyncError, type SyncError } from "@chorus/protocol";
 import { TRPCClientError } from "@trpc/client";
+import { EngineError } from "../errors.js";
 
 /** Why a call to the sync server failed, in the terms the engine acts on. */
 export type SyncFailure =
   | { kind: "sync"; error: SyncError; message: string }
   | { kind: "unauthorized"; message: string }
+  /** The account revoked this device: final until the profile is bound again. */
+  | { kind: "revoked"; message: string }
   /** Not reached: refused connection, reset, timeout. Retry later. */
   | { kind: "offline"; message: string }
   /** A 4xx the engine cannot fix by retrying the same request. */
@@ -20,10 +23,23 @@ function errorData(error: unknown): { code?: string; httpStatus?: number } | und
     : undefined;
 }
 
+/** The EngineError a tRPC link wrapped (a refresh that failed inside a link's headers()). */
+function engineCause(error: unknown): EngineError | null {
+  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
+    if (cause instanceof EngineError) return cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 export function classifyFailure(error: unknown): SyncFailure {
   const message = error instanceof Error ? error.message : String(error);
   const sync = parseSyncError(error);
+  if (sync?.type === "device_revoked") return { kind: "revoked", message };
   if (sync) return { kind: "sync", error: sync, message };
+  const engine = engineCause(error);
+  if (engine?.code === "device_revoked") return { kind: "revoked", message: engine.message };
+  if (engine?.code === "not_signed_in") return { kind: "unauthorized", message: engine.message };
   const data = errorData(error);
   if (data?.code === "UNAUTHORIZED") return { kind: "unauthorized", message };
   const status = data?.httpStatus;

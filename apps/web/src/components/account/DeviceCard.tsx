@@ -103,12 +103,14 @@ export function DeviceCard({
           </div>
           <div>
             <dt>{revoked ? t("revokedAt") : t("lastSeen")}</dt>
-            <dd>
-              {revoked && device.revokedAt
-                ? formatDateTime(new Date(device.revokedAt), locale)
-                : device.lastSeenAt
-                  ? formatRelative(new Date(device.lastSeenAt), now, locale)
-                  : t("never")}
+            <dd data-testid="device-last-seen">
+              {revoked && device.revokedAt ? (
+                formatDateTime(new Date(device.revokedAt), locale)
+              ) : device.lastSeenAt ? (
+                <LastSeen at={new Date(device.lastSeenAt)} now={now} locale={locale} />
+              ) : (
+                t("never")
+              )}
             </dd>
           </div>
         </dl>
@@ -215,5 +217,18 @@ export function DeviceCard({
         </div>
       ) : null}
     </li>
+  );
+}
+
+/** "3 minutes ago", and the exact moment beside it, both in the reader's language. */
+function LastSeen({ at, now, locale }: { at: Date; now: Date; locale: string }) {
+  const exact = formatDateTime(at, locale);
+  return (
+    <>
+      <time dateTime={at.toISOString()} title={exact}>
+        {formatRelative(at.getTime() > now.getTime() ? now : at, now, locale)}
+      </time>
+      <span className={styles.exactTime}> ({exact})</span>
+    </>
   );
 }

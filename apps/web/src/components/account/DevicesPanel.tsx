@@ -6,15 +6,17 @@ import { type ReactNode, useState } from "react";
 import { isSessionEnded } from "@/components/SyncApiProvider";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./account.module.css";
+import { ConnectDesktop } from "./ConnectDesktop";
 import { DeviceCard } from "./DeviceCard";
 
 /** The signed-in user's bound desktop profiles, from the sync server's devices router. */
-export function DevicesPanel({ signInHref }: { signInHref: string }) {
+export function DevicesPanel({ signInHref, webUrl }: { signInHref: string; webUrl: string }) {
   const t = useTranslations("Account.devices");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [announcement, setAnnouncement] = useState("");
-  const devices = useQuery(trpc.devices.list.queryOptions());
+  // Refetched now and then so "last synced" and "online" stay current on an open page.
+  const devices = useQuery({ ...trpc.devices.list.queryOptions(), refetchInterval: 30_000 });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.devices.list.queryKey() });
   const rename = useMutation(trpc.devices.rename.mutationOptions({ onSettled: refresh }));
   const revoke = useMutation(trpc.devices.revoke.mutationOptions({ onSettled: refresh }));
@@ -43,10 +45,12 @@ export function DevicesPanel({ signInHref }: { signInHref: string }) {
     );
   } else if (devices.data.length === 0) {
     body = (
-      <div className={styles.empty} data-testid="devices-empty">
-        <p className={styles.emptyTitle}>{t("emptyTitle")}</p>
-        <p>{t("emptyBody")}</p>
-      </div>
+      <>
+        <div className={styles.empty} data-testid="devices-empty">
+          <p className={styles.emptyTitle}>{t("emptyTitle")}</p>
+        </div>
+        <ConnectDesktop webUrl={webUrl} />
+      </>
     );
   } else {
     // Working desktops first, newest binding first; revoked ones after.

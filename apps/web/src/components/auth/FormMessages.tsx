@@ -1,6 +1,6 @@
 "use client";
 
-import { useTranslations } from "next-intl";
+import { useLocale, useTranslations } from "next-intl";
 import { type ReactNode, useEffect, useState } from "react";
 import {
   type FieldErrorCode,
@@ -8,6 +8,7 @@ import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
 } from "@/lib/account-schema";
+import { formatDuration } from "@/lib/format-duration";
 
 /** Problems a whole form can have, beyond one field's. */
 export type FormProblem =
@@ -79,6 +80,7 @@ export function FormAlert({
   extra?: ReactNode;
 }) {
   const t = useTranslations("Auth.errors");
+  const locale = useLocale();
   const secondsLeft = useSecondsLeft(problem?.code === "throttled" ? problem.until : null);
   const expired = problem?.code === "throttled" && secondsLeft === 0;
   useEffect(() => {
@@ -86,7 +88,9 @@ export function FormAlert({
   }, [expired, onExpired]);
   if (!problem || expired) return null;
   const text =
-    problem.code === "throttled" ? t("throttled", { seconds: secondsLeft }) : t(problem.code);
+    problem.code === "throttled"
+      ? t("throttled", { wait: formatDuration(secondsLeft * 1000, locale) })
+      : t(problem.code);
   return (
     <div className="alert alert--error" role="alert" data-testid={`form-error-${problem.code}`}>
       <AlertIcon />

@@ -1,8 +1,10 @@
 "use client";
 
 import { signIn } from "next-auth/react";
-import { useTranslations } from "next-intl";
+import { useLocale, useTranslations } from "next-intl";
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { savedLocaleAction } from "@/app/[locale]/account/actions";
+import { Link } from "@/i18n/navigation";
 import { type FieldErrors, fieldErrorsOf, SignInInput } from "@/lib/account-schema";
 import styles from "./auth.module.css";
 import { FieldError, FormAlert, type FormProblem, formProblemOf } from "./FormMessages";
@@ -17,6 +19,7 @@ function validate(fields: Fields): FieldErrors {
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const t = useTranslations("Auth");
+  const locale = useLocale();
   const id = useId();
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
@@ -57,8 +60,14 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         password: fields.password,
       });
       if (result?.ok && !result.error) {
-        // A full load, so the header and every server component see the new session.
-        window.location.assign(callbackUrl);
+        // A full load, so the header and every server component see the new session; in the
+        // language the account saved, when it saved one.
+        const saved = await savedLocaleAction().catch(() => null);
+        window.location.assign(
+          saved && saved !== locale
+            ? callbackUrl.replace(new RegExp(`^/${locale}(?=/|\\?|$)`), `/${saved}`)
+            : callbackUrl,
+        );
         return;
       }
       setProblem(formProblemOf(result?.error));
@@ -94,9 +103,15 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
           placeholder={t("fields.emailPlaceholder")}
           value={fields.email}
           onChange={(event) => update("email", event.target.value)}
-          onBlur={() => setTouched((current) => ({ ...current, email: true }))}
+          // An email field left empty (it has focus from the start) waits for submit: showing
+          // "required" on blur would move the page under the pointer, e.g. on "Forgot password?".
+          onBlur={(event) => {
+            if (event.target.value) setTouched((current) => ({ ...current, email: true }));
+          }}
           aria-invalid={shown("email") ? true : undefined}
           aria-describedby={shown("email") ? `${id}-email-error` : undefined}
+          // biome-ignore lint/a11y/noAutofocus: signing in is the page's one task; its first field is email
+          autoFocus
           data-testid="sign-in-email"
         />
         <FieldError id={`${id}-email-error`} code={shown("email")} />
@@ -118,6 +133,9 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
           data-testid="sign-in-password"
         />
         <FieldError id={`${id}-password-error`} code={shown("password")} />
+        <Link href="/forgot-password" className={styles.forgot} data-testid="to-forgot-password">
+          {t("signIn.forgot")}
+        </Link>
       </div>
       <button
         type="submit"

@@ -1,7 +1,7 @@
 "use client";
 
 import { signIn } from "next-auth/react";
-import { useTranslations } from "next-intl";
+import { useLocale, useTranslations } from "next-intl";
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import { createAccount } from "@/app/[locale]/sign-up/actions";
 import { Link } from "@/i18n/navigation";
@@ -25,6 +25,7 @@ function validate(fields: Fields): FieldErrors {
 
 export function SignUpForm({ callbackUrl }: { callbackUrl: string }) {
   const t = useTranslations("Auth");
+  const locale = useLocale();
   const id = useId();
   const refs = {
     name: useRef<HTMLInputElement>(null),
@@ -69,7 +70,7 @@ export function SignUpForm({ callbackUrl }: { callbackUrl: string }) {
     if (firstInvalid) return refs[firstInvalid].current?.focus();
     setPending(true);
     try {
-      const created = await createAccount(fields);
+      const created = await createAccount(fields, locale);
       if (!created.ok) {
         if (created.error === "invalid") setServerErrors(created.fieldErrors);
         else if (created.error === "throttled") {

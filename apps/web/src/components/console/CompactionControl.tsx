@@ -28,6 +28,8 @@ export function CompactionControl({
   const queryClient = useQueryClient();
   // The run before ours: its progress events are not ours to show.
   const [before, setBefore] = useState<string | null>(null);
+  // Compaction deletes operations for good: the button asks first.
+  const [confirming, setConfirming] = useState(false);
   const run = useMutation(
     trpc.admin.runCompaction.mutationOptions({
       onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.admin.pathKey() }),
@@ -41,18 +43,46 @@ export function CompactionControl({
 
   return (
     <div className={styles.compaction} data-testid={testId}>
-      <button
-        type="button"
-        className="button button--primary"
-        disabled={run.isPending}
-        onClick={() => {
-          setBefore(progress?.runId ?? null);
-          run.mutate(userId ? { userId } : {});
-        }}
-        data-testid={`${testId}-run`}
-      >
-        {run.isPending ? t("detail.running") : label}
-      </button>
+      {confirming ? (
+        <div className={styles.confirm}>
+          <p id={`${testId}-confirm-text`}>
+            {userId ? t("compaction.confirmUser") : t("compaction.confirmAll")}
+          </p>
+          <div className={styles.confirmActions}>
+            <button
+              type="button"
+              className="button button--ghost"
+              onClick={() => setConfirming(false)}
+            >
+              {t("compaction.cancel")}
+            </button>
+            <button
+              type="button"
+              className="button button--primary"
+              // biome-ignore lint/a11y/noAutofocus: the confirmation just opened on this choice
+              autoFocus
+              onClick={() => {
+                setConfirming(false);
+                setBefore(progress?.runId ?? null);
+                run.mutate(userId ? { userId } : {});
+              }}
+              data-testid={`${testId}-confirm`}
+            >
+              {t("compaction.start")}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <button
+          type="button"
+          className="button button--primary"
+          disabled={run.isPending}
+          onClick={() => setConfirming(true)}
+          data-testid={`${testId}-run`}
+        >
+          {run.isPending ? t("detail.running") : label}
+        </button>
+      )}
       {run.isPending || ours ? <ProgressBar progress={ours} /> : null}
       {run.isError ? (
         <p className="field__error" role="alert">

@@ -51,12 +51,15 @@ export function Pager({
           </select>
         </label>
       ) : null}
+      {/* Nothing to count: the list says so itself ("No users match …"), not "0–0 of 0". */}
       <span className={styles.range} data-testid={`${testId}-range`} data-total={total}>
-        {t("pageRange", {
-          from: format.number(from),
-          to: format.number(to),
-          total: format.number(total),
-        })}
+        {total === 0
+          ? null
+          : t("pageRange", {
+              from: format.number(from),
+              to: format.number(to),
+              total: format.number(total),
+            })}
       </span>
       <div className={styles.pagerButtons}>
         <button

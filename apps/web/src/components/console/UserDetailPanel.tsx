@@ -211,10 +211,18 @@ function UserDetail({
                   <span className={styles.muted}>
                     {t("cursor")} {format.number(effectiveCursor(device))}
                   </span>
-                  <span className={device.lagOps === 0 ? styles.caughtUp : styles.muted}>
-                    {device.lagOps === 0
-                      ? deviceText("upToDate")
-                      : t("behind", { count: device.lagOps })}
+                  {/* A revoked device will never catch up: it is not "behind". */}
+                  <span
+                    className={
+                      device.lagOps === 0 && !device.revokedAt ? styles.caughtUp : styles.muted
+                    }
+                    data-testid="detail-device-lag"
+                  >
+                    {device.revokedAt
+                      ? deviceText("revoked")
+                      : device.lagOps === 0
+                        ? deviceText("upToDate")
+                        : t("behind", { count: device.lagOps })}
                   </span>
                   {stale ? (
                     <span className={styles.pill} data-tone="stale">

@@ -10,7 +10,7 @@ export function CallToAction() {
         <div className={styles.cta}>
           <h2 id="cta-title">{t("title")}</h2>
           <p>{t("body")}</p>
-          <Link href="/sign-in" className="button button--light">
+          <Link href="/sign-up" className="button button--light" data-testid="landing-cta-bottom">
             {t("button")}
             <span className="flip-rtl" aria-hidden="true">
               →

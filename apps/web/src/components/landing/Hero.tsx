@@ -15,7 +15,7 @@ export function Hero() {
           </h1>
           <p className={styles.lead}>{t("lead")}</p>
           <div className={styles.actions}>
-            <Link href="/sign-in" className="button button--primary" data-testid="landing-cta">
+            <Link href="/sign-up" className="button button--primary" data-testid="landing-cta">
               {t("cta")}
               <span className="flip-rtl" aria-hidden="true">
                 →

@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { getFormatter, getTranslations } from "next-intl/server";
 import styles from "@/components/account/account.module.css";
 import { DevicesPanel } from "@/components/account/DevicesPanel";
+import { SecurityPanel } from "@/components/account/SecurityPanel";
 import { ClientMessages } from "@/components/ClientMessages";
 import { SyncApiProvider } from "@/components/SyncApiProvider";
 import { env } from "@/env";
@@ -23,7 +24,7 @@ export default async function AccountPage({ params }: LocaleParams) {
   if (!session) redirect(signInHref);
   const user = await prisma().user.findUnique({
     where: { id: session.user.id },
-    select: { email: true, name: true, role: true, createdAt: true },
+    select: { email: true, name: true, role: true, createdAt: true, emailVerifiedAt: true },
   });
   if (!user) redirect(signInHref);
 
@@ -66,8 +67,11 @@ export default async function AccountPage({ params }: LocaleParams) {
 
       <ClientMessages namespaces={["Account"]}>
         <SyncApiProvider syncUrl={env().SYNC_URL}>
-          <DevicesPanel signInHref={signInHref} />
+          <DevicesPanel signInHref={signInHref} webUrl={env().WEB_URL} />
         </SyncApiProvider>
+      </ClientMessages>
+      <ClientMessages namespaces={["Account", "Auth"]}>
+        <SecurityPanel email={user.email} verified={user.emailVerifiedAt !== null} />
       </ClientMessages>
     </div>
   );

@@ -1,4 +1,5 @@
 import { env } from "@/env";
+import { sendDeviceBoundMail } from "@/server/account-mail";
 import { prisma } from "@/server/db";
 import { handleTokenRequest } from "@/server/desktop-auth";
 import { withInternalErrors } from "@/server/internal-error";
@@ -34,6 +35,7 @@ async function handlePOST(request: Request): Promise<Response> {
       signingKey: await getSigningKey(),
       syncUrl: env().SYNC_URL,
       refreshGraceSeconds: env().REFRESH_GRACE_SECONDS,
+      onDeviceBound: (deviceId) => void notifyDeviceBound(deviceId),
     },
     body,
   );
@@ -41,3 +43,16 @@ async function handlePOST(request: Request): Promise<Response> {
 }
 
 export const POST = withInternalErrors("/api/desktop/token", handlePOST);
+/** Tells the owner by mail that a desktop was connected (so a stranger's binding is noticed). */
+async function notifyDeviceBound(deviceId: string): Promise<void> {
+  const device = await prisma().device.findUnique({
+    where: { id: deviceId },
+    select: {
+      name: true,
+      platform: true,
+      boundAt: true,
+      user: { select: { email: true, locale: true } },
+    },
+  });
+  if (device) await sendDeviceBoundMail(device.user, device);
+}
