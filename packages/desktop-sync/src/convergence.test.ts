@@ -7,7 +7,7 @@ import { Replica } from "./replica.js";
 import { EngineFleet } from "./testing/engines.js";
 
 /*
- * DESIGN §3's last invariant: every device applying the same set of ops, in any order, ends
+ * The convergence invariant (docs/design.md#invariants): every device applying the same set of ops, in any order, ends
  * in the same state. Three real engines (real SQLite files) edit concurrently — creates,
  * renames, deletes, entry adds and moves — on views that diverge, exchange some ops in random
  * order with duplicates as they go, and finally receive everything, again reordered and

@@ -59,7 +59,7 @@ type PushAnswer =
   | { kind: "lamport_regression"; newestBefore: number; storedMax: number };
 
 /**
- * DESIGN §3 push in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
+ * The push of docs/design.md#protocol in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
  * 0003) takes the user's advisory lock, reports ops already stored with their existing id,
  * refuses the whole batch when its first new op is not above the device's stored Lamport
  * maximum, inserts the new ops in batch order and raises that maximum, all in the statement's
