@@ -3,38 +3,15 @@ export {
   compactUser,
   DAY_MS,
   DEFAULT_COMPACTION_SETTINGS,
-  previewUser,
 } from "./compaction/compact-user.js";
-export type { DevicePosition } from "./compaction/positions.js";
-export {
-  type CompactionProgress,
-  type RunOptions,
-  type RunResult,
-  runCompaction,
-} from "./compaction/runner.js";
-export type {
-  CompactionService,
-  Context,
-  Principal,
-  Services,
-  SocketLike,
-  SyncMetrics,
-} from "./context.js";
-export { noopMetrics } from "./context.js";
-export { DeviceStatusCache } from "./devices/status-cache.js";
+export type { CompactionProgress } from "./compaction/runner.js";
+export type { Context, Principal, Services, SyncMetrics } from "./context.js";
 export { Presence } from "./presence.js";
-export { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+export type { RateLimitConfig } from "./rate-limits.js";
 export { type AppRouter, appRouter } from "./root.js";
-export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
-export { type CreateServicesOptions, createServices } from "./services.js";
-export { AckBuffer, type BufferedAck } from "./sync/ack-buffer.js";
-export {
-  type AckFlushOutcome,
-  type Bus,
-  type ControlEvent,
-  createInProcessBus,
-  type OpsEvent,
-} from "./sync/bus.js";
-export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
-export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
-export { createCallerFactory } from "./trpc.js";
+export { SLOW_CONSUMER_BUFFER_BYTES } from "./routers/sync.js";
+export { createServices } from "./services.js";
+export { AckBuffer } from "./sync/ack-buffer.js";
+export { type Bus, createInProcessBus } from "./sync/bus.js";
+export { pushOps } from "./sync/ops-store.js";
+export { createRedisBus } from "./sync/redis-bus.js";

@@ -2,15 +2,10 @@ import { randomUUID } from "node:crypto";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import type { LwwOp, OpInput, SyncOp } from "@chorus/protocol";
-import {
-  appRouter,
-  type Context,
-  createCallerFactory,
-  createServices,
-  type Principal,
-} from "../src/index.js";
+import { appRouter, type Context, createServices, type Principal } from "../src/index.js";
 import { AckBuffer } from "../src/sync/ack-buffer.js";
 import { pushOps, readOps } from "../src/sync/ops-store.js";
+import { createCallerFactory } from "../src/trpc.js";
 
 /** A fresh database, a Prisma client and a controllable clock for one test file. */
 export class ApiTestbed {

@@ -1,7 +1,8 @@
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { appRouter, type Context, createCallerFactory, createServices } from "../src/index.js";
+import { appRouter, type Context, createServices } from "../src/index.js";
+import { createCallerFactory } from "../src/trpc.js";
 
 let db: TestDatabase;
 let prisma: PrismaClient;
