@@ -6,6 +6,8 @@ import {
   mintAccessToken,
   REFRESH_TOKEN_TTL_SECONDS,
   type SigningKey,
+  type TokenEndpointError,
+  type TokenEndpointResponse,
   verifyCodeChallenge,
 } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
@@ -30,22 +32,9 @@ export interface TokenEndpointDeps {
   now?: () => Date;
 }
 
-export interface TokenSuccess {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-  device_id: string;
-  user_id: string;
-  email: string;
-  sync_url: string;
-}
-
-export interface TokenFailure {
-  error: "invalid_request" | "invalid_grant";
-  error_description: string;
-}
+/** The token endpoint's answers are @chorus/auth's schemas, which the desktop engine parses. */
+export type TokenSuccess = TokenEndpointResponse;
+export type TokenFailure = TokenEndpointError;
 
 export type TokenResult = { status: 200; body: TokenSuccess } | { status: 400; body: TokenFailure };
 

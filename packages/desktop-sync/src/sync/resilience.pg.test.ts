@@ -1,3 +1,4 @@
+import { USER_LOCK_STATEMENT } from "@chorus/db";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DeviceEngine } from "../engine.js";
 import { allPending } from "../queue.js";
@@ -76,9 +77,7 @@ describe("the server killed mid-push", () => {
     // Hold the user's advisory lock, so the push blocks inside its transaction.
     const blocker = await backend.pool.connect();
     await blocker.query("BEGIN");
-    await blocker.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-      `chorus:user:${account.userId}`,
-    ]);
+    await blocker.query(USER_LOCK_STATEMENT, [account.userId]);
     for (let i = 0; i < 5; i++) await a.createPlaylist(`Playlist ${i}`);
     const queued = allPending(a.profile.db).map((op) => op.operationId);
     await waitUntil("the push waits inside the server's transaction", async () => {

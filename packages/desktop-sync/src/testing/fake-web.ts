@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isLoopbackRedirectUri, verifyCodeChallenge } from "@chorus/auth";
+import {
+  isLoopbackRedirectUri,
+  type TokenEndpointResponse,
+  verifyCodeChallenge,
+} from "@chorus/auth";
 
 /**
  * The web side of ADR 0002, as small as the engine's tests need: /desktop-login is played
@@ -110,7 +114,7 @@ export class FakeWeb {
     return { status: 400, body: { error: "invalid_request" } };
   }
 
-  private async tokens() {
+  private async tokens(): Promise<TokenEndpointResponse> {
     const refresh = randomBytes(24).toString("base64url");
     this.liveRefresh.add(refresh);
     const { userId, deviceId } = this.options;
