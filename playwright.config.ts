@@ -1,5 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 import { DATABASE_URL_FILE } from "./e2e/support/system.ts";
+import { E2E_TIMEOUTS } from "./e2e/support/timeouts.ts";
 
 // Browser flows against the real system: scripts/start.ts --ephemeral brings up a throwaway
 // embedded Postgres (or uses DATABASE_URL), the sync server and the built web app.
@@ -14,13 +15,16 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   forbidOnly: !!process.env.CI,
-  timeout: 60_000,
+  timeout: E2E_TIMEOUTS.test,
+  expect: { timeout: E2E_TIMEOUTS.expect },
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
   use: {
     baseURL: `http://127.0.0.1:${WEB_PORT}`,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     locale: "en-US",
+    actionTimeout: E2E_TIMEOUTS.action,
+    navigationTimeout: E2E_TIMEOUTS.navigation,
   },
   projects: [
     {

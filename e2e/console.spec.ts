@@ -76,9 +76,7 @@ test.describe("admin console", () => {
     const afterCreate = await db.newestOpId(owner.userId);
     expect(afterCreate).toBeGreaterThan(studioBefore);
     await studio.caughtUpTo(afterCreate);
-    await expect(deviceRow(page, studio)).toHaveAttribute("data-cursor", String(afterCreate), {
-      timeout: 10_000,
-    });
+    await expect(deviceRow(page, studio)).toHaveAttribute("data-cursor", String(afterCreate));
     await expect(deviceRow(page, studio)).toHaveAttribute("data-lag-ops", "0");
 
     // The owner's detail panel: watermark, dry-run preview, devices, lag chart.
@@ -101,9 +99,7 @@ test.describe("admin console", () => {
     for (let i = 1; i <= 5; i++) await laptop.renamePlaylist(playlist, `Road trip, take ${i}`);
     const head = await db.newestOpId(owner.userId);
     await laptop.caughtUpTo(head);
-    await expect(deviceRow(page, laptop)).toHaveAttribute("data-cursor", String(head), {
-      timeout: 10_000,
-    });
+    await expect(deviceRow(page, laptop)).toHaveAttribute("data-cursor", String(head));
 
     // The studio is flagged stale, and the preview says it would need a full resync.
     await expect(deviceRow(page, studio)).toHaveAttribute("data-stale", "true");
@@ -148,9 +144,7 @@ test.describe("admin console", () => {
     await laptop.renamePlaylist(playlist, "Road trip, final");
     const final = await db.newestOpId(owner.userId);
     await studio.caughtUpTo(final);
-    await expect(deviceRow(page, studio)).toHaveAttribute("data-cursor", String(final), {
-      timeout: 10_000,
-    });
+    await expect(deviceRow(page, studio)).toHaveAttribute("data-cursor", String(final));
     await expect(deviceRow(page, studio)).toHaveAttribute("data-stale", "false");
     await expect(deviceRow(page, studio)).toHaveAttribute("data-lag-ops", "0");
     await expect(detailDevice(page, studio)).toHaveAttribute("data-needs-resync", "false");

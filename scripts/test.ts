@@ -1,5 +1,6 @@
-// `npm test`: every check CI runs. Typecheck, lint and vitest in every package (Turborepo), then
-// the Playwright flows. When TEST_DATABASE_URL is unset, ONE embedded PostgreSQL serves the whole
+// `npm test`: every check CI runs. First proof that a failing test fails each runner
+// (scripts/check-exit-codes.ts), then typecheck, lint and vitest in every package (Turborepo),
+// then the Playwright flows. When TEST_DATABASE_URL is unset, ONE embedded PostgreSQL serves the whole
 // run (each test file still creates its own database on it).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,11 +29,14 @@ async function main(): Promise<void> {
 
   let status = 1;
   try {
-    status = run(
-      "npx",
-      ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
-      env,
-    );
+    status = run("npx", ["tsx", "scripts/check-exit-codes.ts"], env);
+    if (status === 0) {
+      status = run(
+        "npx",
+        ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
+        env,
+      );
+    }
     if (status === 0) status = run("npm", ["run", "e2e"], env);
   } finally {
     await server?.stop();

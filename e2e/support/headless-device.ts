@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createProfile, DeviceEngine, type Diagnostics } from "@chorus/desktop-sync";
 import { expect, type Page } from "@playwright/test";
+import { E2E_TIMEOUTS } from "./timeouts.ts";
 
 /*
  * A desktop without a window: the real device engine of packages/desktop-sync (the one the
@@ -81,7 +82,7 @@ export class HeadlessDevice {
   }
 
   /** Connects (drain + subscription) and waits until the subscription is live. */
-  async online(timeout = 20_000): Promise<void> {
+  async online(timeout = E2E_TIMEOUTS.expect): Promise<void> {
     await this.engine.start();
     await expect
       .poll(() => this.status().connection, { timeout, message: `${this.name} connects` })
@@ -110,14 +111,14 @@ export class HeadlessDevice {
   }
 
   /** Waits until nothing is queued: every local edit was pushed and accepted. */
-  async uploaded(timeout = 15_000): Promise<void> {
+  async uploaded(timeout = E2E_TIMEOUTS.expect): Promise<void> {
     await expect
       .poll(() => this.status().pendingCount, { timeout, message: `${this.name} uploads` })
       .toBe(0);
   }
 
   /** Waits until this engine has applied the account's ops up to `opId`. */
-  async caughtUpTo(opId: number, timeout = 15_000): Promise<void> {
+  async caughtUpTo(opId: number, timeout = E2E_TIMEOUTS.expect): Promise<void> {
     await expect
       .poll(() => this.cursor(), { timeout, message: `${this.name} receives op ${opId}` })
       .toBeGreaterThanOrEqual(opId);
