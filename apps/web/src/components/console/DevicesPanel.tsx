@@ -9,7 +9,8 @@ import { DeviceRowView } from "./DeviceRowView";
 import { useDebounced, useNow } from "./hooks";
 import type { LagHistory } from "./lag-history";
 import { Pager } from "./Pager";
-import { Loading, QueryProblem } from "./QueryProblem";
+import { Panel } from "./Panel";
+import { QueryState } from "./QueryProblem";
 import { SearchField } from "./SearchField";
 import type { DeviceSort, DeviceStatus, SortDirection } from "./types";
 
@@ -89,13 +90,7 @@ export function DevicesPanel({
   }
 
   return (
-    <section className={styles.panel} aria-labelledby={`${id}-title`} data-testid="console-devices">
-      <header className={styles.panelHeader}>
-        <div>
-          <h2 id={`${id}-title`}>{t("title")}</h2>
-          <p>{t("subtitle")}</p>
-        </div>
-      </header>
+    <Panel title={t("title")} subtitle={t("subtitle")} testId="console-devices">
       <div className={styles.toolbar}>
         <SearchField
           id={`${id}-search`}
@@ -128,95 +123,89 @@ export function DevicesPanel({
           </select>
         </label>
       </div>
-      {devices.isPending ? (
-        <Loading />
-      ) : devices.isError ? (
-        <QueryProblem
-          error={devices.error}
-          onRetry={() => devices.refetch()}
-          signInHref={signInHref}
-        />
-      ) : (
-        <>
-          <div className={styles.tableWrap}>
-            <table
-              className={`${styles.table} ${styles.devicesTable}`}
-              aria-busy={devices.isFetching && isPlaceholderData}
-            >
-              <thead>
-                <tr>
-                  {COLUMNS.map(({ column, sort: key, numeric }) => {
-                    const label = t(`columns.${column}`);
-                    const active = key !== undefined && key === sort;
-                    return (
-                      <th
-                        key={column}
-                        scope="col"
-                        className={numeric ? styles.num : undefined}
-                        aria-sort={
-                          active ? (direction === "asc" ? "ascending" : "descending") : undefined
-                        }
-                      >
-                        {key ? (
-                          <button
-                            type="button"
-                            className={styles.sortButton}
-                            onClick={() => sortBy(key)}
-                            title={t("sortBy", { column: label })}
-                            data-testid={`console-sort-${key}`}
-                          >
-                            {label}
-                            <span className={styles.sortMark} aria-hidden="true">
-                              {active ? (direction === "asc" ? "▲" : "▼") : "↕"}
-                            </span>
-                          </button>
-                        ) : (
-                          label
-                        )}
-                        {column === "device" ? (
-                          <span className={styles.subline}>
-                            {t("columns.platform")} · {t("columns.version")}
-                          </span>
-                        ) : null}
-                      </th>
-                    );
-                  })}
-                </tr>
-              </thead>
-              <tbody>
-                {devices.data.rows.length === 0 ? (
+      <QueryState query={devices} signInHref={signInHref}>
+        {(data) => (
+          <>
+            <div className={styles.tableWrap}>
+              <table
+                className={`${styles.table} ${styles.devicesTable}`}
+                aria-busy={devices.isFetching && isPlaceholderData}
+              >
+                <thead>
                   <tr>
-                    <td colSpan={COLUMNS.length} className={styles.emptyCell}>
-                      {t("empty")}
-                    </td>
+                    {COLUMNS.map(({ column, sort: key, numeric }) => {
+                      const label = t(`columns.${column}`);
+                      const active = key !== undefined && key === sort;
+                      return (
+                        <th
+                          key={column}
+                          scope="col"
+                          className={numeric ? styles.num : undefined}
+                          aria-sort={
+                            active ? (direction === "asc" ? "ascending" : "descending") : undefined
+                          }
+                        >
+                          {key ? (
+                            <button
+                              type="button"
+                              className={styles.sortButton}
+                              onClick={() => sortBy(key)}
+                              title={t("sortBy", { column: label })}
+                              data-testid={`console-sort-${key}`}
+                            >
+                              {label}
+                              <span className={styles.sortMark} aria-hidden="true">
+                                {active ? (direction === "asc" ? "▲" : "▼") : "↕"}
+                              </span>
+                            </button>
+                          ) : (
+                            label
+                          )}
+                          {column === "device" ? (
+                            <span className={styles.subline}>
+                              {t("columns.platform")} · {t("columns.version")}
+                            </span>
+                          ) : null}
+                        </th>
+                      );
+                    })}
                   </tr>
-                ) : (
-                  devices.data.rows.map((device) => (
-                    <DeviceRowView
-                      key={device.id}
-                      device={device}
-                      fetchedAt={dataUpdatedAt}
-                      now={now}
-                      onSelectUser={onSelectUser}
-                    />
-                  ))
-                )}
-              </tbody>
-            </table>
-          </div>
-          <Pager
-            page={page}
-            pageSize={pageSize}
-            total={devices.data.total}
-            onPage={setPage}
-            onPageSize={(size) => {
-              setPageSize(size);
-              setPage(0);
-            }}
-            testId="console-devices-pager"
-          />
-        </>
-      )}
-    </section>
+                </thead>
+                <tbody>
+                  {data.rows.length === 0 ? (
+                    <tr>
+                      <td colSpan={COLUMNS.length} className={styles.emptyCell}>
+                        {t("empty")}
+                      </td>
+                    </tr>
+                  ) : (
+                    data.rows.map((device) => (
+                      <DeviceRowView
+                        key={device.id}
+                        device={device}
+                        fetchedAt={dataUpdatedAt}
+                        now={now}
+                        onSelectUser={onSelectUser}
+                      />
+                    ))
+                  )}
+                </tbody>
+              </table>
+            </div>
+            <Pager
+              page={page}
+              pageSize={pageSize}
+              total={data.total}
+              onPage={setPage}
+              onPageSize={(size) => {
+                setPageSize(size);
+                setPage(0);
+              }}
+              testId="console-devices-pager"
+            />
+          </>
+        )}
+      </QueryState>
+    </Panel>
   );
 }
