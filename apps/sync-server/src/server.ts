@@ -92,7 +92,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     async createContext({ req }) {
       const header = req.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      return { prisma, services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
+      return { services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
     },
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error, path }, "trpc error");
@@ -194,7 +194,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const raw = info.connectionParams?.token;
       const auth = await authenticate(typeof raw === "string" ? raw : undefined);
       if (auth.principal) track(ws, auth.principal);
-      return { prisma, services, socket: ws, slowConsumerBytes, ...auth };
+      return { services, socket: ws, slowConsumerBytes, ...auth };
     },
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });

@@ -85,7 +85,6 @@ export class ApiTestbed {
       expiresAt: new Date(Date.now() + 600_000),
     };
     const ctx: Context = {
-      prisma: this.prisma,
       services: { ...createServices({ prisma: this.prisma }), acks: this.acks },
       principal,
       authError: null,

@@ -17,7 +17,6 @@ afterAll(async () => {
 
 function contextFor(client: PrismaClient): Context {
   return {
-    prisma: client,
     services: createServices({ prisma: client }),
     principal: null,
     authError: null,

@@ -22,7 +22,7 @@ const deviceFields = {
 /** The caller's own bound desktop profiles. Another user's device is simply not found. */
 export const devicesRouter = {
   list: userProcedure.query(async ({ ctx }) => {
-    const devices = await ctx.prisma.device.findMany({
+    const devices = await ctx.services.prisma.device.findMany({
       where: { userId: ctx.principal.userId },
       select: deviceFields,
       orderBy: { boundAt: "asc" },
@@ -38,12 +38,12 @@ export const devicesRouter = {
   rename: userProcedure
     .input(z.object({ deviceId: DeviceId, name: DeviceName }))
     .mutation(async ({ ctx, input }) => {
-      const { count } = await ctx.prisma.device.updateMany({
+      const { count } = await ctx.services.prisma.device.updateMany({
         where: { id: input.deviceId, userId: ctx.principal.userId },
         data: { name: input.name },
       });
       if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
-      return ctx.prisma.device.findUniqueOrThrow({
+      return ctx.services.prisma.device.findUniqueOrThrow({
         where: { id: input.deviceId },
         select: deviceFields,
       });
@@ -51,7 +51,8 @@ export const devicesRouter = {
 
   /** Ends the device's sessions: its refresh tokens die and its sockets close at once. */
   revoke: userProcedure.input(z.object({ deviceId: DeviceId })).mutation(async ({ ctx, input }) => {
-    const { prisma, services, principal } = ctx;
+    const { services, principal } = ctx;
+    const { prisma } = services;
     const now = new Date();
     const revoked = await prisma.$transaction(async (tx) => {
       const { count } = await tx.device.updateMany({

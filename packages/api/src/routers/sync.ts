@@ -25,7 +25,7 @@ export const syncRouter = {
     await services.limits.consume("push", device.id);
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
-      outcome = await pushOps(ctx.prisma, device.userId, device.id, input.ops);
+      outcome = await pushOps(ctx.services.prisma, device.userId, device.id, input.ops);
     } catch (error) {
       if (error instanceof SyncProtocolError) services.metrics.conflict();
       throw error;
@@ -39,9 +39,15 @@ export const syncRouter = {
   /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
   pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
     await ctx.services.limits.consume("pull", ctx.device.id);
-    const rows = await readOps(ctx.prisma, ctx.device.userId, input.since, input.limit + 1, {
-      checkWatermark: !input.fullResync,
-    });
+    const rows = await readOps(
+      ctx.services.prisma,
+      ctx.device.userId,
+      input.since,
+      input.limit + 1,
+      {
+        checkWatermark: !input.fullResync,
+      },
+    );
     const ops = rows.slice(0, input.limit);
     return {
       ops,
@@ -57,7 +63,7 @@ export const syncRouter = {
   ack: deviceProcedure.input(AckInput).mutation(async ({ ctx, input }) => {
     const { services, device } = ctx;
     await services.limits.consume("ack", device.id);
-    const newestId = await newestOpId(ctx.prisma, device.userId);
+    const newestId = await newestOpId(ctx.services.prisma, device.userId);
     if (input.lastSeenId > newestId) {
       throw new SyncProtocolError(syncError("ack_beyond_head", { newestId }));
     }
@@ -102,7 +108,7 @@ export const syncRouter = {
         for (;;) {
           let batch: SyncOp[];
           if (catchingUp) {
-            batch = await readOps(ctx.prisma, device.userId, cursor, BACKFILL_PAGE, {
+            batch = await readOps(ctx.services.prisma, device.userId, cursor, BACKFILL_PAGE, {
               checkWatermark: !checked,
             });
             checked = true;

@@ -1,20 +1,20 @@
 import type { OpInput, PushResult } from "@chorus/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
 import { allPending } from "../queue.js";
-import { Replica } from "../replica.js";
 import { makeTempDir } from "../test-support.js";
 import { fullJitterDelay } from "./backoff.js";
 import { Drain } from "./drain.js";
 
 let temp: ReturnType<typeof makeTempDir>;
 let profile: Profile;
-let replica: Replica;
+let library: LibraryState;
 beforeEach(() => {
   temp = makeTempDir();
   createProfile(temp.path, "main");
   profile = openProfile(temp.path, "main");
-  replica = new Replica(profile.db, profile.clock, () => profile.deviceId);
+  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
 });
 afterEach(() => {
   profile.close();
@@ -24,7 +24,7 @@ afterEach(() => {
 function queue(count: number): void {
   profile.db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      replica.commitLocal(
+      library.commitLocal(
         [
           {
             entity: "playlist",
@@ -63,7 +63,7 @@ describe("Drain", () => {
     let inFlight = 0;
     let overlapped = false;
     const drain = new Drain({
-      replica,
+      library,
       maxOpsPerBatch: 3,
       push: async (ops) => {
         overlapped ||= inFlight > 0;
@@ -90,7 +90,7 @@ describe("Drain", () => {
     let fail = true;
     const failures: string[] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         sent.push(ops.map((op) => op.operationId));
         if (fail) throw new TypeError("fetch failed");
@@ -120,7 +120,7 @@ describe("Drain", () => {
     const before = allPending(profile.db);
     const pushed: OpInput[][] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         pushed.push(ops);
         if (pushed.length === 1) {

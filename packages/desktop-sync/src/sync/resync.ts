@@ -1,10 +1,10 @@
 import { MAX_PULL_LIMIT, type PullResult, type SyncOp } from "@chorus/protocol";
 import type { ResyncProgress } from "../contract.js";
-import type { Replica } from "../replica.js";
+import type { LibraryState } from "../library-state.js";
 import { classifyFailure } from "./failure.js";
 
 export interface RebuildDeps {
-  replica: Replica;
+  library: LibraryState;
   pull(input: { since: number; limit: number; fullResync: boolean }): Promise<PullResult>;
   onProgress(progress: ResyncProgress): void;
   pageSize?: number;
@@ -26,7 +26,7 @@ const PROGRESS_EVERY = 500;
 export async function rebuildFromServer(
   deps: RebuildDeps,
 ): Promise<{ ops: number; cursor: number }> {
-  const { replica } = deps;
+  const { library } = deps;
   const limit = Math.min(deps.pageSize ?? MAX_PULL_LIMIT, MAX_PULL_LIMIT);
   let ops: SyncOp[] = [];
   let since = 0;
@@ -60,18 +60,18 @@ export async function rebuildFromServer(
 
   const total = ops.length;
   deps.onProgress({ phase: "applying", done: 0, total });
-  replica.db
+  library.db
     .transaction(() => {
-      replica.clearLibrary();
+      library.clearLibrary();
       ops.forEach((op, index) => {
-        replica.clock.observe(op.lamportTs);
-        replica.fold(op);
+        library.clock.observe(op.lamportTs);
+        library.fold(op);
         if ((index + 1) % PROGRESS_EVERY === 0) {
           deps.onProgress({ phase: "applying", done: index + 1, total });
         }
       });
-      replica.refoldPending();
-      replica.setCursor(since);
+      library.refoldPending();
+      library.setCursor(since);
     })
     .immediate();
   deps.onProgress({ phase: "done", done: total, total });

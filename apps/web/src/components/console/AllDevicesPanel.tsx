@@ -47,7 +47,7 @@ const COLUMNS: ReadonlyArray<{ column: Column; sort?: DeviceSort; numeric?: bool
  * Every device of every account, one page at a time: paging, sorting and filtering happen in
  * the sync server's SQL, so ten thousand devices cost what one page costs.
  */
-export function DevicesPanel({
+export function AllDevicesPanel({
   onSelectUser,
   history,
   signInHref,
