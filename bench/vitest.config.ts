@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../vitest.shared.ts";
 
 // Only the pure helpers are tested; the benchmarks themselves never run under vitest.
-export default defineConfig({ test: { include: ["src/**/*.test.ts"] } });
+export default defineConfig({ test: { include: ["src/**/*.test.ts"], ...testLimits } });

@@ -33,7 +33,16 @@ async function main(): Promise<void> {
     if (status === 0) {
       status = run(
         "npx",
-        ["turbo", "run", "typecheck", "lint", "test", "check:root", "--concurrency=3"],
+        [
+          "turbo",
+          "run",
+          "typecheck",
+          "lint",
+          "test",
+          "check:root",
+          "--concurrency=3",
+          "--continue",
+        ],
         env,
       );
     }

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../../vitest.shared.ts";
 
 // Tests cover the main process's pure parts (IPC dispatch, sender checks, CSP). Anything
 // importing "electron" cannot load here: the package is only a stub without its binary.
@@ -6,5 +7,6 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     environment: "node",
+    ...testLimits,
   },
 });

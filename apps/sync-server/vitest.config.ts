@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../../vitest.shared.ts";
 
 export default defineConfig({
   test: {
     globalSetup: ["@chorus/db/vitest-global-setup"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...testLimits,
   },
 });

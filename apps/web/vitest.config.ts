@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { testLimits } from "../../vitest.shared.ts";
 
 export default defineConfig({
   resolve: {
@@ -11,8 +12,7 @@ export default defineConfig({
     // *.pg.test.ts files each create their own database on this run's Postgres (embedded
     // unless TEST_DATABASE_URL is set).
     globalSetup: ["@chorus/db/vitest-global-setup"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...testLimits,
     // next-intl's ESM build imports "next/server" without an extension, which Node's
     // resolver rejects (next has no exports map); let Vite resolve it instead.
     server: { deps: { inline: ["next-intl"] } },
