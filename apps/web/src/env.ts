@@ -26,6 +26,11 @@ const EnvSchema = z
       .optional(),
     /** The access-token signing key: PKCS#8 PEM or a private Ed25519 JWK. */
     AUTH_PRIVATE_KEY: z.string().optional(),
+    /**
+     * During a key rotation: the previous signing key's public half (SPKI PEM or a public JWK),
+     * served in the JWKS beside the current key until tokens it signed have expired.
+     */
+    AUTH_PREVIOUS_PUBLIC_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
     /** Comma-separated emails that are made admins when they sign up or sign in. */

@@ -25,6 +25,8 @@ export class FakeWeb {
   private readonly liveRefresh = new Set<string>();
   private readonly usedRefresh = new Set<string>();
   readonly grants: string[] = [];
+  /** Every access token the token endpoint issued, oldest first. */
+  readonly issued: string[] = [];
   /** Refresh tokens presented to /api/desktop/revoke. */
   readonly revoked: string[] = [];
 
@@ -118,8 +120,10 @@ export class FakeWeb {
     const refresh = randomBytes(24).toString("base64url");
     this.liveRefresh.add(refresh);
     const { userId, deviceId } = this.options;
+    const accessToken = await this.options.mint(userId, deviceId);
+    this.issued.push(accessToken);
     return {
-      access_token: await this.options.mint(userId, deviceId),
+      access_token: accessToken,
       token_type: "Bearer",
       expires_in: this.options.expiresIn ?? 600,
       refresh_token: refresh,
