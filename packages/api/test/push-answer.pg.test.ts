@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lockUser, PushAnswerError, parsePushAnswer, pushOps } from "../src/sync/ops-store.js";
+import { PushAnswerError, parsePushAnswer, pushOps } from "../src/sync/ops-store.js";
 import { ApiTestbed, setOp } from "./support.js";
 
 let bed: ApiTestbed;
@@ -50,23 +50,7 @@ describe("the per-user lock", () => {
     const userId = await bed.user();
     const deviceId = await bed.device(userId);
     let pushed = false;
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = bed.prisma.$transaction(
-      async (tx) => {
-        await lockUser(tx, userId);
-        locked();
-        await held;
-      },
-      { timeout: 120_000 },
-    );
-    await isLocked;
+    const lock = await bed.holdUserLock(userId);
     const push = pushOps(bed.prisma, userId, deviceId, [setOp(randomUUID(), "name", "B")]).then(
       (outcome) => {
         pushed = true;
@@ -79,8 +63,7 @@ describe("the per-user lock", () => {
       return (rows[0]?.n ?? 0) > 0;
     });
     expect(pushed).toBe(false);
-    release();
-    await holder;
+    await lock.release();
     expect((await push).results).toHaveLength(1);
   });
 });

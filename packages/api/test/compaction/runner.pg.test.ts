@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/compaction/compact-user.js";
 import { runCompaction } from "../../src/compaction/runner.js";
-import { lockUser } from "../../src/sync/ops-store.js";
 import { ApiTestbed, setOp } from "../support.js";
 
 let t: ApiTestbed;
@@ -82,28 +81,11 @@ describe("compaction runs", () => {
     const { userId } = await userWithHistory(20);
     // Hold the user's push lock so the first runner is certainly still running when the
     // second one starts.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const blocker = t.prisma.$transaction(
-      async (tx) => {
-        await lockUser(tx, userId);
-        locked();
-        await held;
-      },
-      { timeout: 30_000 },
-    );
-    await isLocked;
+    const lock = await t.holdUserLock(userId);
     const first = runCompaction(deps(), { trigger: "scheduled", userIds: [userId] });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const second = await runCompaction(deps(), { trigger: "manual", userIds: [userId] });
-    release();
-    await blocker;
+    await lock.release();
     expect(second.outcome).toBe("skipped");
     expect((await first).outcome).toBe("succeeded");
     const runs = await t.prisma.compactionRun.findMany({ orderBy: { id: "desc" }, take: 2 });
