@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { testLimits } from "../vitest.shared.ts";
+import { testLimits } from "../vitest.shared";
 
 // Only the pure helpers are tested; the benchmarks themselves never run under vitest.
 export default defineConfig({ test: { include: ["src/**/*.test.ts"], ...testLimits } });

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { redactDatabaseUrl, withDatabase } from "@chorus/db";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
 import { migrate } from "@chorus/db/migrate";
+import { spawnSyncServer } from "@chorus/sync-server/testing";
 import pg from "pg";
 import { loadStartSettings, type StartSettings } from "./start-settings.ts";
 
@@ -42,8 +43,10 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   return withDatabase(serverUrl, name);
 }
 
+const START_TIMEOUT_MS = 120_000;
+
 async function waitForHttp(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new StartError(`${what} exited during start-up (code ${child.exitCode})`);
@@ -55,7 +58,7 @@ async function waitForHttp(url: string, child: ChildProcess, what: string): Prom
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new StartError(`${what} did not answer on ${url} within 120 s`);
+  throw new StartError(`${what} did not answer on ${url} within ${START_TIMEOUT_MS / 1000} s`);
 }
 
 async function main(): Promise<void> {
@@ -144,10 +147,18 @@ async function main(): Promise<void> {
       CHORUS_DEV_KEY_FILE:
         process.env.CHORUS_DEV_KEY_FILE ?? join(settings.dataDir, "dev-signing-key.json"),
     };
-    const sync = spawn(process.execPath, [join(root, "apps/sync-server/dist/main.js")], {
-      env: childEnv,
-      stdio: "inherit",
-    });
+    // The same child start as the tests' (@chorus/sync-server/testing): it says over IPC when
+    // it listens, and start-up fails at once, with its stderr, if it exits first.
+    const sync = spawnSyncServer(
+      {
+        env: childEnv,
+        host: settings.host,
+        port: settings.syncPort,
+        stdout: "inherit",
+        echoStderr: true,
+      },
+      START_TIMEOUT_MS,
+    );
     const web = spawn(
       process.execPath,
       [
@@ -160,7 +171,7 @@ async function main(): Promise<void> {
       ],
       { cwd: join(root, "apps/web"), env: childEnv, stdio: "inherit" },
     );
-    children.push(sync, web);
+    children.push(sync.child, web);
     for (const child of children) {
       child.on("exit", (code) => {
         if (!stopping) {
@@ -170,7 +181,11 @@ async function main(): Promise<void> {
       });
     }
 
-    await waitForHttp(`${syncUrl}/healthz`, sync, "the sync server");
+    try {
+      await sync.listening;
+    } catch (error) {
+      throw new StartError(`the sync server did not start: ${(error as Error).message}`);
+    }
     await waitForHttp(webUrl, web, "the web app");
     log("ready:");
     log(`  web app      ${webUrl}`);

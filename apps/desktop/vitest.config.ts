@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { testLimits } from "../../vitest.shared.ts";
+import { testLimits } from "../../vitest.shared";
 
 // Tests cover the main process's pure parts (IPC dispatch, sender checks, CSP). Anything
 // importing "electron" cannot load here: the package is only a stub without its binary.

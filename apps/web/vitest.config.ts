@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { testLimits } from "../../vitest.shared.ts";
+import { testLimits } from "../../vitest.shared";
 
 export default defineConfig({
   resolve: {

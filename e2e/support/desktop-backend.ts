@@ -1,7 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -10,15 +8,17 @@ import {
   mintAccessToken,
   type SigningKey,
 } from "@chorus/auth";
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
-import { migrate } from "@chorus/db/migrate";
+import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
+import { type SyncServerProcess, startSyncServer } from "@chorus/sync-server/testing";
 import pg from "pg";
+import { e2eDatabaseUrl } from "./database.ts";
 
 /*
- * What the desktop spec runs against, all real and all its own: an embedded PostgreSQL, the
- * built sync server (apps/sync-server/dist) on a free port verifying tokens of a key made
- * here, the desktop dev harness (real engine + the renderer's browser build) and a headless
- * engine (the chorus-device CLI). Device tokens are minted here until the browser sign-in
+ * What the desktop spec runs against, all real and all its own: a fresh database on the e2e
+ * system's PostgreSQL, the built sync server (apps/sync-server/dist, through
+ * @chorus/sync-server/testing) on port 0 verifying tokens of a key made here, the desktop dev
+ * harness (real engine + the renderer's browser build) and a headless engine (the
+ * chorus-device CLI). Device tokens are minted here until the browser sign-in
  * through the web's /desktop-login can drive the binding.
  */
 // Playwright runs from the repo root (where playwright.config.ts is).
@@ -69,41 +69,32 @@ export function stop(child: ChildProcess | undefined): Promise<void> {
 
 export class DesktopBackend {
   private constructor(
-    private readonly dir: string,
-    private readonly postgres: EmbeddedPostgresHandle,
+    private readonly db: TestDatabase,
     private readonly pool: pg.Pool,
     private readonly key: SigningKey,
-    private readonly server: ChildProcess,
-    readonly syncUrl: string,
+    private readonly server: SyncServerProcess,
   ) {}
 
+  get syncUrl(): string {
+    return this.server.url;
+  }
+
   static async start(): Promise<DesktopBackend> {
-    const dir = mkdtempSync(join(tmpdir(), "chorus-e2e-desktop-"));
-    chmodSync(dir, 0o711);
-    const postgres = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), persistent: false });
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE "chorus_desktop_e2e"');
-    await admin.end();
-    const databaseUrl = postgres.url.replace(/\/postgres$/, "/chorus_desktop_e2e");
-    await migrate(databaseUrl);
+    // A database of its own on the e2e system's PostgreSQL, and a sync server of its own that
+    // trusts this backend's key (the system's server trusts only the web app's).
+    const db = await createTestDatabase({ serverUrl: e2eDatabaseUrl() });
     const key = await generateSigningKey();
-    const { child, line } = await spawnUntil(
-      process.execPath,
-      [join(ROOT, "apps/sync-server/dist/main.js")],
-      {
-        DATABASE_URL: databaseUrl,
+    const server = await startSyncServer({
+      env: {
+        DATABASE_URL: db.url,
         AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]),
-        SYNC_HOST: "127.0.0.1",
-        SYNC_PORT: "0",
         LOG_LEVEL: "info",
       },
-      (text) => text.includes("listening"),
-    );
-    const port = /"port":(\d+)/.exec(line)?.[1];
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+      cwd: ROOT,
+    });
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     pool.on("error", () => {});
-    return new DesktopBackend(dir, postgres, pool, key, child, `http://127.0.0.1:${port}`);
+    return new DesktopBackend(db, pool, key, server);
   }
 
   /** A user with `count` bound devices, each with a device token. */
@@ -131,10 +122,9 @@ export class DesktopBackend {
   }
 
   async close(): Promise<void> {
-    await stop(this.server);
+    await this.server.stop();
     await this.pool.end();
-    await this.postgres.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    await this.db.drop();
   }
 }
 

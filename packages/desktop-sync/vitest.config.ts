@@ -1,12 +1,11 @@
 import { defineConfig } from "vitest/config";
-import { testLimits } from "../../vitest.shared.ts";
+import { testLimits } from "../../vitest.shared";
 
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
-    // *.pg.test.ts files start the real sync server over a fresh database per file; the
-    // global setup starts one embedded PostgreSQL for the run when TEST_DATABASE_URL is unset.
-    globalSetup: ["@chorus/db/vitest-global-setup"],
+    // No database and no server here: tests that need the real sync server live in
+    // system-tests/. The CLI tests spawn `node --import tsx`, slow on a cold cache.
     ...testLimits,
   },
 });

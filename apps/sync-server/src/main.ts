@@ -5,6 +5,7 @@ import { scheduleCompaction } from "./compaction-schedule.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
 import { createSyncServer } from "./server.js";
+import type { ListeningMessage } from "./testing.js";
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -42,12 +43,14 @@ async function main(): Promise<void> {
     },
   });
 
+  let port: number;
   try {
     const address = await server.listen(env.SYNC_PORT, env.SYNC_HOST);
     logger.info(
       { port: address.port, host: env.SYNC_HOST, database: redactDatabaseUrl(env.DATABASE_URL) },
       `sync server listening on http://${env.SYNC_HOST}:${address.port}`,
     );
+    port = address.port;
   } catch (error) {
     await prisma.$disconnect();
     const code = (error as NodeJS.ErrnoException).code;
@@ -81,6 +84,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A parent that started us over IPC and went away (crashed, killed) takes us with it.
+  process.on("disconnect", () => void shutdown("parent gone"));
+  // Started with an IPC channel (tests, `npm start`): tell the parent the port once we listen
+  // and handle signals, so port 0 needs no log parsing. See src/testing.ts.
+  process.send?.({ type: "listening", port } satisfies ListeningMessage);
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,10 @@
 import { generateSigningKey, mintAccessToken, TOKEN_ISSUER } from "@chorus/auth";
 import { parseSyncError, type SyncOp } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_DEVICE_REVOKED, CLOSE_TOKEN_EXPIRED } from "../src/server.js";
-import { failure, Harness, makeOps, waitFor } from "./harness.js";
+import { failure, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describe("one user's data is invisible to another", () => {
     );
     await alice.http.sync.push.mutate({ ops: makeOps(2, 3) });
     await mallory.http.sync.push.mutate({ ops: makeOps(1, 0) });
-    await waitFor(() => received.length === 1);
+    await waitUntil("received.length === 1", () => received.length === 1);
     expect(received[0]?.deviceId).toBe(mallory.deviceId);
     sub.unsubscribe();
 
@@ -131,7 +132,7 @@ describe("revocation and expiry end sockets", () => {
     raw?.addEventListener("close", (event) => closes.push(event.code));
 
     await desktop.http.devices.revoke.mutate({ deviceId: laptop.deviceId });
-    await waitFor(() => closes.length > 0);
+    await waitUntil("closes.length > 0", () => closes.length > 0);
     expect(closes[0]).toBe(CLOSE_DEVICE_REVOKED);
     const error = await failure(laptop.http.sync.pull.query({ since: 0 }));
     expect(error.data).toMatchObject({ code: "UNAUTHORIZED" });
@@ -169,15 +170,15 @@ describe("revocation and expiry end sockets", () => {
     );
     try {
       const first = await writer.http.sync.push.mutate({ ops: makeOps(1, 0) });
-      await waitFor(() => received.length === 1);
+      await waitUntil("received.length === 1", () => received.length === 1);
       const closes: number[] = [];
       raw.connection?.ws?.addEventListener("close", (event) => closes.push(event.code));
       const mintedBefore = minted;
-      await waitFor(() => closes.length === 1, 8_000);
+      await waitUntil("closes.length === 1", () => closes.length === 1);
       expect(closes).toEqual([CLOSE_TOKEN_EXPIRED]);
-      await waitFor(() => minted > mintedBefore, 8_000); // reconnected with a fresh token
+      await waitUntil("minted > mintedBefore", () => minted > mintedBefore); // reconnected with a fresh token
       const second = await writer.http.sync.push.mutate({ ops: makeOps(1, 1) });
-      await waitFor(() => received.length === 2, 8_000);
+      await waitUntil("received.length === 2", () => received.length === 2);
       expect(received).toEqual([first.maxId, second.maxId]);
     } finally {
       sub.unsubscribe();

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failure, Harness, makeOps, waitFor } from "./harness.js";
+import { failure, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -94,10 +95,10 @@ describe("admin console API", () => {
     const sub = ws.client.admin.live.subscribe(undefined, {
       onData: (event) => events.push(event.kind),
     });
-    await waitFor(() => events.length >= 1); // the first fingerprint
+    await waitUntil("events.length >= 1", () => events.length >= 1); // the first fingerprint
     const before = events.length;
     await device.http.sync.ack.mutate({ lastSeenId: maxId });
-    await waitFor(() => events.length > before, 5_000);
+    await waitUntil("events.length > before", () => events.length > before);
     sub.unsubscribe();
   });
 

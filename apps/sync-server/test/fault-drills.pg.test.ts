@@ -1,18 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { OpInput } from "@chorus/protocol";
+import { sleep, waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "./harness.js";
 import { httpClient, jitteredBackoff, ProcessBed, wsClient } from "./processes.js";
 
 let bed: ProcessBed;
 beforeAll(async () => {
   bed = await ProcessBed.start();
-}, 60_000);
+});
 afterAll(async () => {
   await bed.close();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function batch(deviceLamport: number, size: number): OpInput[] {
   return Array.from({ length: size }, (_, i) => ({
@@ -90,9 +88,11 @@ describe("fault drills (loopback only, bounded)", () => {
     expect(acknowledged.size).toBe(sent.size);
 
     // The follower reconnected after every kill and resumed by lastEventId.
-    await waitFor(() => seen.length >= stored.length, 30_000);
-    await sleep(200);
-    expect(seen).toEqual(stored.map((op) => Number(op.id)));
+    await waitUntil("seen.length >= stored.length", () => seen.length >= stored.length);
+    // Anything extra (an op twice) would arrive before a later op: wait for one.
+    const marker = await httpClient(server, reader.token).sync.push.mutate({ ops: batch(0, 1) });
+    await waitUntil("the marker op", () => seen.includes(marker.maxId));
+    expect(seen).toEqual([...stored.map((op) => Number(op.id)), marker.maxId]);
     sub.unsubscribe();
     await follow.raw.close();
   }, 180_000);
@@ -118,14 +118,23 @@ describe("fault drills (loopback only, bounded)", () => {
       httpClient(server, writer.token).sync.push.mutate({ ops: batch(lamport, 5) });
 
     const before = await push(0);
-    await waitFor(() => clients.every((c) => c.received.length === 5), 30_000);
+    await waitUntil("clients.every((c) => c.received.length === 5)", () =>
+      clients.every((c) => c.received.length === 5),
+    );
     await server.kill();
-    await sleep(300);
+    await sleep(300); // the server stays down a moment: every client sees the drop and retries
     await server.start();
     const after = await push(5);
     const expected = [...before.results, ...after.results].map((r) => r.id);
-    await waitFor(() => clients.every((c) => c.received.length >= expected.length), 60_000);
-    await sleep(200);
+    await waitUntil("clients.every((c) => c.received.length >= expected.length)", () =>
+      clients.every((c) => c.received.length >= expected.length),
+    );
+    // Anything extra (an op twice) would arrive before a later op: wait for it everywhere.
+    const marker = await push(10);
+    expected.push(...marker.results.map((r) => r.id));
+    await waitUntil("the marker ops on every client", () =>
+      clients.every((c) => c.received.length >= expected.length),
+    );
     for (const c of clients) expect(c.received).toEqual(expected);
 
     for (const c of clients) c.sub.unsubscribe();

@@ -192,14 +192,3 @@ export function makeOps(count: number, from = lamportSeed, entityId = randomUUID
   lamportSeed = Math.max(lamportSeed, from + count);
   return ops;
 }
-
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,55 +5,13 @@ import { join } from "node:path";
 import type { AppRouter } from "@chorus/api";
 import { loadOrCreateDevSigningKey, mintAccessToken, type SigningKey } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
-import { freePort } from "@chorus/db/embedded";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { createTRPCClient, createWSClient, httpLink, type TRPCClient, wsLink } from "@trpc/client";
-import { WebSocket, waitFor } from "./harness.js";
+import { SyncServerProcess } from "../src/testing.js";
+import { WebSocket } from "./harness.js";
 
-const mainTs = new URL("../src/main.ts", import.meta.url).pathname;
-
-/** A sync server running as its own process (`src/main.ts`), which a test may SIGKILL. */
-export class ServerProcess {
-  proc: ChildProcess | null = null;
-
-  constructor(
-    readonly port: number,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  get url(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const proc = spawn(process.execPath, ["--import", "tsx", mainTs], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        LOG_LEVEL: "warn",
-        ...this.env,
-        SYNC_PORT: String(this.port),
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    this.proc = proc;
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`sync server exited with ${proc.exitCode}`);
-      return fetch(`http://${this.url}/healthz`).then(
-        (res) => res.ok,
-        () => false,
-      );
-    }, 30_000);
-  }
-
-  /** kill -9: no graceful shutdown, no ACK flush. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once("exit", resolve));
-    proc.kill("SIGKILL");
-    await exited;
-  }
-}
+/** A sync server running as its own process (`src/main.ts` through tsx), which a test may SIGKILL. */
+export type ServerProcess = SyncServerProcess;
 
 /** A database, a signing key shared with the server processes, and users/devices/tokens. */
 export class ProcessBed {
@@ -79,11 +36,17 @@ export class ProcessBed {
   }
 
   async server(env: Record<string, string> = {}): Promise<ServerProcess> {
-    const server = new ServerProcess(await freePort(), {
-      DATABASE_URL: this.db.url,
-      CHORUS_DEV_KEY_FILE: this.keyFile,
-      ACK_FLUSH_INTERVAL_MS: "1000",
-      ...env,
+    const server = new SyncServerProcess({
+      entry: "source",
+      baseEnv: "clean",
+      env: {
+        LOG_LEVEL: "warn",
+        DATABASE_URL: this.db.url,
+        CHORUS_DEV_KEY_FILE: this.keyFile,
+        ACK_FLUSH_INTERVAL_MS: "1000",
+        ...env,
+      },
+      echoStderr: true,
     });
     this.servers.push(server);
     await server.start();
@@ -121,10 +84,13 @@ export class ProcessBed {
   }
 }
 
-export function httpClient(server: { url: string }, token: string): TRPCClient<AppRouter> {
+export function httpClient(server: { address: string }, token: string): TRPCClient<AppRouter> {
   return createTRPCClient<AppRouter>({
     links: [
-      httpLink({ url: `http://${server.url}/trpc`, headers: { authorization: `Bearer ${token}` } }),
+      httpLink({
+        url: `http://${server.address}/trpc`,
+        headers: { authorization: `Bearer ${token}` },
+      }),
     ],
   });
 }
@@ -134,9 +100,9 @@ export const jitteredBackoff = (attempt: number) =>
   Math.floor(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
 
 /** A WebSocket client whose target can change, as behind a load balancer. */
-export function wsClient(target: () => { url: string }, token: string) {
+export function wsClient(target: () => { address: string }, token: string) {
   const raw = createWSClient({
-    url: () => `ws://${target().url}/trpc`,
+    url: () => `ws://${target().address}/trpc`,
     WebSocket,
     connectionParams: () => ({ token }),
     retryDelayMs: jitteredBackoff,

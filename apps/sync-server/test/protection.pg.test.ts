@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { parseSyncError } from "@chorus/protocol";
+import { sleep, waitUntil } from "@chorus/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import { MAX_WS_PAYLOAD } from "../src/server.js";
-import { GENEROUS_LIMITS, Harness, makeOps, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -113,17 +114,17 @@ describe("socket protection", () => {
       pushed += ops.length;
       if (batch % 10 === 9) {
         socket._socket.resume(); // let a close frame through, if the server sent one
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50); // pacing only: the wait for the close is below
         socket._socket.pause();
       }
     }
     socket._socket.resume();
-    await waitFor(() => closes.length > 0, 10_000);
+    await waitUntil("closes.length > 0", () => closes.length > 0);
     expect(closes[0]).toBe(4008);
     // wsLink reconnects by itself and resubscribes from the last id it got.
-    await waitFor(() => received.length === pushed, 20_000);
+    await waitUntil("received.length === pushed", () => received.length === pushed);
     expect(new Set(received).size).toBe(pushed);
     expect(received).toEqual([...received].sort((a, b) => a - b));
     sub.unsubscribe();
-  }, 60_000);
+  });
 });

@@ -1,6 +1,7 @@
 import { parseSyncError } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failure, Harness, makeOps, waitFor } from "./harness.js";
+import { failure, Harness, makeOps } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -151,7 +152,10 @@ describe("ack", () => {
     await ws.client.sync.ack.mutate({ lastSeenId: maxId });
     expect(await h.cursorOf(device.deviceId)).toBeNull();
     await ws.close();
-    await waitFor(async () => (await h.cursorOf(device.deviceId)) === maxId);
+    await waitUntil(
+      "(await h.cursorOf(device.deviceId)) === maxId",
+      async () => (await h.cursorOf(device.deviceId)) === maxId,
+    );
   });
 });
 
@@ -162,7 +166,10 @@ describe("ack buffer timing and shutdown", () => {
       const device = await fast.createDevice();
       const { maxId } = await device.http.sync.push.mutate({ ops: makeOps(1, 0) });
       await device.http.sync.ack.mutate({ lastSeenId: maxId });
-      await waitFor(async () => (await fast.cursorOf(device.deviceId)) === maxId, 5_000);
+      await waitUntil(
+        "(await fast.cursorOf(device.deviceId)) === maxId",
+        async () => (await fast.cursorOf(device.deviceId)) === maxId,
+      );
     } finally {
       await fast.close();
     }

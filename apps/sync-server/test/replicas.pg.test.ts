@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeOps, waitFor } from "./harness.js";
+import { makeOps } from "./harness.js";
 import { httpClient as http, ProcessBed, type ServerProcess, wsClient as ws } from "./processes.js";
 
 /*
@@ -17,7 +18,7 @@ const redis = {
 let bed: ProcessBed;
 beforeAll(async () => {
   bed = await ProcessBed.start();
-}, 60_000);
+});
 afterAll(async () => {
   await bed.close();
 });
@@ -39,14 +40,14 @@ describe("two replicas over Redis", () => {
     );
     await bOnTwo.client.system.health.query();
     const first = await http(one, a.token).sync.push.mutate({ ops: makeOps(5, 0, randomUUID()) });
-    await waitFor(() => received.length === 5);
+    await waitUntil("received.length === 5", () => received.length === 5);
     expect(received).toEqual(first.results.map((r) => r.id));
 
     // Presence crosses replicas: replica 1 reports B (connected to replica 2) online.
-    await waitFor(async () => {
+    await waitUntil("replica 1 to report B online", async () => {
       const devices = await http(one, a.token).devices.list.query();
       return devices.find((d) => d.id === b.deviceId)?.online === true;
-    }, 10_000);
+    });
 
     // An ACK buffered on replica 2 counts in a compaction run on replica 1.
     await http(one, a.token).sync.ack.mutate({ lastSeenId: first.maxId });
@@ -83,10 +84,17 @@ describe("two replicas over Redis", () => {
       lamport += 2;
       pushed.push(...res.results.map((r) => r.id));
     }
-    await waitFor(() => cReceived.length >= pushed.length, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(cReceived).toEqual(pushed);
-    expect(received.slice(5)).toEqual(pushed); // B on replica 2 saw everything once, too
+    await waitUntil("cReceived.length >= pushed.length", () => cReceived.length >= pushed.length);
+    // Anything extra (an op twice) would arrive before a later op: wait for one on both streams.
+    const marker = await http(two, a.token).sync.push.mutate({
+      ops: makeOps(1, lamport, randomUUID()),
+    });
+    await waitUntil(
+      "the marker op on both streams",
+      () => cReceived.includes(marker.maxId) && received.includes(marker.maxId),
+    );
+    expect(cReceived).toEqual([...pushed, marker.maxId]);
+    expect(received.slice(5)).toEqual([...pushed, marker.maxId]); // B on replica 2 saw everything once, too
 
     sub.unsubscribe();
     cSub.unsubscribe();

@@ -1,36 +1,37 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SyncServerExitError, spawnSyncServer } from "../src/testing.js";
 
-const mainTs = new URL("../src/main.ts", import.meta.url).pathname;
 const devKeyFile = join(mkdtempSync(join(tmpdir(), "chorus-key-")), "dev-signing-key.json");
 
-/** Runs the real entry point and collects how it ends. */
-function runServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", mainTs], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        LOG_LEVEL: "silent",
-        CHORUS_DEV_KEY_FILE: devKeyFile,
-        ...env,
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: stderr.trim() });
-    });
+/**
+ * Runs the real entry point and collects how it ends: these settings must stop start-up, so
+ * the harness's start-up wait must end with the child's exit (it fails at once when the child
+ * exits, and only a hang reaches its 60 s bound).
+ */
+async function runServer(
+  env: Record<string, string>,
+  port = 0,
+): Promise<{ code: number | null; stderr: string }> {
+  const server = spawnSyncServer({
+    entry: "source",
+    baseEnv: "clean",
+    env: { LOG_LEVEL: "silent", CHORUS_DEV_KEY_FILE: devKeyFile, ...env },
+    port,
   });
+  try {
+    await server.listening;
+  } catch (error) {
+    if (error instanceof SyncServerExitError)
+      return { code: error.status.code, stderr: error.stderr };
+    throw error;
+  }
+  server.child.kill("SIGKILL");
+  throw new Error("the sync server started, but these settings should have stopped it");
 }
 
 let db: TestDatabase;
@@ -60,7 +61,7 @@ describe("bad settings stop start-up with one clear message", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const { code, stderr } = await runServer({ DATABASE_URL: db.url, SYNC_PORT: String(port) });
+      const { code, stderr } = await runServer({ DATABASE_URL: db.url }, port);
       expect(code).toBe(1);
       expect(stderr.split("\n")).toHaveLength(1);
       expect(stderr).toBe(`chorus sync-server: SYNC_PORT ${port} on 127.0.0.1 is already in use`);
@@ -72,7 +73,6 @@ describe("bad settings stop start-up with one clear message", () => {
   it("refuses an unreachable database", async () => {
     const { code, stderr } = await runServer({
       DATABASE_URL: "postgresql://chorus@127.0.0.1:1/chorus",
-      SYNC_PORT: "0",
     });
     expect(code).toBe(1);
     expect(stderr).toMatch(

@@ -1,6 +1,7 @@
 import type { SyncOp } from "@chorus/protocol";
+import { sleep, WAIT_BOUND_MS, waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GENEROUS_LIMITS, Harness, makeOps, type TestDevice, waitFor } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps, type TestDevice } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,9 +40,9 @@ describe("subscribe", () => {
     const reader = await h.createDevice(writer.userId);
     const before = await writer.http.sync.push.mutate({ ops: makeOps(3, 0) });
     const stream = follow(reader, before.results[0]?.id);
-    await waitFor(() => stream.received.length === 2);
+    await waitUntil("stream.received.length === 2", () => stream.received.length === 2);
     const live = await writer.http.sync.push.mutate({ ops: makeOps(2, 3) });
-    await waitFor(() => stream.received.length === 4);
+    await waitUntil("stream.received.length === 4", () => stream.received.length === 4);
     expect(stream.ids()).toEqual([...before.results.slice(1), ...live.results].map((r) => r.id));
     await stream.stop();
   });
@@ -51,17 +52,21 @@ describe("subscribe", () => {
     const reader = await h.createDevice(writer.userId);
     const first = follow(reader, 0);
     const a = await writer.http.sync.push.mutate({ ops: makeOps(3, 0) });
-    await waitFor(() => first.received.length === 3);
+    await waitUntil("first.received.length === 3", () => first.received.length === 3);
     await first.stop();
     const lastEventId = first.ids().at(-1);
 
     const missed = await writer.http.sync.push.mutate({ ops: makeOps(4, 3) });
     const second = follow(reader, lastEventId);
-    await waitFor(() => second.received.length === 4);
+    await waitUntil("second.received.length === 4", () => second.received.length === 4);
     const after = await writer.http.sync.push.mutate({ ops: makeOps(1, 7) });
-    await waitFor(() => second.received.length === 5);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // anything extra would show up
-    expect(second.ids()).toEqual([...missed.results, ...after.results].map((r) => r.id));
+    await waitUntil("second.received.length === 5", () => second.received.length === 5);
+    // Anything extra (a missed op sent twice) would arrive before a later op: wait for one.
+    const marker = await writer.http.sync.push.mutate({ ops: makeOps(1, 8) });
+    await waitUntil("the marker op", () => second.ids().includes(marker.maxId));
+    expect(second.ids()).toEqual(
+      [...missed.results, ...after.results, ...marker.results].map((r) => r.id),
+    );
     expect(first.ids()).toEqual(a.results.map((r) => r.id));
     await second.stop();
   });
@@ -70,7 +75,7 @@ describe("subscribe", () => {
     const device = await h.createDevice();
     await device.http.sync.push.mutate({ ops: makeOps(3, 0) });
     const stream = follow(device, 0);
-    await waitFor(() => stream.received.length === 3);
+    await waitUntil("stream.received.length === 3", () => stream.received.length === 3);
     await stream.stop();
     await h.server.services.acks.flush();
     expect(await h.cursorOf(device.deviceId)).toBeNull();
@@ -83,7 +88,7 @@ describe("subscribe", () => {
       data: { userId: device.userId, compactedUpTo: BigInt(results[2]?.id ?? 0) },
     });
     const stream = follow(device, results[0]?.id);
-    await waitFor(() => stream.errors.length === 1);
+    await waitUntil("stream.errors.length === 1", () => stream.errors.length === 1);
     expect(stream.errors[0]).toMatchObject({
       data: { code: "PRECONDITION_FAILED", syncError: { type: "resync_required" } },
     });
@@ -106,7 +111,10 @@ describe("subscribe", () => {
       data: { userId: device.userId, compactedUpTo: BigInt(ids[650] as number) },
     });
     const stream = follow(device, 0);
-    await waitFor(() => stream.received.length === ids.length || stream.errors.length > 0);
+    await waitUntil(
+      "stream.received.length === ids.length || stream.errors.length > 0",
+      () => stream.received.length === ids.length || stream.errors.length > 0,
+    );
     expect(stream.errors).toEqual([]);
     expect(stream.ids()).toEqual(ids);
     await stream.stop();
@@ -136,14 +144,14 @@ describe("ordering under concurrent writers", () => {
     const live = follow(reader, 0);
     let writing = true;
     const pulled: number[] = [];
-    const giveUpAt = Date.now() + 30_000;
+    const giveUpAt = Date.now() + WAIT_BOUND_MS;
     const puller = (async () => {
       let since = 0;
       while ((writing || pulled.length < total) && Date.now() < giveUpAt) {
         const page = await reader.http.sync.pull.query({ since, limit: 50 });
         pulled.push(...page.ops.map((op) => op.id));
         since = page.nextSince;
-        if (!page.hasMore) await new Promise((resolve) => setTimeout(resolve, 2));
+        if (!page.hasMore) await sleep(2); // pacing: a follower polling an idle log
       }
     })();
 
@@ -164,16 +172,13 @@ describe("ordering under concurrent writers", () => {
     ).map((row) => Number(row.id));
     expect(stored).toHaveLength(total);
 
-    await Promise.race([
-      puller,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("pull follower stuck")), 20_000),
-      ),
-    ]);
-    await waitFor(() => live.received.length >= total, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await puller; // it gives up at WAIT_BOUND_MS; the assertion below then says what it missed
     expect(pulled).toEqual(stored);
-    expect(live.ids()).toEqual(stored);
+    await waitUntil("live.received.length >= total", () => live.received.length >= total);
+    // Anything extra (an id twice) would arrive before a later op: wait for one.
+    const marker = await reader.http.sync.push.mutate({ ops: makeOps(1, 0) });
+    await waitUntil("the marker op", () => live.ids().includes(marker.maxId));
+    expect(live.ids()).toEqual([...stored, marker.maxId]);
     await live.stop();
   });
 });

@@ -28,8 +28,8 @@ function serverUrl(): string {
   return url;
 }
 
-async function onServer<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl() });
+async function onServer<T>(server: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     return await run(client);
@@ -38,20 +38,25 @@ async function onServer<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A fresh database (migrated unless `migrated: false`) on `serverUrl`, by default the server in
+ * TEST_DATABASE_URL; drop() removes it.
+ */
 export async function createTestDatabase(
-  options: { migrated?: boolean } = {},
+  options: { migrated?: boolean; serverUrl?: string } = {},
 ): Promise<TestDatabase> {
+  const server = options.serverUrl ?? serverUrl();
   const name = `chorus_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await onServer((client) => client.query(`CREATE DATABASE "${name}"`));
-  const url = withDatabase(serverUrl(), name);
+  await onServer(server, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = withDatabase(server, name);
   if (options.migrated ?? true) await migrate(url);
   return {
     url,
     name,
     drop: () =>
-      onServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-        () => {},
-      ),
+      onServer(server, (client) =>
+        client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+      ).then(() => {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor, waitForExit } from "@chorus/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryTokenStore } from "./auth/token-store.js";
 import { DeviceEngine } from "./engine.js";
@@ -64,19 +65,20 @@ describe("a crash between the domain write and the queue", () => {
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error("the child never reached the failpoint")),
-        20_000,
-      );
-      child.stdout.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("inside the transaction")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    await waitFor<void>("the child to reach the failpoint", (resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        if (chunk.toString().includes("inside the transaction")) resolve();
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`the child exited (${code}) before the failpoint`));
+      child.stdout.on("data", onData);
+      child.once("exit", onExit);
+      return () => {
+        child.stdout.off("data", onData);
+        child.off("exit", onExit);
+      };
     });
-    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const exited = waitForExit(child, "the killed child to exit");
     child.kill("SIGKILL");
     await exited;
     // Three edits committed before the kill; the fourth had written its row, not its op.

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { compactionSurvivors, type SyncOp } from "@chorus/protocol";
+import { sleep, waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compactUser, DAY_MS } from "../../src/compaction/compact-user.js";
 import { ApiTestbed } from "../support.js";
@@ -77,12 +78,14 @@ async function runChildAndKill(userId: string, early: boolean): Promise<"killed"
   });
   await Promise.race([started, exited]);
   if (!early) {
-    const deadline = Date.now() + 60_000;
-    while (proc.exitCode === null && (await t.watermark(userId)) === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitUntil(
+      "the compaction child's first commit (or its end)",
+      async () => proc.exitCode !== null || (await t.watermark(userId)) !== 0,
+      { intervalMs: 5 },
+    );
   }
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * (early ? 300 : 150)));
+  // A random moment to kill at: the drill's randomness, not a wait for anything.
+  await sleep(Math.random() * (early ? 300 : 150));
   proc.kill("SIGKILL");
   return exited;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/compaction/compact-user.js";
 import { runCompaction } from "../../src/compaction/runner.js";
@@ -82,8 +83,16 @@ describe("compaction runs", () => {
     // Hold the user's push lock so the first runner is certainly still running when the
     // second one starts.
     const lock = await t.holdUserLock(userId);
+    const newestBefore = await t.prisma.compactionRun.findFirst({ orderBy: { id: "desc" } });
     const first = runCompaction(deps(), { trigger: "scheduled", userIds: [userId] });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The first runner holds the runner lock once its run row says "running" (and it stays
+    // running: it waits for the user's lock held above).
+    await waitUntil("the first run to hold the runner lock", async () => {
+      const running = await t.prisma.compactionRun.findFirst({
+        where: { outcome: "running", id: { gt: newestBefore?.id ?? 0n } },
+      });
+      return running !== null;
+    });
     const second = await runCompaction(deps(), { trigger: "manual", userIds: [userId] });
     await lock.release();
     expect(second.outcome).toBe("skipped");

@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { CLI_ENTRY, makeTempDir, runCli } from "@chorus/desktop-sync/testing";
+import { waitFor, waitForExit } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir } from "../test-support.js";
-import { TestBackend } from "../testing/backend.js";
-import { runCli } from "./run.js";
+import { TestBackend } from "../support/backend.js";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 let backend: TestBackend;
 let temp: ReturnType<typeof makeTempDir>;
 beforeAll(async () => {
@@ -55,22 +53,20 @@ describe("the headless CLI against a real server", () => {
 
     const watch = spawn(
       process.execPath,
-      ["--import", "tsx", CLI, "watch", "--profile", "b", "--data-dir", temp.path, "--json"],
+      ["--import", "tsx", CLI_ENTRY, "watch", "--profile", "b", "--data-dir", temp.path, "--json"],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
     try {
       const lines = createInterface({ input: watch.stdout });
-      const arrived = new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("watch printed nothing")), 20_000);
-        lines.on("line", (line) => {
-          clearTimeout(timer);
-          resolve(JSON.parse(line));
-        });
+      // Whether the watcher subscribes before or after the edit, the op reaches it: live, or
+      // in the backfill from its cursor.
+      const arrived = waitFor<Record<string, unknown>>("the op printed by watch", (resolve) => {
+        const onLine = (line: string) => resolve(JSON.parse(line));
+        lines.once("line", onLine);
+        return () => lines.off("line", onLine);
       });
-      // Give the watcher time to subscribe; what it missed would be backfilled anyway.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
       const created = await cli(["playlist", "create", "From the CLI", "--profile", "a"]);
       expect(created).toMatchObject({ name: "From the CLI", uploaded: true });
       expect(await arrived).toMatchObject({
@@ -79,9 +75,9 @@ describe("the headless CLI against a real server", () => {
         op: "insert",
       });
     } finally {
-      const exited = new Promise<number | null>((resolve) => watch.once("exit", resolve));
+      const exited = waitForExit(watch, "watch to stop after SIGTERM");
       watch.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect((await exited).code).toBe(0);
     }
     const synced = await cli(["sync", "--profile", "b"]);
     expect(synced).toMatchObject({ synced: true, status: { pendingCount: 0 } });

@@ -1,10 +1,10 @@
 import { USER_LOCK_STATEMENT } from "@chorus/db";
+import type { DeviceEngine } from "@chorus/desktop-sync";
+import { allPending, EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceEngine } from "../engine.js";
-import { allPending } from "../queue.js";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
-import { CuttingProxy } from "../testing/proxy.js";
+import { TestBackend } from "../support/backend.js";
+import { CuttingProxy } from "../support/proxy.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -57,7 +57,6 @@ describe("offline, then online", () => {
     await waitUntil(
       "both converge",
       () => drained(a, b) && a.playlists().length === 11 && b.playlists().length === 11,
-      20_000,
     );
     await waitUntil(
       "same library",
@@ -100,7 +99,7 @@ describe("the server killed mid-push", () => {
     expect(await backend.ops(account.userId)).toHaveLength(0);
 
     await backend.server.start();
-    await waitUntil("queue drained", () => drained(a), 20_000);
+    await waitUntil("queue drained", () => drained(a));
     const stored = await backend.ops(account.userId);
     expect(stored.map((op) => op.operationId).sort()).toEqual([...queued].sort());
   });
@@ -117,7 +116,7 @@ describe("the server killed mid-push", () => {
       proxy.cutNextPushAnswer();
       for (let i = 0; i < 3; i++) await a.createPlaylist(`Playlist ${i}`);
       const queued = allPending(a.profile.db).map((op) => op.operationId);
-      await waitUntil("queue drained", () => drained(a), 20_000);
+      await waitUntil("queue drained", () => drained(a));
       expect(proxy.cuts).toBe(1);
       expect(a.diagnostics().lastError).not.toBeNull();
       const stored = await backend.ops(account.userId);
@@ -143,7 +142,7 @@ describe("a device whose Lamport clock was reset", () => {
     expect(stale[0]?.lamportTs).toBeLessThanOrEqual(storedMax);
     await a.start();
 
-    await waitUntil("re-stamped and accepted", () => drained(a), 20_000);
+    await waitUntil("re-stamped and accepted", () => drained(a));
     expect(a.diagnostics().lamport).toBeGreaterThan(storedMax);
     await waitUntil("b sees the edit", () => b.playlist(id)?.name === "after the reset");
     expect(a.playlist(id)?.name).toBe("after the reset");
@@ -192,7 +191,6 @@ describe("a resurrected device", () => {
         drained(a, b2) &&
         a.playlists().length === 32 &&
         JSON.stringify(a.snapshot()) === JSON.stringify(b2.snapshot()),
-      20_000,
     );
     expect(a.playlist(keptLocal.id)?.name).toBe("Made on B while away");
     expect(a.playlist(shared.id)?.name).toBe("Renamed on B while away");

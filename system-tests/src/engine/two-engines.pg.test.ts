@@ -1,6 +1,7 @@
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;

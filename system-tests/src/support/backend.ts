@@ -1,10 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import {
   exportPublicJwks,
   generateSigningKey,
@@ -12,90 +8,18 @@ import {
   type SigningKey,
 } from "@chorus/auth";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
+import { type SyncSession, staticSession } from "@chorus/desktop-sync";
+import { SyncServerProcess } from "@chorus/sync-server/testing";
 import pg from "pg";
-import { type SyncSession, staticSession } from "../sync/session.js";
 
 /*
  * A real sync server for the engine's tests: the built apps/sync-server (dist/main.js) as a
- * child process on port 0, over a fresh migrated database (@chorus/db/testing, as in
- * apps/sync-server/test/harness.ts), verifying tokens this harness mints with its own key.
- * A child process can be killed for real (SIGKILL) and restarted on the same port.
+ * child process on port 0 (@chorus/sync-server/testing), over a fresh migrated database
+ * (@chorus/db/testing), verifying tokens this backend mints with its own key. The process can
+ * be killed for real (SIGKILL) and restarted on the same port.
  */
 
-const require = createRequire(import.meta.url);
-const SERVER_MAIN = join(
-  dirname(require.resolve("@chorus/sync-server/package.json")),
-  "dist/main.js",
-);
-
-export class SyncServerProcess {
-  private child: ChildProcess | null = null;
-  port = 0;
-
-  constructor(private readonly env: Record<string, string>) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return this.child !== null;
-  }
-
-  /** Starts the server (on the port it had before, after a restart) and waits for it to listen. */
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, ["--enable-source-maps", SERVER_MAIN], {
-      env: {
-        ...process.env,
-        ...this.env,
-        SYNC_HOST: "127.0.0.1",
-        SYNC_PORT: String(this.port),
-        LOG_LEVEL: "info",
-        NODE_ENV: "test",
-        ACK_FLUSH_INTERVAL_MS: "200",
-        SHUTDOWN_GRACE_MS: "3000",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    const stderr: string[] = [];
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    this.port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`sync server did not start: ${stderr.join("")}`)),
-        20_000,
-      );
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sync server exited with ${code}: ${stderr.join("")}`));
-      });
-      lines.on("line", (line) => {
-        const match = /"port":(\d+)/.exec(line);
-        if (match?.[1] && line.includes("listening")) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
-    child.removeAllListeners("exit");
-    child.once("exit", () => {
-      if (this.child === child) this.child = null;
-    });
-  }
-
-  /** Kills the process without a graceful shutdown (SIGKILL by default) and waits for it. */
-  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = null;
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill(signal);
-    });
-  }
-}
+export { SyncServerProcess };
 
 export interface TestAccount {
   userId: string;
@@ -139,12 +63,18 @@ export class TestBackend {
     if (jwksServer)
       await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     const server = new SyncServerProcess({
-      DATABASE_URL: db.url,
-      ...(jwksServer
-        ? {
-            AUTH_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`,
-          }
-        : { AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]) }),
+      env: {
+        DATABASE_URL: db.url,
+        ...(jwksServer
+          ? {
+              AUTH_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`,
+            }
+          : { AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]) }),
+        LOG_LEVEL: "info",
+        NODE_ENV: "test",
+        ACK_FLUSH_INTERVAL_MS: "200",
+        SHUTDOWN_GRACE_MS: "3000",
+      },
     });
     await server.start();
     const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -257,26 +187,11 @@ export class TestBackend {
   }
 
   async close(): Promise<void> {
-    await this.server.kill("SIGTERM");
+    await this.server.stop();
     await new Promise<void>((resolve) =>
       this.jwksServer ? this.jwksServer.close(() => resolve()) : resolve(),
     );
     await this.pool.end();
     await this.db.drop();
   }
-}
-
-/** Polls until `check` holds; fails with `what` after `timeoutMs`. Bounded by time. */
-export async function waitUntil(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Date.now() - started;
 }

@@ -1,12 +1,17 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import {
+  CREDENTIALS_FILE,
+  EngineError,
+  fileTokenStore,
+  memoryTokenStore,
+  refreshingSession,
+} from "@chorus/desktop-sync";
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EngineError } from "../errors.js";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
-import { FakeWeb } from "../testing/fake-web.js";
-import { refreshingSession } from "./refreshing-session.js";
-import { CREDENTIALS_FILE, fileTokenStore, memoryTokenStore } from "./token-store.js";
+import { TestBackend } from "../support/backend.js";
+import { FakeWeb } from "../support/fake-web.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;

@@ -1,6 +1,7 @@
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -19,13 +20,15 @@ describe("sync modes", () => {
   it("Local never touches the network and still queues; switching to Hybrid drains at once", async () => {
     fleet = new EngineFleet();
     const account = await backend.createAccount();
-    // A tick far in the future: only the switch itself can explain a prompt upload.
+    // A tick far in the future: only the switch itself can explain the upload.
     const engine = fleet.open("local", { timing: { tickMs: 3_600_000 } });
     await engine.bind((await account.device()).session);
     await engine.setMode("local");
     await engine.start();
     await engine.createPlaylist("Queued while local");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No sleep-and-look: asking for a push now is the proof. In Local there is no drain to
+    // ask (null); had the engine one, this call would have uploaded the edit before returning.
+    expect(await engine.pushNow()).toBeNull();
     expect(engine.diagnostics()).toMatchObject({
       mode: "local",
       connection: "disabled",
@@ -37,7 +40,6 @@ describe("sync modes", () => {
     const ms = await waitUntil(
       "uploaded after the switch",
       () => engine.diagnostics().pendingCount === 0,
-      3_000,
     );
     console.log(`[latency] Local -> Hybrid drained in ${ms} ms`);
     expect(await backend.ops(account.userId)).toHaveLength(1);

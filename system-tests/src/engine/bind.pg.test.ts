@@ -1,7 +1,8 @@
+import type { DeviceEngine } from "@chorus/desktop-sync";
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceEngine } from "../engine.js";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;

@@ -1,8 +1,9 @@
+import { memoryTokenStore } from "@chorus/desktop-sync";
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
-import { FakeWeb } from "../testing/fake-web.js";
-import { memoryTokenStore } from "./token-store.js";
+import { TestBackend } from "../support/backend.js";
+import { FakeWeb } from "../support/fake-web.js";
 
 /*
  * Rotating the token signing key signs nobody out (docs/deploy.md#rotating-the-signing-key):
@@ -62,11 +63,7 @@ it("a device holding a socket keeps syncing across a key rotation, and its next 
   await desk.start();
 
   const before = await laptop.createPlaylist("before the rotation");
-  await waitUntil(
-    "the desk has the laptop's edit",
-    () => desk.playlist(before.id) !== null,
-    60_000,
-  );
+  await waitUntil("the desk has the laptop's edit", () => desk.playlist(before.id) !== null);
   const oldKid = backend.key.kid;
   const oldToken = await backend.mint(account.userId, deskDevice.deviceId);
   const issuedBefore = web.issued.length;
@@ -82,7 +79,6 @@ it("a device holding a socket keeps syncing across a key rotation, and its next 
   await waitUntil(
     "the server accepts a token of the new key (within its JWKS refetch cooldown)",
     async () => (await pullStatus(newToken)) === 200,
-    60_000,
   );
 
   // The laptop's socket, opened with a token of the old key, still delivers.
@@ -90,25 +86,19 @@ it("a device holding a socket keeps syncing across a key rotation, and its next 
   await waitUntil(
     "the laptop receives the desk's edit on its open socket",
     () => laptop.playlist(fromDesk.id) !== null,
-    60_000,
   );
 
-  // Its next refresh is signed with the new key ...
+  // It keeps pushing, and its refreshes now bring tokens of the new key. (A refresh already in
+  // flight at the rotation may still bring one of the old key, which stays valid.)
+  const fromLaptop = await laptop.createPlaylist("after the rotation, from the laptop");
   await waitUntil(
-    "the laptop refreshes its token",
-    () => web?.issued.length !== issuedBefore,
-    60_000,
-  );
-  const refreshed = web.issued.slice(issuedBefore);
-  expect(refreshed.map(kidOf)).toEqual(refreshed.map(() => newKey.kid));
-  expect(web.grants.at(-1)).toBe("refresh_token");
-
-  // ... and the server accepts it: the laptop keeps pushing, and stays signed in.
-  const fromLaptop = await laptop.createPlaylist("after the refresh, from the laptop");
-  await waitUntil(
-    "the desk receives the laptop's edit made with a new-key token",
+    "the desk receives the laptop's edit",
     () => desk.playlist(fromLaptop.id) !== null,
-    60_000,
   );
+  await waitUntil("the laptop's refresh brings a token of the new key", () =>
+    (web?.issued.slice(issuedBefore) ?? []).some((token) => kidOf(token) === newKey.kid),
+  );
+  expect(web.grants.at(-1)).toBe("refresh_token");
+  expect(kidOf(web.issued.at(-1) ?? "")).toBe(newKey.kid);
   expect(laptop.account()?.signedIn).toBe(true);
 });
