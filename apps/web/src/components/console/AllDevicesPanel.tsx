@@ -6,7 +6,7 @@ import { useEffect, useId, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
 import { DeviceRowView } from "./DeviceRowView";
-import { useDebounced, useNow } from "./hooks";
+import { useDebounced, useNow, usePaging } from "./hooks";
 import type { LagHistory } from "./lag-history";
 import { Pager } from "./Pager";
 import { Panel } from "./Panel";
@@ -64,8 +64,8 @@ export function AllDevicesPanel({
   const [status, setStatus] = useState<DeviceStatus>("all");
   const [sort, setSort] = useState<DeviceSort>("lastSeen");
   const [direction, setDirection] = useState<SortDirection>("desc");
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(25);
+  const paging = usePaging(25);
+  const { page, pageSize } = paging;
   const query = useDebounced(search.trim());
   const devices = useQuery(
     trpc.admin.devices.queryOptions(
@@ -86,7 +86,7 @@ export function AllDevicesPanel({
       setSort(next);
       setDirection(next === "name" || next === "email" ? "asc" : "desc");
     }
-    setPage(0);
+    paging.restart();
   }
 
   return (
@@ -99,7 +99,7 @@ export function AllDevicesPanel({
           value={search}
           onChange={(value) => {
             setSearch(value);
-            setPage(0);
+            paging.restart();
           }}
           testId="console-devices-search"
         />
@@ -111,7 +111,7 @@ export function AllDevicesPanel({
             value={status}
             onChange={(event) => {
               setStatus(event.target.value as DeviceStatus);
-              setPage(0);
+              paging.restart();
             }}
             data-testid="console-devices-status"
           >
@@ -192,17 +192,7 @@ export function AllDevicesPanel({
                 </tbody>
               </table>
             </div>
-            <Pager
-              page={page}
-              pageSize={pageSize}
-              total={data.total}
-              onPage={setPage}
-              onPageSize={(size) => {
-                setPageSize(size);
-                setPage(0);
-              }}
-              testId="console-devices-pager"
-            />
+            <Pager {...paging.pager} total={data.total} testId="console-devices-pager" />
           </>
         )}
       </QueryState>

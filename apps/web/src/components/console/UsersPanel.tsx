@@ -5,7 +5,7 @@ import { useFormatter, useTranslations } from "next-intl";
 import { useId, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
-import { useDebounced } from "./hooks";
+import { useDebounced, usePaging } from "./hooks";
 import { Pager } from "./Pager";
 import { Panel } from "./Panel";
 import { QueryState } from "./QueryProblem";
@@ -26,8 +26,8 @@ export function UsersPanel({
   const trpc = useTRPC();
   const id = useId();
   const [search, setSearch] = useState("");
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(10);
+  const paging = usePaging(10);
+  const { page, pageSize } = paging;
   const query = useDebounced(search.trim());
   const users = useQuery(
     trpc.admin.users.queryOptions(
@@ -46,7 +46,7 @@ export function UsersPanel({
           value={search}
           onChange={(value) => {
             setSearch(value);
-            setPage(0);
+            paging.restart();
           }}
           testId="console-users-search"
         />
@@ -116,17 +116,7 @@ export function UsersPanel({
                 </tbody>
               </table>
             </div>
-            <Pager
-              page={page}
-              pageSize={pageSize}
-              total={data.total}
-              onPage={setPage}
-              onPageSize={(size) => {
-                setPageSize(size);
-                setPage(0);
-              }}
-              testId="console-users-pager"
-            />
+            <Pager {...paging.pager} total={data.total} testId="console-users-pager" />
           </>
         )}
       </QueryState>
