@@ -5,9 +5,14 @@ const withNextIntl = createNextIntlPlugin("./src/i18n/request.ts");
 
 const nextConfig: NextConfig = {
   // Our packages ship TypeScript source; Next compiles them with the app.
-  transpilePackages: ["@chorus/i18n", "@chorus/auth", "@chorus/db"],
+  transpilePackages: ["@chorus/i18n", "@chorus/auth", "@chorus/db", "@chorus/api"],
   // Pure-Node dependencies of the server code, loaded from node_modules at run time.
-  serverExternalPackages: ["@prisma/adapter-pg", "@node-rs/argon2", "rate-limiter-flexible"],
+  serverExternalPackages: [
+    "@prisma/adapter-pg",
+    "@node-rs/argon2",
+    "rate-limiter-flexible",
+    "ioredis",
+  ],
   // Built with webpack (`next build --webpack`): our packages import their TypeScript siblings
   // as "./x.js" (ESM style), which Turbopack cannot map to "./x.ts" yet (vercel/next.js#82945).
   webpack(config: { resolve: { extensionAlias?: Record<string, string[]> } }) {

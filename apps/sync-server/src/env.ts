@@ -1,3 +1,4 @@
+import { DEFAULT_RATE_LIMITS, type LimitedAction, type RateLimitConfig } from "@chorus/api";
 import { DatabaseUrl } from "@chorus/db";
 import { z } from "zod";
 
@@ -34,6 +35,40 @@ const EnvSchema = z
       .default("03:30"),
     /** Ops of one user compacted per transaction. */
     COMPACTION_BATCH_SIZE: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
+    /**
+     * Per-device request budgets, overriding the defaults action by action:
+     * "push=50/1,pull=100/1" is 50 pushes and 100 pulls per second. Shared by every replica
+     * through Redis when REDIS_URL is set.
+     */
+    RATE_LIMITS: z
+      .string()
+      .default("")
+      .transform((value, ctx) => {
+        try {
+          return parseRateLimits(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Bytes of ops one pull page (or subscription backfill page) carries at most. */
+    PULL_PAGE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(128 * 1024, "PULL_PAGE_MAX_BYTES must be at least 131072 (two of the largest ops)")
+      .default(4 * 1024 * 1024),
+    /** Pushes of one user in flight at once on a replica (each holds a pooled connection). */
+    PUSHES_PER_USER: z.coerce.number().int().min(1).max(1000).default(4),
+    /** Pushes of one user waiting for a slot (in memory, no connection) before refusals. */
+    PUSH_QUEUE_PER_USER: z.coerce.number().int().min(0).max(100_000).default(64),
+    /** Live subscriptions one WebSocket may carry. */
+    SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(1000).default(8),
+    /** Open WebSockets per device. */
+    SOCKETS_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(5),
+    /** A WebSocket without a valid token this long after opening is closed (ms). */
+    WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    /** A request whose headers have not arrived this long after connecting gets 408 (ms). */
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
     AUTH_PUBLIC_KEY: z.string().optional(),
@@ -61,6 +96,31 @@ const EnvSchema = z
       });
     }
   });
+
+const ACTIONS = Object.keys(DEFAULT_RATE_LIMITS) as LimitedAction[];
+
+/** "push=50/1,pull=100/1": points per window of seconds, per action; the rest keep defaults. */
+export function parseRateLimits(value: string): RateLimitConfig {
+  const config: RateLimitConfig = { ...DEFAULT_RATE_LIMITS };
+  for (const part of value.split(",").map((p) => p.trim())) {
+    if (!part) continue;
+    const match = /^([a-z]+)=(\d+)\/(\d+)$/.exec(part);
+    const action = match?.[1] as LimitedAction | undefined;
+    if (
+      !match ||
+      !action ||
+      !ACTIONS.includes(action) ||
+      Number(match[2]) < 1 ||
+      Number(match[3]) < 1
+    ) {
+      throw new Error(
+        `RATE_LIMITS: "${part}" is not <action>=<points>/<seconds> with action one of ${ACTIONS.join(", ")}`,
+      );
+    }
+    config[action] = { points: Number(match[2]), durationSeconds: Number(match[3]) };
+  }
+  return config;
+}
 
 export type SyncServerEnv = z.infer<typeof EnvSchema>;
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { SyncProtocolError, syncError } from "@chorus/protocol";
 import { TRPCError } from "@trpc/server";
 
 /**
@@ -20,7 +21,7 @@ export function readBody(req: RequestWithBody, limit: number): Promise<void> {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      reject(tooLarge(limit));
+      reject(tooLarge(limit, declared));
       return;
     }
     const chunks: Buffer[] = [];
@@ -30,7 +31,7 @@ export function readBody(req: RequestWithBody, limit: number): Promise<void> {
       if (size > limit) {
         cleanup();
         req.resume();
-        reject(tooLarge(limit));
+        reject(tooLarge(limit, size));
         return;
       }
       chunks.push(chunk);
@@ -56,10 +57,12 @@ export function readBody(req: RequestWithBody, limit: number): Promise<void> {
   });
 }
 
-function tooLarge(limit: number): TRPCError {
+/** Typed like every other size refusal (`payload_too_large`), so a device splits its batch. */
+function tooLarge(limit: number, actual: number): TRPCError {
   return new TRPCError({
     code: "PAYLOAD_TOO_LARGE",
     message: `the request body is over ${limit} bytes`,
+    cause: new SyncProtocolError(syncError("payload_too_large", { limit, actual })),
   });
 }
 

@@ -1,4 +1,4 @@
-import { createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
+import { connectLimitStore, createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
 import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
@@ -29,6 +29,13 @@ async function main(): Promise<void> {
         throw new SettingsError(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`);
       })
     : createInProcessBus();
+  const limitStore = env.REDIS_URL
+    ? await connectLimitStore({
+        url: env.REDIS_URL,
+        prefix: env.REDIS_PREFIX,
+        onError: (error) => logger.error({ err: error }, "redis rate-limit store error"),
+      })
+    : undefined;
   const server = createSyncServer({
     prisma,
     logger,
@@ -36,6 +43,19 @@ async function main(): Promise<void> {
     bus,
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
     allowedOrigins: env.WEB_ORIGINS,
+    rateLimits: env.RATE_LIMITS,
+    bounds: {
+      pageMaxBytes: env.PULL_PAGE_MAX_BYTES,
+      pushesPerUser: env.PUSHES_PER_USER,
+      pushQueuePerUser: env.PUSH_QUEUE_PER_USER,
+      subscriptionsPerSocket: env.SUBSCRIPTIONS_PER_SOCKET,
+    },
+    connections: {
+      wsAuthTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
+      socketsPerDevice: env.SOCKETS_PER_DEVICE,
+      headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    },
+    ...(limitStore ? { limitStore } : {}),
     databaseUrl: env.DATABASE_URL,
     compaction: {
       staleWindowMs: env.COMPACTION_STALE_DAYS * DAY_MS,
@@ -66,7 +86,7 @@ async function main(): Promise<void> {
       : scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -75,15 +95,31 @@ async function main(): Promise<void> {
       process.exit(1);
     }, env.SHUTDOWN_GRACE_MS);
     force.unref();
-    stopSchedule();
-    await server.close();
-    await bus.close();
-    await prisma.$disconnect();
-    logger.info("stopped");
-    process.exit(0);
+    try {
+      stopSchedule();
+      // Closing the server writes the buffered ACKs before the database goes.
+      await server.close();
+      await bus.close();
+      await limitStore?.close();
+      await prisma.$disconnect();
+      logger.info("stopped");
+    } catch (error) {
+      logger.error({ err: error }, "error while shutting down");
+      exitCode = 1;
+    }
+    process.exit(exitCode);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A fault nothing else caught leaves the process in an unknown state: log it and stop the way
+  // a SIGTERM does (ACKs flushed, clients told to reconnect elsewhere), with a failing exit code
+  // so the supervisor restarts it.
+  const fatal = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error }, `${kind}; shutting down`);
+    void shutdown(kind, 1);
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
   // A parent that started us over IPC and went away (crashed, killed) takes us with it.
   process.on("disconnect", () => void shutdown("parent gone"));
   // Started with an IPC channel (tests, `npm start`): tell the parent the port once we listen

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -7,15 +8,21 @@ import {
   type CompactionSettings,
   type Context,
   createServices,
+  internalErrorId,
   type Principal,
   type RateLimitConfig,
+  type ResourceBounds,
+  type SharedLimitStore,
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
+import type { TRPCError } from "@trpc/server";
+import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./http-body.js";
+import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 
@@ -32,11 +39,33 @@ export interface SyncServerDeps {
   bus?: Bus;
   ackFlushIntervalMs?: number;
   rateLimits?: RateLimitConfig;
+  /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
+  limitStore?: SharedLimitStore;
   /** Bytes queued on a subscriber's socket past which it is dropped (default 4 MiB). */
   slowConsumerBytes?: number;
   /** Browser origins (the web app) allowed to call over HTTP with CORS. */
   allowedOrigins?: string[];
+  /** Pull page bytes, pushes in flight per user, subscriptions per socket. */
+  bounds?: Partial<ResourceBounds>;
+  /** Connection-level bounds (defaults: DEFAULT_CONNECTION_BOUNDS). */
+  connections?: Partial<ConnectionBounds>;
 }
+
+/** Bounds on connections, so idle or abusive clients cannot pile up sockets. */
+export interface ConnectionBounds {
+  /** A WebSocket that has not presented a valid token this long after opening is closed. */
+  wsAuthTimeoutMs: number;
+  /** Open WebSockets per device; a newer one past the bound is closed. */
+  socketsPerDevice: number;
+  /** A request whose headers have not all arrived this long after connecting is answered 408. */
+  headersTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_BOUNDS: ConnectionBounds = {
+  wsAuthTimeoutMs: 5_000,
+  socketsPerDevice: 5,
+  headersTimeoutMs: 10_000,
+};
 
 export interface SyncServer {
   listen(port: number, host: string): Promise<AddressInfo>;
@@ -50,8 +79,37 @@ export const MAX_WS_PAYLOAD = 1024 * 1024;
 /** HTTP request bodies larger than this are refused with PAYLOAD_TOO_LARGE. */
 export const MAX_HTTP_BODY = 1024 * 1024;
 
+/**
+ * The subscription named in a /trpc/ path (one procedure or a comma-separated batch), if any.
+ * Subscriptions run on the WebSocket only: there a socket lives no longer than its token, closes
+ * when its device is revoked and is dropped when it reads too slowly. Over HTTP (server-sent
+ * events, or an answer buffered until the stream ends) none of that would hold, so such a request
+ * is refused before tRPC runs anything.
+ */
+export function subscriptionIn(path: string): string | null {
+  let names: string[];
+  try {
+    names = decodeURIComponent(path.slice("/trpc/".length)).split(",");
+  } catch {
+    return null;
+  }
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string } }
+  >;
+  return (
+    names.find(
+      (name) => Object.hasOwn(procedures, name) && procedures[name]?._def.type === "subscription",
+    ) ?? null
+  );
+}
+
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_DEVICE_REVOKED = 4003;
+/** No valid token within wsAuthTimeoutMs of opening. */
+export const CLOSE_UNAUTHENTICATED = 4401;
+/** The device already has socketsPerDevice sockets open. */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export function createSyncServer(deps: SyncServerDeps): SyncServer {
   const { prisma, logger } = deps;
@@ -65,7 +123,14 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.bus ? { bus: deps.bus } : {}),
     ...(deps.ackFlushIntervalMs ? { ackFlushIntervalMs: deps.ackFlushIntervalMs } : {}),
     ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
+    ...(deps.bounds ? { bounds: deps.bounds } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    onPublishError: (error, context) =>
+      logger.error(
+        { err: error, ...context },
+        "publishing a committed push failed; the push succeeded, publishing is retried",
+      ),
   });
 
   async function authenticate(
@@ -77,6 +142,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     } catch (error) {
       return { principal: null, authError: `token refused: ${(error as Error).message}` };
     }
+  }
+
+  /** The details of an internal error go to the log, under the id its client was given. */
+  function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }): void {
+    if (error.code !== "INTERNAL_SERVER_ERROR") return;
+    logger.error(
+      { err: error.cause ?? error, path, requestId: internalErrorId(error) },
+      "trpc error",
+    );
   }
 
   const trpc = createHTTPHandler<AppRouter>({
@@ -92,16 +166,43 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     async createContext({ req }) {
       const header = req.headers.authorization;
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      return { services, socket: null, slowConsumerBytes, ...(await authenticate(token)) };
+      const stated = req.headers[PROTOCOL_VERSION_HEADER];
+      return {
+        services,
+        socket: null,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...(await authenticate(token)),
+      };
     },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error, path }, "trpc error");
+    onError: logInternalError,
+    responseMeta({ errors }) {
+      const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
+      return internal ? { headers: { "x-request-id": internalErrorId(internal) } } : {};
     },
   });
 
-  const http: Server = createServer((req, res) => {
-    void route(req, res);
-  });
+  const connections = { ...DEFAULT_CONNECTION_BOUNDS, ...deps.connections };
+  const http: Server = createServer(
+    {
+      headersTimeout: connections.headersTimeoutMs,
+      // Node checks the header deadline on this interval (30 s by default, which would let a
+      // slow client hold a socket three times longer than the setting says).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, connections.headersTimeoutMs / 2)),
+    },
+    (req, res) => {
+      route(req, res).catch((error: unknown) => {
+        const requestId = randomUUID();
+        logger.error({ err: error, url: req.url, requestId }, "request failed");
+        if (res.headersSent) return void res.destroy();
+        res.setHeader("x-request-id", requestId);
+        sendTRPCError(res, {
+          code: "INTERNAL_SERVER_ERROR",
+          message: `internal error (request id ${requestId}); the details are in the server's log`,
+        });
+      });
+    },
+  );
 
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
   /** The web app's pages call the API from the browser with a bearer token (no cookies). */
@@ -112,7 +213,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.setHeader("vary", "origin");
       res.setHeader(
         "access-control-allow-headers",
-        "authorization, content-type, trpc-accept, x-trpc-source",
+        `authorization, content-type, trpc-accept, x-trpc-source, ${PROTOCOL_VERSION_HEADER}`,
       );
       res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
       res.setHeader("access-control-max-age", "600");
@@ -131,7 +232,18 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (path?.startsWith("/trpc/")) return trpc(req, res);
+    if (path?.startsWith("/trpc/")) {
+      const subscription = subscriptionIn(path);
+      if (subscription) {
+        req.resume();
+        return sendTRPCError(res, {
+          code: "METHOD_NOT_SUPPORTED",
+          message: `${subscription} is a subscription: subscribe over the WebSocket (ws://<host>/trpc), not plain HTTP`,
+          path: subscription,
+        });
+      }
+      return trpc(req, res);
+    }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
   }
 
@@ -160,8 +272,29 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
+  // A socket must present a valid token soon after opening; one that never does (no
+  // connectionParams, a refused token) would otherwise hold its memory until the client leaves.
+  const authenticated = new WeakSet<WebSocket>();
+  wss.on("connection", (ws: WebSocket) => {
+    const timer = setTimeout(() => {
+      if (!authenticated.has(ws)) {
+        ws.close(CLOSE_UNAUTHENTICATED, "no valid token: connect with a fresh one");
+      }
+    }, connections.wsAuthTimeoutMs);
+    timer.unref();
+    ws.once("close", () => clearTimeout(timer));
+  });
+
   function track(ws: WebSocket, principal: Principal): void {
     const deviceId = principal.deviceId;
+    if (deviceId && (socketsByDevice.get(deviceId)?.size ?? 0) >= connections.socketsPerDevice) {
+      ws.close(
+        CLOSE_TOO_MANY_SOCKETS,
+        `this device already has ${connections.socketsPerDevice} connections open`,
+      );
+      return;
+    }
+    authenticated.add(ws);
     // The socket lives no longer than its token; the client reconnects with a fresh one.
     const expiry = setTimeout(
       () => ws.close(CLOSE_TOKEN_EXPIRED, "token expired: reconnect with a fresh token"),
@@ -194,8 +327,16 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const raw = info.connectionParams?.token;
       const auth = await authenticate(typeof raw === "string" ? raw : undefined);
       if (auth.principal) track(ws, auth.principal);
-      return { services, socket: ws, slowConsumerBytes, ...auth };
+      const stated = info.connectionParams?.protocol;
+      return {
+        services,
+        socket: ws,
+        slowConsumerBytes,
+        protocolVersion: typeof stated === "string" ? stated : null,
+        ...auth,
+      };
     },
+    onError: logInternalError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
 

@@ -71,7 +71,7 @@ describe("tokens", () => {
     const forger = await generateSigningKey();
     const { token } = await mintAccessToken(forger, {
       userId: device.userId,
-      role: "admin",
+      role: "user",
       kind: "device",
       deviceId: device.deviceId,
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AppRouter, RateLimitConfig } from "@chorus/api";
+import type { AppRouter, Bus, RateLimitConfig, ResourceBounds } from "@chorus/api";
 import { createVerifier, generateSigningKey, mintAccessToken, type SigningKey } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
@@ -15,7 +15,7 @@ import {
 } from "@trpc/client";
 import pino from "pino";
 import { WebSocket as NodeWebSocket } from "ws";
-import { createSyncServer, type SyncServer } from "../src/server.js";
+import { type ConnectionBounds, createSyncServer, type SyncServer } from "../src/server.js";
 
 // Node 20 has no global WebSocket; ws is API-compatible for tRPC's client.
 export const WebSocket = NodeWebSocket as unknown as typeof globalThis.WebSocket;
@@ -24,8 +24,13 @@ export const TEST_WEB_ORIGIN = "http://127.0.0.1:3999";
 
 export interface HarnessOptions {
   ackFlushIntervalMs?: number;
+  bounds?: Partial<ResourceBounds>;
+  connections?: Partial<ConnectionBounds>;
+  /** Database pool size of the server (default 12). */
+  poolSize?: number;
   rateLimits?: RateLimitConfig;
   slowConsumerBytes?: number;
+  bus?: Bus;
 }
 
 export interface TestDevice {
@@ -55,7 +60,7 @@ export class Harness {
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     const db = await createTestDatabase();
-    const prisma = createPrisma(db.url, { max: 12 });
+    const prisma = createPrisma(db.url, { max: options.poolSize ?? 12 });
     const key = await generateSigningKey();
     const verifier = await createVerifier({ publicKey: key.publicKey });
     const server = createSyncServer({
@@ -65,6 +70,9 @@ export class Harness {
       ackFlushIntervalMs: options.ackFlushIntervalMs ?? 60_000,
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(options.slowConsumerBytes ? { slowConsumerBytes: options.slowConsumerBytes } : {}),
+      ...(options.bus ? { bus: options.bus } : {}),
+      ...(options.bounds ? { bounds: options.bounds } : {}),
+      ...(options.connections ? { connections: options.connections } : {}),
       allowedOrigins: [TEST_WEB_ORIGIN],
       databaseUrl: db.url,
     });

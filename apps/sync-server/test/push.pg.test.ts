@@ -93,8 +93,8 @@ describe("bad payloads are refused clearly and store nothing", () => {
     expect(e1.message).toMatch(/bytes/);
 
     const e2 = await failure(device.http.sync.push.mutate({ ops: makeOps(501, 0) }));
-    expect(e2.data).toMatchObject({ code: "BAD_REQUEST" });
-    expect(e2.message).toMatch(/at most 500 ops/);
+    expect(e2.data).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect(e2.message).toMatch(/over the limit of 500/);
     expect(await h.opCount(device.userId)).toBe(0);
   });
 

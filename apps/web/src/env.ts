@@ -1,5 +1,6 @@
 import { DatabaseUrl } from "@chorus/db";
 import { z } from "zod";
+import { parseTrustedProxies } from "./server/client-address";
 
 /*
  * Every setting of the web app, read and validated once. Nothing else reads process.env.
@@ -33,6 +34,38 @@ const EnvSchema = z
     AUTH_PREVIOUS_PUBLIC_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
+    /**
+     * Seconds in which a just-rotated refresh token, presented again (its answer was lost),
+     * yields a new successor instead of counting as reuse; 0 turns the grace off.
+     */
+    REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+    /** Redis for the sign-in and sign-up throttles, shared by every replica; unset: in memory. */
+    REDIS_URL: z
+      .string()
+      .optional()
+      .refine(
+        (value) => value === undefined || /^rediss?:\/\//.test(value),
+        "REDIS_URL must start with redis://",
+      ),
+    /** Prefix of Redis keys (lets deployments share a Redis). */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/)
+      .default("chorus"),
+    /**
+     * Proxies in front of the web app whose `X-Forwarded-For` is believed (IP addresses and CIDR
+     * ranges, comma-separated). Empty: the socket's peer is the client, whatever headers say.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .superRefine((value, ctx) => {
+        try {
+          parseTrustedProxies(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
     /** Comma-separated emails that are made admins when they sign up or sign in. */
     ADMIN_EMAILS: z
       .string()

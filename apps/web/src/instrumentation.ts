@@ -4,7 +4,12 @@ export async function register(): Promise<void> {
   const { env, isBuildPhase } = await import("./env");
   if (isBuildPhase()) return;
   try {
-    env();
+    const settings = env();
+    // Every request gets its client's address stamped before Next sees it (for the throttles).
+    const { installClientAddressHook, parseTrustedProxies } = await import(
+      "./server/client-address"
+    );
+    installClientAddressHook(parseTrustedProxies(settings.TRUSTED_PROXIES));
     const { getSigningKey } = await import("./server/signing-key");
     await getSigningKey();
   } catch (error) {

@@ -89,6 +89,10 @@ function refresh(refreshToken: string, now?: Date) {
   return token({ grant_type: "refresh_token", refresh_token: refreshToken }, now);
 }
 
+function secondsAfter(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
+
 function success(result: TokenResult): TokenSuccess {
   if (result.status !== 200) throw new Error(`expected 200, got ${JSON.stringify(result.body)}`);
   // The answer the desktop engine parses: the shared schema, not just this module's type.
@@ -149,13 +153,13 @@ describe("authorization_code grant", () => {
     expect(row.expiresAt.getTime() - now.getTime()).toBeLessThanOrEqual(60_000);
   });
 
-  it("gives admins an admin token", async () => {
+  it("device token of an admin's desktop does not carry the admin role", async () => {
     const admin = await createUser("admin");
     const body = success(await exchange(await approvedCode(admin.id)));
-    const principal = await (await createVerifier({ publicKey: key.publicKey })).verify(
-      body.access_token,
-    );
-    expect(principal.role).toBe("admin");
+    const verifier = await createVerifier({ publicKey: key.publicKey });
+    expect((await verifier.verify(body.access_token)).role).toBe("user");
+    const refreshed = success(await refresh(body.refresh_token));
+    expect((await verifier.verify(refreshed.access_token)).role).toBe("user");
   });
 
   it("refuses a code used twice, and revokes what the first use issued", async () => {
@@ -231,10 +235,12 @@ describe("refresh_token grant", () => {
 
   it("a reused refresh token revokes the whole family", async () => {
     const user = await createUser();
-    const first = success(await exchange(await approvedCode(user.id)));
-    const second = success(await refresh(first.refresh_token));
+    const issuedAt = new Date();
+    const first = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    const second = success(await refresh(first.refresh_token, issuedAt));
 
-    expectInvalidGrant(await refresh(first.refresh_token));
+    // Presented again after the grace window: reuse.
+    expectInvalidGrant(await refresh(first.refresh_token, secondsAfter(issuedAt, 61)));
     // The legitimate holder of the newest token is signed out too.
     expectInvalidGrant(await refresh(second.refresh_token));
     const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
@@ -242,13 +248,77 @@ describe("refresh_token grant", () => {
     expect(family.every((row) => row.revokedAt !== null)).toBe(true);
   });
 
-  it("two refreshes racing with the same token: one wins, then the family is revoked", async () => {
+  it("two refreshes racing with the same token: the family keeps exactly one live token, one of the answers", async () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
     const results = await Promise.all([refresh(first.refresh_token), refresh(first.refresh_token)]);
-    expect(results.filter((result) => result.status === 200).length).toBeLessThanOrEqual(1);
     const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
-    expect(family.every((row) => row.revokedAt !== null)).toBe(true);
+    const live = family.filter((row) => row.revokedAt === null && row.rotatedAt === null);
+    expect(live).toHaveLength(1);
+    const answered = results.flatMap((result) =>
+      result.status === 200 ? [hashRefreshToken(result.body.refresh_token)] : [],
+    );
+    expect(answered).toContain(live[0]?.tokenHash);
+  });
+
+  it("a lost refresh answer does not sign the desktop out: the previous token, presented again within the grace window, yields a working successor", async () => {
+    const user = await createUser();
+    const issuedAt = new Date();
+    const first = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    // The server rotates; the answer never reaches the desktop.
+    const lost = success(await refresh(first.refresh_token, issuedAt));
+    // The desktop retries with the token it still has, 59 s later (the window is 60 s).
+    const retried = success(await refresh(first.refresh_token, secondsAfter(issuedAt, 59)));
+    expect(retried.device_id).toBe(first.device_id);
+    expect(retried.refresh_token).not.toBe(lost.refresh_token);
+    // And again (a second lost answer) still works, within the same window.
+    const again = success(await refresh(first.refresh_token, secondsAfter(issuedAt, 60)));
+    // The newest successor works; the family has exactly one live token.
+    const next = success(await refresh(again.refresh_token, secondsAfter(issuedAt, 61)));
+    expect(next.device_id).toBe(first.device_id);
+    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    expect(family.filter((row) => row.revokedAt === null && row.rotatedAt === null)).toHaveLength(
+      1,
+    );
+    expect(await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } })).toMatchObject(
+      { revokedAt: null },
+    );
+  });
+
+  it("reuse is detected outside the grace window, and inside it once the successor was used", async () => {
+    const user = await createUser();
+    const issuedAt = new Date();
+    // Outside: 61 s after the rotation.
+    const a = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    const aNext = success(await refresh(a.refresh_token, issuedAt));
+    expectInvalidGrant(await refresh(a.refresh_token, secondsAfter(issuedAt, 61)));
+    expectInvalidGrant(await refresh(aNext.refresh_token, secondsAfter(issuedAt, 62)));
+
+    // Inside, but the desktop did hear the answer and used the successor: the old token is reuse.
+    const b = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    const bNext = success(await refresh(b.refresh_token, issuedAt));
+    const bThird = success(await refresh(bNext.refresh_token, secondsAfter(issuedAt, 5)));
+    expectInvalidGrant(await refresh(b.refresh_token, secondsAfter(issuedAt, 10)));
+    expectInvalidGrant(await refresh(bThird.refresh_token, secondsAfter(issuedAt, 11)));
+
+    // Inside, and then the replaced successor shows up after all: two holders, the family ends.
+    const c = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    const cNext = success(await refresh(c.refresh_token, issuedAt));
+    const cRetry = success(await refresh(c.refresh_token, secondsAfter(issuedAt, 2)));
+    expectInvalidGrant(await refresh(cNext.refresh_token, secondsAfter(issuedAt, 3)));
+    expectInvalidGrant(await refresh(cRetry.refresh_token, secondsAfter(issuedAt, 4)));
+  });
+
+  it("the grace window is a setting: 0 turns it off", async () => {
+    const user = await createUser();
+    const issuedAt = new Date();
+    const first = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
+    success(await refresh(first.refresh_token, issuedAt));
+    const result = await handleTokenRequest(
+      { prisma, signingKey: key, syncUrl: SYNC_URL, refreshGraceSeconds: 0, now: () => issuedAt },
+      { grant_type: "refresh_token", refresh_token: first.refresh_token },
+    );
+    expectInvalidGrant(result);
   });
 
   it("refuses a revoked device", async () => {
@@ -279,7 +349,15 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
     const second = success(await refresh(first.refresh_token));
-    await revokeRefreshToken(prisma, second.refresh_token);
+    const told: string[] = [];
+    const deps = {
+      prisma,
+      revokeOnSyncServer: async ({ deviceId }: { deviceId: string }) => {
+        told.push(deviceId);
+      },
+    };
+    await revokeRefreshToken(deps, second.refresh_token);
+    expect(told).toEqual([first.device_id]);
 
     expectInvalidGrant(await refresh(second.refresh_token));
     const device = await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } });
@@ -288,7 +366,8 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     expect(family.every((row) => row.revokedAt !== null)).toBe(true);
 
     const other = success(await exchange(await approvedCode(user.id)));
-    await revokeRefreshToken(prisma, "not-a-token");
+    await revokeRefreshToken(deps, "not-a-token");
+    expect(told).toEqual([first.device_id]);
     expect(success(await refresh(other.refresh_token)).device_id).toBe(other.device_id);
   });
 });

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { Principal } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
+import type { Bounds } from "./bounds.js";
 import type { CompactionSettings } from "./compaction/compact-user.js";
 import type { RunOptions, RunResult } from "./compaction/runner.js";
 import type { DeviceStatusCache } from "./devices/status-cache.js";
@@ -46,8 +47,11 @@ export interface Services {
   devices: DeviceStatusCache;
   presence: Presence;
   limits: RateLimits;
+  bounds: Bounds;
   metrics: SyncMetrics;
   compaction: CompactionService;
+  /** A committed push's ops could not be published (it is retried in the background). */
+  onPublishError(error: unknown, context: { userId: string; attempt: number }): void;
 }
 
 /** The WebSocket a subscription runs on, for back-pressure checks. */
@@ -66,4 +70,9 @@ export interface Context {
   socket: SocketLike | null;
   /** Bytes queued on `socket` past which a subscriber is dropped as too slow. */
   slowConsumerBytes: number;
+  /**
+   * The protocol version the client stated (HTTP header `x-chorus-protocol`, WebSocket
+   * `connectionParams.protocol`); absent: a client from before the header, version 1.
+   */
+  protocolVersion?: string | null;
 }

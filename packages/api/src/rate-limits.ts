@@ -1,6 +1,12 @@
 import { SyncProtocolError, syncError } from "@chorus/protocol";
 import { TRPCError } from "@trpc/server";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
 
 export type LimitedAction = "push" | "pull" | "ack" | "subscribe";
 
@@ -14,28 +20,40 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   subscribe: { points: 10, durationSeconds: 1 },
 };
 
-/** Per-device request budgets; over budget is TOO_MANY_REQUESTS with a retry-after. */
-export class RateLimits {
-  private readonly limiters: Record<LimitedAction, RateLimiterMemory>;
+/** Where the budgets are counted when several replicas serve the same devices. */
+export interface SharedLimitStore {
+  redis: Redis;
+  /** Key prefix (the deployment's REDIS_PREFIX). */
+  prefix: string;
+}
 
-  constructor(config: RateLimitConfig = DEFAULT_RATE_LIMITS) {
+/**
+ * Per-device request budgets; over budget is TOO_MANY_REQUESTS with a retry-after.
+ * With a Redis store every replica spends from the same budget (else two replicas would each
+ * grant the whole of it); while Redis is unreachable each replica falls back to counting in
+ * its own memory, so requests are neither refused nor let through unbounded.
+ */
+export class RateLimits {
+  private readonly limiters: Record<LimitedAction, RateLimiterAbstract>;
+
+  constructor(config: RateLimitConfig = DEFAULT_RATE_LIMITS, store?: SharedLimitStore) {
+    const limiter = (action: LimitedAction): RateLimiterAbstract => {
+      const rule = { points: config[action].points, duration: config[action].durationSeconds };
+      const memory = new RateLimiterMemory(rule);
+      if (!store) return memory;
+      return new RateLimiterRedis({
+        ...rule,
+        storeClient: store.redis,
+        keyPrefix: `${store.prefix}:limit:${action}`,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      });
+    };
     this.limiters = {
-      push: new RateLimiterMemory({
-        points: config.push.points,
-        duration: config.push.durationSeconds,
-      }),
-      pull: new RateLimiterMemory({
-        points: config.pull.points,
-        duration: config.pull.durationSeconds,
-      }),
-      ack: new RateLimiterMemory({
-        points: config.ack.points,
-        duration: config.ack.durationSeconds,
-      }),
-      subscribe: new RateLimiterMemory({
-        points: config.subscribe.points,
-        duration: config.subscribe.durationSeconds,
-      }),
+      push: limiter("push"),
+      pull: limiter("pull"),
+      ack: limiter("ack"),
+      subscribe: limiter("subscribe"),
     };
   }
 
@@ -52,4 +70,27 @@ export class RateLimits {
       });
     }
   }
+}
+
+/** A Redis connection for the shared budgets (its own: the bus's subscriber cannot run commands). */
+export async function connectLimitStore(options: {
+  url: string;
+  prefix: string;
+  onError?: (error: unknown) => void;
+}): Promise<SharedLimitStore & { close(): Promise<void> }> {
+  const redis = new Redis(options.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on("error", options.onError ?? (() => {}));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot connect to Redis: ${(error as Error).message}`);
+  }
+  return {
+    redis,
+    prefix: options.prefix,
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
 }

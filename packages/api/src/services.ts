@@ -1,11 +1,17 @@
 import { EventEmitter } from "node:events";
 import type { PrismaClient } from "@chorus/db";
+import { Bounds, DEFAULT_RESOURCE_BOUNDS, type ResourceBounds } from "./bounds.js";
 import { type CompactionSettings, DEFAULT_COMPACTION_SETTINGS } from "./compaction/compact-user.js";
 import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
 import { Presence } from "./presence.js";
-import { DEFAULT_RATE_LIMITS, type RateLimitConfig, RateLimits } from "./rate-limits.js";
+import {
+  DEFAULT_RATE_LIMITS,
+  type RateLimitConfig,
+  RateLimits,
+  type SharedLimitStore,
+} from "./rate-limits.js";
 import { AckBuffer } from "./sync/ack-buffer.js";
 import { type Bus, createInProcessBus } from "./sync/bus.js";
 
@@ -17,8 +23,13 @@ export interface CreateServicesOptions {
   bus?: Bus;
   metrics?: SyncMetrics;
   rateLimits?: RateLimitConfig;
+  /** Redis for the rate limits, shared by every replica; unset: counted in this process. */
+  limitStore?: SharedLimitStore;
   ackFlushIntervalMs?: number;
+  bounds?: Partial<ResourceBounds>;
   onAckFlushError?: (error: unknown) => void;
+  /** A committed push's ops could not be published; they are retried in the background. */
+  onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -70,9 +81,11 @@ export function createServices(options: CreateServicesOptions): Services & {
     acks,
     devices,
     presence,
-    limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS),
+    limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
+    bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
     metrics: options.metrics ?? noopMetrics,
     compaction,
+    onPublishError: options.onPublishError ?? (() => {}),
     start() {
       acks.start();
       bus.sharePresence(() => presence.devices());

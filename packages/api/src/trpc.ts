@@ -1,11 +1,49 @@
-import { parseSyncError, SYNC_ERROR_TRPC_CODE, SyncProtocolError } from "@chorus/protocol";
+import { randomUUID } from "node:crypto";
+import {
+  parseSyncError,
+  protocolVersionRefusal,
+  refusalOf,
+  type SchemaIssue,
+  SYNC_ERROR_TRPC_CODE,
+  SyncProtocolError,
+  syncError,
+} from "@chorus/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
 
+const internalErrorIds = new WeakMap<TRPCError, string>();
+
+/**
+ * The id an internal error is reported under: the client gets it (in the message, in
+ * `data.requestId` and, over HTTP, in `x-request-id`), the server's log gets it beside the
+ * error's details. The details themselves (a database's text, a stack) never reach the client.
+ */
+export function internalErrorId(error: TRPCError): string {
+  let id = internalErrorIds.get(error);
+  if (!id) {
+    id = randomUUID();
+    internalErrorIds.set(error, id);
+  }
+  return id;
+}
+
 const t = initTRPC.context<Context>().create({
+  // Subscriptions run over the WebSocket only, where a socket closes when its token expires or
+  // its device is revoked and is dropped when it reads too slowly; over HTTP (server-sent events)
+  // none of that would hold. The sync server also refuses them before tRPC runs anything.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
+    // No stack on the wire, whatever the environment.
+    const { stack: _stack, ...data } = shape.data;
     // Typed sync errors travel as data.syncError so clients act on them without parsing text.
-    return { ...shape, data: { ...shape.data, syncError: parseSyncError(error.cause) } };
+    const typed = { ...data, syncError: parseSyncError(error.cause), requestId: null };
+    if (error.code !== "INTERNAL_SERVER_ERROR") return { ...shape, data: typed };
+    const requestId = internalErrorId(error);
+    return {
+      ...shape,
+      message: `internal error (request id ${requestId}); the details are in the server's log`,
+      data: { ...typed, requestId: requestId as string | null },
+    };
   },
 });
 
@@ -24,11 +62,43 @@ export function toTRPCError(error: unknown): unknown {
   return error;
 }
 
-const syncErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof SyncProtocolError) {
-    throw toTRPCError(result.error.cause);
+function schemaIssues(cause: unknown): SchemaIssue[] | null {
+  const issues = (cause as { issues?: unknown } | null)?.issues;
+  return Array.isArray(issues) ? (issues as SchemaIssue[]) : null;
+}
+
+/**
+ * Input a schema refused, as the typed sync error a client acts on: `payload_too_large` for a
+ * push over a batch limit (bytes, or ops: split the batch), `invalid_input` naming the refused
+ * fields otherwise (resending cannot help: a device quarantines the ops named).
+ */
+function inputRefusal(issues: SchemaIssue[], rawInput: unknown): SyncProtocolError {
+  const opCount = (rawInput as { ops?: unknown } | null)?.ops;
+  for (const issue of issues) {
+    const maximum = (issue as { maximum?: unknown }).maximum;
+    const atBatch = issue.path.length === 1 && issue.path[0] === "ops";
+    if (issue.code === "too_big" && atBatch && Array.isArray(opCount)) {
+      return new SyncProtocolError(
+        syncError("payload_too_large", { limit: Number(maximum), actual: opCount.length }),
+      );
+    }
   }
+  return new SyncProtocolError(refusalOf(issues));
+}
+
+/**
+ * Every procedure: refuses a client whose protocol version this server does not serve, and
+ * turns domain errors (SyncProtocolError) and refused input into typed tRPC errors.
+ */
+const syncErrors = t.middleware(async ({ ctx, next, getRawInput }) => {
+  const outdated = protocolVersionRefusal(ctx.protocolVersion);
+  if (outdated) throw toTRPCError(new SyncProtocolError(outdated));
+  const result = await next();
+  if (result.ok) return result;
+  const { error } = result;
+  if (error.cause instanceof SyncProtocolError) throw toTRPCError(error.cause);
+  const issues = error.code === "BAD_REQUEST" ? schemaIssues(error.cause) : null;
+  if (issues) throw toTRPCError(inputRefusal(issues, await getRawInput().catch(() => null)));
   return result;
 });
 
@@ -44,38 +114,46 @@ function requirePrincipal(ctx: Context): Principal {
   return ctx.principal;
 }
 
-/** Any signed-in caller: the web app on a user's behalf, or one of the user's devices. */
-export const userProcedure = publicProcedure.use(({ ctx, next }) =>
-  next({ ctx: { principal: requirePrincipal(ctx) } }),
-);
+/**
+ * Any signed-in caller: the web app on a user's behalf, or one of the user's devices. A device
+ * must still be bound and not revoked: its access token outlives a revocation by up to its
+ * lifetime, and must not keep reaching the account's procedures (renaming or revoking siblings).
+ */
+export const userProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const principal = requirePrincipal(ctx);
+  if (principal.kind === "device") {
+    const status = await ctx.services.devices.status(principal.deviceId);
+    if (!status || status.userId !== principal.userId) {
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: "this device is not bound to the account",
+      });
+    }
+    if (status.revokedAt) {
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: "this device was revoked; bind it again from the desktop app",
+      });
+    }
+  }
+  return next({ ctx: { principal } });
+});
 
 /**
- * A bound, non-revoked device. The device id comes from the token, never from the input,
- * so a device can only ever act as itself, for its own user.
+ * A bound, non-revoked device (checked by userProcedure). The device id comes from the token,
+ * never from the input, so a device can only ever act as itself, for its own user.
  */
-export const deviceProcedure = userProcedure.use(async ({ ctx, next }) => {
+export const deviceProcedure = userProcedure.use(({ ctx, next }) => {
   const { principal } = ctx;
-  if (principal.kind !== "device" || !principal.deviceId) {
+  if (principal.kind !== "device") {
     throw new TRPCError({ code: "FORBIDDEN", message: "this call needs a device token" });
-  }
-  const status = await ctx.services.devices.status(principal.deviceId);
-  if (!status || status.userId !== principal.userId) {
-    throw new TRPCError({
-      code: "UNAUTHORIZED",
-      message: "this device is not bound to the account",
-    });
-  }
-  if (status.revokedAt) {
-    throw new TRPCError({
-      code: "UNAUTHORIZED",
-      message: "this device was revoked; bind it again from the desktop app",
-    });
   }
   return next({ ctx: { device: { id: principal.deviceId, userId: principal.userId } } });
 });
 
+/** An administrator signed in on the web. A device token never reaches these, whoever owns it. */
 export const adminProcedure = userProcedure.use(({ ctx, next }) => {
-  if (ctx.principal.role !== "admin") {
+  if (ctx.principal.kind !== "web" || ctx.principal.role !== "admin") {
     throw new TRPCError({ code: "FORBIDDEN", message: "administrators only" });
   }
   return next();

@@ -29,13 +29,23 @@ export type Role = z.infer<typeof Role>;
 export const TokenKind = z.enum(["device", "web"]);
 export type TokenKind = z.infer<typeof TokenKind>;
 
-const subjectBase = { userId: z.uuid("userId must be a UUID"), role: Role };
+const userId = z.uuid("userId must be a UUID");
 
-/** Who a token speaks for. A device token always names its device; a web token never does. */
+/**
+ * Who a token speaks for. A device token always names its device and never carries the admin
+ * role (it is a desktop's credential: sync and its own account's devices, nothing more); a web
+ * token never names a device and carries the account's role.
+ */
 export const TokenSubject = z.discriminatedUnion("kind", [
-  z.object({ ...subjectBase, kind: z.literal("device"), deviceId: z.uuid("did must be a UUID") }),
   z.object({
-    ...subjectBase,
+    userId,
+    role: z.literal("user", "a device token never carries the admin role"),
+    kind: z.literal("device"),
+    deviceId: z.uuid("did must be a UUID"),
+  }),
+  z.object({
+    userId,
+    role: Role,
     kind: z.literal("web"),
     deviceId: z.undefined("a web token carries no device id").optional(),
   }),

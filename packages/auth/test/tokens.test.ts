@@ -60,6 +60,17 @@ describe("access tokens", () => {
     expect(principal.deviceId).toBeUndefined();
   });
 
+  it("device token carrying the admin role is neither minted nor accepted", async () => {
+    const key = await generateSigningKey();
+    const adminDevice = { ...deviceSubject, role: "admin" } as unknown as typeof deviceSubject;
+    await expect(mintAccessToken(key, adminDevice)).rejects.toThrow(/admin role/);
+    const verifier = await createVerifier({ publicKey: key.publicKey, now: at(1) });
+    await expectRefused(
+      verifier.verify(await handMade(key, { role: "admin" }).sign(key.privateKey)),
+      "malformed",
+    );
+  });
+
   it("verifies with the public key given as SPKI PEM or as a JWK string", async () => {
     const key = await generateSigningKey();
     const { token } = await mintAccessToken(key, deviceSubject, { now: at(0) });

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./cli/run.js";
 import { diagnosticsSchema } from "./contract.js";
+import { openProfile } from "./profiles.js";
 import { makeTempDir } from "./test-support.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -44,6 +45,8 @@ describe("chorus-device CLI", () => {
       oldestPendingAgeMs: null,
       cursor: 0,
       lastError: null,
+      quarantinedCount: 0,
+      quarantined: [],
       account: null,
       resync: null,
     });
@@ -122,5 +125,33 @@ describe("chorus-device CLI", () => {
     const result = cli(["profile", "create", "--data-dir", temp.path, "--json"]);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: "usage" } });
+  });
+
+  it("status shows the quarantined changes with their reasons", async () => {
+    const env = { CHORUS_DATA_DIR: temp.path };
+    let stdout = "";
+    const io = {
+      stdout: (t: string) => {
+        stdout += t;
+      },
+      stderr: () => {},
+      env,
+      platform: "linux" as const,
+      homedir: temp.path,
+      cwd: temp.path,
+    };
+    await runCli(["profile", "create", "home"], io);
+    const profile = openProfile(temp.path, "home");
+    profile.db
+      .prepare(
+        `INSERT INTO sync_quarantined_op (id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at, quarantined_at, reason)
+         VALUES (1, 'op-1', 1, 'playlist', 'p1', 'name', 'set', NULL, 0, 0, 'value: contains U+0000 (NUL), which cannot be stored')`,
+      )
+      .run();
+    profile.close();
+    stdout = "";
+    expect(await runCli(["status"], io)).toBe(0);
+    expect(stdout).toContain("quarantined  1 (refused by the server for good");
+    expect(stdout).toContain("playlist p1.name (set): value: contains U+0000");
   });
 });

@@ -58,6 +58,8 @@ export const engineErrorCodeSchema = z.enum([
   "server_refused",
   /** Local changes are waiting to be uploaded; the action would strand them. */
   "pending_changes",
+  /** The server does not serve this build's protocol version: the app must be updated. */
+  "update_required",
 ]);
 export type EngineErrorCode = z.infer<typeof engineErrorCodeSchema>;
 
@@ -80,6 +82,8 @@ export const connectionStateSchema = z.enum([
   "offline",
   /** Rebuilding from a full pull after the server compacted history this device needed. */
   "resyncing",
+  /** The server does not serve this build's protocol version: no retries until an update. */
+  "update_required",
 ]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
@@ -111,6 +115,20 @@ export const resyncProgressSchema = z.object({
 });
 export type ResyncProgress = z.infer<typeof resyncProgressSchema>;
 
+/** A local op the server refused for good: kept out of the queue so the rest flows on. */
+export const quarantinedOpSchema = z.object({
+  operationId: z.string(),
+  entity: z.string(),
+  entityId: z.string(),
+  field: z.string().nullable(),
+  op: z.string(),
+  /** Why the server refused it (the protocol rule it breaks). */
+  reason: z.string(),
+  /** ISO time it was set aside. */
+  at: z.string(),
+});
+export type QuarantinedOp = z.infer<typeof quarantinedOpSchema>;
+
 export const diagnosticsSchema = z.object({
   profile: profileNameSchema,
   deviceId: z.uuid(),
@@ -122,6 +140,10 @@ export const diagnosticsSchema = z.object({
   oldestPendingAgeMs: z.int().nonnegative().nullable(),
   cursor: z.int().nonnegative(),
   lastError: syncErrorInfoSchema.nullable(),
+  /** Local ops the server refused for good (never uploaded; the rest of the queue flows on). */
+  quarantinedCount: z.int().nonnegative(),
+  /** The newest of them (at most 20), with the reasons. */
+  quarantined: z.array(quarantinedOpSchema),
   account: accountSchema.nullable(),
   resync: resyncProgressSchema.nullable(),
 });

@@ -24,7 +24,7 @@ import * as plans from "./library/edit-plans.js";
 import { getPlaylist, librarySnapshot, listPlaylists, listTracks } from "./library/read.js";
 import { LibraryState, type LibraryStateHooks } from "./library-state.js";
 import { openProfile, type Profile } from "./profiles.js";
-import { oldestPendingAt, pendingCount } from "./queue.js";
+import { oldestPendingAt, pendingCount, quarantinedCount, quarantinedOps } from "./queue.js";
 import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
 import { openMemoryStore, type SqliteDatabase } from "./store/sqlite.js";
 import type { DrainOutcome } from "./sync/drain.js";
@@ -50,12 +50,21 @@ export interface EngineOptions {
   hooks?: LibraryStateHooks;
   log?: EngineLog;
   fetch?: typeof fetch;
+  /**
+   * The protocol version stated to the server (default: this build's PROTOCOL_VERSION). Only
+   * tests set it, to play a build the server no longer serves.
+   */
+  protocolVersion?: number;
 }
 
 type Mutation<T> = (db: SqliteDatabase) => plans.Plan<T>;
 
 /** Tries this many re-stamps when a server-connected write meets a Lamport regression. */
 const MAX_DIRECT_PUSH_ATTEMPTS = 3;
+/** Sends of the same server-connected write without an answer before it is reported. */
+const MAX_UNANSWERED_PUSHES = 4;
+/** Wait before re-sending an unanswered write, times the number of sends so far. */
+const UNANSWERED_RETRY_MS = 250;
 
 /**
  * One profile's device engine: the library API, the account binding, the sync mode, and
@@ -204,8 +213,13 @@ export class DeviceEngine {
       throw offline("the library could not be loaded from the server");
     const { library } = memory;
     const { drafts, result } = plan(library.db);
+    // Stamped once. A push that got no answer (a timeout, a cut connection, a 5xx) may have
+    // been stored: it is re-sent under the SAME operation ids, which the server answers as
+    // duplicates with the stored ids, so a lost answer never turns into a second entity. Only
+    // a refusal that stored nothing (a Lamport regression, a 401) gets fresh stamps.
+    let ops = drafts.map((draft) => library.stamp(draft));
+    let unanswered = 0;
     for (let attempt = 1; ; attempt++) {
-      const ops = drafts.map((draft) => library.stamp(draft));
       try {
         await loop.push(ops);
         library.db.transaction(() => {
@@ -219,13 +233,28 @@ export class DeviceEngine {
         const retry = attempt < MAX_DIRECT_PUSH_ATTEMPTS;
         if (retry && failure.kind === "sync" && failure.error.type === "lamport_regression") {
           library.clock.observe(failure.error.storedMax);
+          ops = drafts.map((draft) => library.stamp(draft));
           continue;
         }
         if (retry && failure.kind === "unauthorized") {
           this.session.tokenRejected();
+          ops = drafts.map((draft) => library.stamp(draft));
           continue;
         }
-        if (failure.kind === "offline" || failure.kind === "server") throw offline(failure.message);
+        if (failure.kind === "offline" || failure.kind === "server") {
+          unanswered += 1;
+          if (unanswered < MAX_UNANSWERED_PUSHES) {
+            await new Promise((resolve) => setTimeout(resolve, UNANSWERED_RETRY_MS * unanswered));
+            attempt -= 1; // re-sending the same ops is not a new attempt at the edit
+            continue;
+          }
+          throw offline(failure.message);
+        }
+        if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+          throw new EngineError("update_required", `update required: ${failure.message}`, {
+            code: failureCode(failure),
+          });
+        }
         throw new EngineError(
           "server_refused",
           `the server refused the change: ${failure.message}`,
@@ -321,10 +350,24 @@ export class DeviceEngine {
       withDrain: mode === "hybrid",
       loadFirst: mode === "server",
       timing: this.options.timing ?? {},
+      ...(this.options.protocolVersion !== undefined
+        ? { protocolVersion: this.options.protocolVersion }
+        : {}),
       onRemoteOps: (ops) => this.emit({ type: "remote-ops", ops }),
       onState: (state) => this.setConnection(state),
       onFailure: (failure) => this.recordFailure(failure),
       onPushed: () => this.emit({ type: "status" }),
+      onQuarantined: (ops) => {
+        for (const { op, reason } of ops) {
+          this.log("the server refused a change for good; it is set aside (quarantined)", {
+            operationId: op.operationId,
+            entity: op.entity,
+            entityId: op.entityId,
+            reason,
+          });
+        }
+        this.emit({ type: "status" });
+      },
       onResyncProgress: (progress) => {
         this.resyncProgress = progress;
         this.emit({ type: "resync", progress });
@@ -349,6 +392,9 @@ export class DeviceEngine {
     };
     writeMeta(this.profile.db, "last_error", JSON.stringify(info));
     this.log("sync failure", { code: info.code, message: info.message });
+    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+      this.setConnection("update_required");
+    }
     this.emit({ type: "status" });
   }
 
@@ -506,6 +552,11 @@ export class DeviceEngine {
         oldestPendingAgeMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
         cursor: this.active.cursor(),
         lastError: lastError.success ? lastError.data : null,
+        quarantinedCount: quarantinedCount(db),
+        quarantined: quarantinedOps(db).map(({ quarantinedAt, ...op }) => ({
+          ...op,
+          at: new Date(quarantinedAt).toISOString(),
+        })),
         account: this.account(),
         resync: this.resyncProgress,
       };
@@ -521,7 +572,7 @@ export class DeviceEngine {
 function offline(detail: string): EngineError {
   return new EngineError(
     "offline",
-    `server-connected mode: the server cannot be reached, so the change was not made (${detail}). Try again when online, or switch to Hybrid to edit offline.`,
+    `server-connected mode: the server cannot be reached or did not answer, so the change may not have been made (${detail}). If it was, it shows up in the library once the server answers; otherwise try again when online, or switch to Hybrid to edit offline.`,
     {},
   );
 }

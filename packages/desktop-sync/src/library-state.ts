@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { JsonValue, LwwOp, OpInput, OpKind, SyncOp } from "@chorus/protocol";
+import { type JsonValue, type LwwOp, OpInput, type OpKind, type SyncOp } from "@chorus/protocol";
 import type { LamportClock } from "./clock.js";
+import { EngineError } from "./errors.js";
 import { clearDomain, writeDomainRow } from "./library/domain.js";
 import { clearRegisters, foldOp } from "./lww/registers.js";
 import { allPending, enqueue } from "./queue.js";
@@ -36,9 +37,25 @@ export class LibraryState {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Gives a draft its Lamport timestamp (from the persisted clock) and a fresh operation id. */
-  stamp(draft: OpDraft): OpInput {
-    return { ...draft, operationId: randomUUID(), lamportTs: this.clock.next() };
+  /**
+   * Gives a draft its Lamport timestamp (from the persisted clock) and a fresh operation id,
+   * and checks it against the protocol's rules: an op the server would refuse for good (a
+   * string with U+0000 or a lone surrogate, a value over its size limit) is refused here with
+   * a clear error, before anything is written or queued.
+   */
+  stamp(draft: OpDraft, options: { check: boolean } = { check: true }): OpInput {
+    const op = { ...draft, operationId: randomUUID(), lamportTs: this.clock.next() };
+    if (!options.check) return op;
+    const checked = OpInput.safeParse(op);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new EngineError(
+        "invalid_input",
+        `this change cannot be synced: ${issue?.message ?? "it breaks a rule of the sync protocol"}`,
+        { entity: draft.entity, field: draft.field },
+      );
+    }
+    return op;
   }
 
   /** Folds an op into the registers and rewrites the domain row it touched. */
@@ -54,12 +71,17 @@ export class LibraryState {
 
   /**
    * A local edit: stamps each draft, folds it, and (when `capture`) queues it for the server.
-   * Returns the stamped ops in order.
+   * Returns the stamped ops in order. `check: false` skips the protocol check, for ops that
+   * re-state what the library already holds (a re-base): refusing them would refuse the whole
+   * operation, while an op the server refuses is quarantined and the rest still syncs.
    */
-  commitLocal(drafts: readonly OpDraft[], options: { capture: boolean }): OpInput[] {
+  commitLocal(
+    drafts: readonly OpDraft[],
+    options: { capture: boolean; check?: boolean },
+  ): OpInput[] {
     const ops: OpInput[] = [];
     for (const draft of drafts) {
-      const op = this.stamp(draft);
+      const op = this.stamp(draft, { check: options.check ?? true });
       this.foldOwn(op);
       this.hooks.afterDomainWrite?.(op);
       if (options.capture) enqueue(this.db, op, this.now());

@@ -83,9 +83,13 @@ export function allPending(db: SqliteDatabase): PendingOp[] {
 
 /**
  * The oldest ops, at most `maxOps` of them and no more than fit in one push by bytes
- * (MAX_BATCH_BYTES, with room for the envelope).
+ * (`maxBytes`, by default MAX_BATCH_BYTES, with room for the envelope).
  */
-export function nextBatch(db: SqliteDatabase, maxOps: number): PendingOp[] {
+export function nextBatch(
+  db: SqliteDatabase,
+  maxOps: number,
+  maxBytes: number = MAX_BATCH_BYTES,
+): PendingOp[] {
   const rows = db
     .prepare("SELECT * FROM sync_pending_op ORDER BY id LIMIT ?")
     .all(maxOps) as PendingRow[];
@@ -94,7 +98,7 @@ export function nextBatch(db: SqliteDatabase, maxOps: number): PendingOp[] {
   for (const row of rows) {
     const op = fromRow(row);
     bytes += jsonByteLength(toOpInput(op)) + 1;
-    if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+    if (batch.length > 0 && bytes > maxBytes) break;
     batch.push(op);
   }
   return batch;
@@ -156,4 +160,71 @@ export function restampPending(db: SqliteDatabase, clock: LamportClock): Pending
     restamped.push({ ...op, lamportTs, operationId });
   }
   return restamped;
+}
+
+/** An op the server refused for good, set aside with the reason (see sync_quarantined_op). */
+export interface QuarantinedOp {
+  readonly operationId: string;
+  readonly entity: string;
+  readonly entityId: string;
+  readonly field: string | null;
+  readonly op: string;
+  readonly reason: string;
+  /** When it was set aside (ms since the epoch). */
+  readonly quarantinedAt: number;
+}
+
+/**
+ * Moves queued ops the server refused for good out of the queue, with the reason: the rest
+ * of the queue flows on, and diagnostics show what was set aside and why.
+ */
+export function quarantine(
+  db: SqliteDatabase,
+  refused: ReadonlyArray<{ id: number; reason: string }>,
+  now: number,
+): number {
+  const copy = db.prepare(
+    `INSERT OR REPLACE INTO sync_quarantined_op
+       (id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at, quarantined_at, reason)
+     SELECT id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at, ?, ?
+       FROM sync_pending_op WHERE id = ?`,
+  );
+  const remove = db.prepare("DELETE FROM sync_pending_op WHERE id = ?");
+  let moved = 0;
+  for (const { id, reason } of refused) {
+    copy.run(now, reason, id);
+    moved += remove.run(id).changes;
+  }
+  return moved;
+}
+
+export function quarantinedCount(db: SqliteDatabase): number {
+  return db.prepare("SELECT COUNT(*) FROM sync_quarantined_op").pluck().get() as number;
+}
+
+/** The newest quarantined ops first, at most `limit`. */
+export function quarantinedOps(db: SqliteDatabase, limit = 20): QuarantinedOp[] {
+  const rows = db
+    .prepare(
+      `SELECT operation_id, entity, entity_id, field, op, reason, quarantined_at
+         FROM sync_quarantined_op ORDER BY quarantined_at DESC, id DESC LIMIT ?`,
+    )
+    .all(limit) as Array<{
+    operation_id: string;
+    entity: string;
+    entity_id: string;
+    field: string | null;
+    op: string;
+    reason: string;
+    quarantined_at: number;
+  }>;
+  return rows.map((row) => ({
+    operationId: row.operation_id,
+    entity: row.entity,
+    entityId: row.entity_id,
+    field: row.field,
+    op: row.op,
+    reason: row.reason,
+    quarantinedAt: row.quarantined_at,
+  }));
 }

@@ -38,12 +38,47 @@ export const AckBeyondHead = z.object({
   newestId: z.union([OpId, z.literal(0)]),
 });
 
+/** Most issues an `invalid_input` error lists; the rest are summed up in `more`. */
+export const MAX_REPORTED_ISSUES = 20;
+
+/**
+ * The input breaks a rule of the protocol (a schema refused it). Retrying the same request can
+ * never succeed: a device sets aside (quarantines) the ops the issues name, via their path
+ * (`["ops", 3, "value"]` is the fourth op of a push), and sends the rest.
+ */
+export const InvalidInput = z.object({
+  type: z.literal("invalid_input"),
+  issues: z
+    .array(
+      z.object({
+        path: z.array(z.union([z.string(), z.int()])),
+        message: z.string(),
+      }),
+    )
+    .max(MAX_REPORTED_ISSUES),
+  /** Issues found beyond those listed. */
+  more: z.int().nonnegative(),
+});
+
+/**
+ * The server cannot serve the protocol version the client speaks (see `version.ts` for the
+ * rule). The client must not retry: it (or, when it is newer, the server) needs an update.
+ */
+export const UpgradeRequired = z.object({
+  type: z.literal("upgrade_required"),
+  clientVersion: z.int().nonnegative(),
+  minVersion: z.int().positive(),
+  maxVersion: z.int().positive(),
+});
+
 export const SyncError = z.discriminatedUnion("type", [
   ResyncRequired,
   LamportRegression,
   RateLimited,
   PayloadTooLarge,
   AckBeyondHead,
+  InvalidInput,
+  UpgradeRequired,
 ]);
 export type SyncError = z.infer<typeof SyncError>;
 export type SyncErrorType = SyncError["type"];
@@ -59,6 +94,8 @@ export const SYNC_ERROR_TRPC_CODE = {
   rate_limited: "TOO_MANY_REQUESTS",
   payload_too_large: "PAYLOAD_TOO_LARGE",
   ack_beyond_head: "BAD_REQUEST",
+  invalid_input: "BAD_REQUEST",
+  upgrade_required: "PRECONDITION_REQUIRED",
 } as const satisfies Record<SyncErrorType, string>;
 
 /** Builds a sync error, checked against its schema. */
@@ -82,7 +119,62 @@ export function describeSyncError(error: SyncError): string {
       return `payload is ${error.actual}, over the limit of ${error.limit}; send smaller batches`;
     case "ack_beyond_head":
       return `ack is beyond the newest op (${error.newestId}); ack only ids you have received`;
+    case "invalid_input": {
+      const shown = error.issues
+        .slice(0, 3)
+        .map(
+          (issue) => `${issue.path.length > 0 ? issue.path.join(".") : "input"}: ${issue.message}`,
+        )
+        .join("; ");
+      const hidden = error.issues.length - Math.min(3, error.issues.length) + error.more;
+      return `the input breaks the protocol's rules (${shown}${hidden > 0 ? `; and ${hidden} more` : ""}); resending it cannot succeed`;
+    }
+    case "upgrade_required":
+      return error.clientVersion < error.minVersion
+        ? `this client speaks protocol version ${error.clientVersion}, which the server no longer serves (it serves ${error.minVersion} to ${error.maxVersion}); update the app`
+        : `this client speaks protocol version ${error.clientVersion}, newer than the server's ${error.minVersion} to ${error.maxVersion}; the server must be updated`;
   }
+}
+
+/** A schema issue as zod reports it (the fields the refusal needs). */
+export interface SchemaIssue {
+  readonly code?: string;
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+  readonly params?: unknown;
+}
+
+/**
+ * The sync error for input a schema refused: `payload_too_large` when the push as a whole is
+ * over a byte limit (its issue carries `params: { limit, actual }` at `["ops"]`; splitting the
+ * batch helps), otherwise `invalid_input` listing the issues (splitting does not help).
+ */
+export function refusalOf(issues: readonly SchemaIssue[]): SyncError {
+  for (const issue of issues) {
+    const params = issue.params as { limit?: unknown; actual?: unknown } | undefined;
+    const atBatch = issue.path.length === 1 && issue.path[0] === "ops";
+    if (atBatch && typeof params?.limit === "number" && typeof params.actual === "number") {
+      return syncError("payload_too_large", { limit: params.limit, actual: params.actual });
+    }
+  }
+  return syncError("invalid_input", {
+    issues: issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
+      path: issue.path.map((key) => (typeof key === "number" ? key : String(key))),
+      message: issue.message,
+    })),
+    more: Math.max(0, issues.length - MAX_REPORTED_ISSUES),
+  });
+}
+
+/** Indexes of the ops of a push that an `invalid_input` error names (`["ops", i, ...]`). */
+export function refusedOpIndexes(error: SyncError): number[] {
+  if (error.type !== "invalid_input") return [];
+  const indexes = new Set<number>();
+  for (const issue of error.issues) {
+    const [root, index] = issue.path;
+    if (root === "ops" && typeof index === "number") indexes.add(index);
+  }
+  return [...indexes].sort((a, b) => a - b);
 }
 
 /** The Error the server throws (as a tRPC error's cause) to carry a sync error. */

@@ -2,18 +2,24 @@ export { AckInput } from "./ack.js";
 export {
   AckBeyondHead,
   describeSyncError,
+  InvalidInput,
   isSyncError,
   LamportRegression,
+  MAX_REPORTED_ISSUES,
   PayloadTooLarge,
   parseSyncError,
   RateLimited,
   ResyncRequired,
+  refusalOf,
+  refusedOpIndexes,
+  type SchemaIssue,
   SYNC_ERROR_TRPC_CODE,
   SyncError,
   type SyncErrorOf,
   type SyncErrorType,
   SyncProtocolError,
   syncError,
+  UpgradeRequired,
 } from "./errors.js";
 export {
   DEFAULT_PULL_LIMIT,
@@ -45,5 +51,19 @@ export { EntityId, EntityName, FieldName, OpInput, OpKind, SyncOp } from "./op.j
 export { PullInput, PullResult } from "./pull.js";
 export { PushInput, PushOpResult, PushResult } from "./push.js";
 export { SubscribeInput } from "./subscribe.js";
-export { PROTOCOL_VERSION } from "./version.js";
-export { Cursor, JsonValue, LamportTs, OpId, toWireInt, Uuid } from "./wire.js";
+export {
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  PROTOCOL_VERSION_HEADER,
+  protocolVersionRefusal,
+} from "./version.js";
+export {
+  Cursor,
+  JsonValue,
+  LamportTs,
+  OpId,
+  toWireInt,
+  Uuid,
+  unstorableStringProblem,
+  wireString,
+} from "./wire.js";

@@ -6,7 +6,7 @@ import {
   MAX_ENTITY_ID_LENGTH,
   MAX_VALUE_BYTES,
 } from "./limits.js";
-import { JsonValue, LamportTs, OpId, Uuid } from "./wire.js";
+import { JsonValue, LamportTs, OpId, Uuid, wireString } from "./wire.js";
 
 /**
  * What an op does:
@@ -29,10 +29,13 @@ export const FieldName = z
   .string()
   .regex(FIELD_NAME_PATTERN, `field must be ${namePatternHelp} characters (e.g. "title")`);
 
-export const EntityId = z
-  .string()
-  .min(1, "entityId must not be empty")
-  .max(MAX_ENTITY_ID_LENGTH, `entityId must be at most ${MAX_ENTITY_ID_LENGTH} characters`);
+export const EntityId = wireString(
+  z
+    .string()
+    .min(1, "entityId must not be empty")
+    .max(MAX_ENTITY_ID_LENGTH, `entityId must be at most ${MAX_ENTITY_ID_LENGTH} characters`),
+  "entityId",
+);
 
 /** The fields every op carries, as pushed by its device. */
 const opInputShape = {

@@ -36,12 +36,43 @@ function describePath(path: ReadonlyArray<string | number>): string {
   return ["value", ...shown].join(".");
 }
 
+// A lone surrogate: a high one not followed by a low one, or a low one without a high one before it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why `text` cannot be stored as sent, or null when it can. U+0000 and lone surrogates are
+ * valid in a JavaScript string and in JSON, but not in UTF-8 text: PostgreSQL refuses both
+ * (in `text` and in `jsonb`), so a string holding one would be refused at the database on
+ * every retry. Both ends refuse them here instead, with a message that says where.
+ */
+export function unstorableStringProblem(text: string): string | null {
+  if (text.includes("\u0000")) return "contains U+0000 (NUL), which cannot be stored";
+  const surrogate = LONE_SURROGATE.exec(text);
+  if (surrogate) {
+    const code = surrogate[0].charCodeAt(0).toString(16).toUpperCase();
+    return `contains a lone surrogate (U+${code} at index ${surrogate.index}), which is not valid Unicode text`;
+  }
+  return null;
+}
+
+/** A string that can be stored and sent as UTF-8 text (no U+0000, no lone surrogates). */
+export function wireString<T extends z.ZodString>(schema: T, name: string) {
+  return schema.superRefine((text, ctx) => {
+    const problem = unstorableStringProblem(text);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: `${name} ${problem}` });
+  });
+}
+
 /** The first thing in `value` that JSON cannot carry as is, or null when it is plain JSON. */
 function findNonJson(value: unknown, path: Array<string | number>, depth: number): string | null {
   if (depth > MAX_VALUE_DEPTH) {
     return `${describePath(path)} nests deeper than ${MAX_VALUE_DEPTH} levels (MAX_VALUE_DEPTH)`;
   }
-  if (value === null || typeof value === "string" || typeof value === "boolean") return null;
+  if (typeof value === "string") {
+    const problem = unstorableStringProblem(value);
+    return problem === null ? null : `${describePath(path)} ${problem}`;
+  }
+  if (value === null || typeof value === "boolean") return null;
   if (typeof value === "number") {
     return Number.isFinite(value)
       ? null
@@ -60,6 +91,8 @@ function findNonJson(value: unknown, path: Array<string | number>, depth: number
       return `${describePath(path)} is a ${value.constructor?.name ?? "class instance"}; send plain objects (dates as ISO strings)`;
     }
     for (const [key, item] of Object.entries(value)) {
+      const keyProblem = unstorableStringProblem(key);
+      if (keyProblem !== null) return `a key in ${describePath(path)} ${keyProblem}`;
       const problem = findNonJson(item, [...path, key], depth + 1);
       if (problem !== null) return problem;
     }

@@ -53,6 +53,8 @@ describe("sync errors", () => {
       rate_limited: "TOO_MANY_REQUESTS",
       payload_too_large: "PAYLOAD_TOO_LARGE",
       ack_beyond_head: "BAD_REQUEST",
+      invalid_input: "BAD_REQUEST",
+      upgrade_required: "PRECONDITION_REQUIRED",
     });
   });
 

@@ -28,6 +28,8 @@ export interface TestAccount {
 }
 
 export interface TestBackendOptions {
+  /** Extra sync-server settings (RATE_LIMITS, ...). */
+  env?: Record<string, string>;
   /**
    * Verify tokens the way production does, by `kid` against a JWKS URL (served here, as the web
    * app serves its own), so `rotateKey()` can switch the signing key. Default: one fixed key.
@@ -64,6 +66,7 @@ export class TestBackend {
       await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     const server = new SyncServerProcess({
       env: {
+        ...options.env,
         DATABASE_URL: db.url,
         ...(jwksServer
           ? {

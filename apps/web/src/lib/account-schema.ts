@@ -62,13 +62,30 @@ export function fieldErrorsOf(error: z.ZodError): FieldErrors {
   return errors;
 }
 
+/** An origin of our own to resolve callbacks against: what matters is whether one stays on it. */
+const CALLBACK_BASE = new URL("https://callback.chorus.invalid");
+
 /**
- * Where a form may send the browser after signing in: a path on this site only (a full URL or
- * "//host" would make the sign-in page an open redirect).
+ * Where a form may send the browser after signing in: a place on this site only. The value is
+ * resolved with the WHATWG URL parser, as the browser will resolve it (which drops tabs and
+ * newlines, reads "\\" as "/", and so turns "/\t/evil.com" into "//evil.com"), and must land on
+ * our own origin; what is given back is the normalised path, query and fragment, which resolve
+ * to themselves (a path normalised to "//host" would not, and is refused).
  */
 export function safeCallbackPath(value: string | null | undefined, fallback: string): string {
-  if (!value?.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) {
+  if (!value) return fallback;
+  let resolved: URL;
+  try {
+    resolved = new URL(value, CALLBACK_BASE);
+  } catch {
     return fallback;
   }
-  return value;
+  if (resolved.origin !== CALLBACK_BASE.origin) return fallback;
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  try {
+    if (new URL(path, CALLBACK_BASE).href !== resolved.href) return fallback;
+  } catch {
+    return fallback;
+  }
+  return path;
 }

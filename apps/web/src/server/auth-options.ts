@@ -2,9 +2,10 @@ import type { Role } from "@chorus/db";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { env } from "@/env";
-import { signIn } from "./accounts";
+import { type AccountDeps, signIn } from "./accounts";
 import { clientIpFromRecord } from "./client-ip";
 import { prisma } from "./db";
+import { logInternalError } from "./internal-error";
 import { getSessionSecret } from "./signing-key";
 import { authThrottle } from "./throttle";
 
@@ -40,6 +41,30 @@ export function signInErrorCode(
   return result.error === "throttled" ? `throttled:${result.retryAfterSeconds}` : result.error;
 }
 
+/**
+ * The credentials provider's authorize(). What it throws reaches the browser as `error`, so an
+ * internal failure (the database) is logged and thrown as `server_error:<request id>` only.
+ */
+export async function authorizeCredentials(
+  deps: AccountDeps,
+  credentials: Record<string, string> | undefined,
+  headers: Record<string, unknown> | undefined,
+): Promise<{ id: string; email: string; name: string | null; role: Role }> {
+  let result: Awaited<ReturnType<typeof signIn>>;
+  try {
+    result = await signIn(
+      deps,
+      { email: credentials?.email ?? "", password: credentials?.password ?? "" },
+      clientIpFromRecord(headers),
+    );
+  } catch (error) {
+    throw new Error(`server_error:${logInternalError("sign-in", error)}`);
+  }
+  if (!result.ok) throw new Error(signInErrorCode(result));
+  const { id, email, name, role } = result.user;
+  return { id, email, name, role };
+}
+
 let options: Promise<NextAuthOptions> | undefined;
 
 async function buildAuthOptions(): Promise<NextAuthOptions> {
@@ -54,16 +79,12 @@ async function buildAuthOptions(): Promise<NextAuthOptions> {
         id: "credentials",
         name: "Email and password",
         credentials: { email: { type: "email" }, password: { type: "password" } },
-        async authorize(credentials, req) {
-          const result = await signIn(
+        authorize: (credentials, req) =>
+          authorizeCredentials(
             { prisma: prisma(), throttle: authThrottle(), adminEmails: settings.ADMIN_EMAILS },
-            { email: credentials?.email ?? "", password: credentials?.password ?? "" },
-            clientIpFromRecord(req.headers),
-          );
-          if (!result.ok) throw new Error(signInErrorCode(result));
-          const { id, email, name, role } = result.user;
-          return { id, email, name, role };
-        },
+            credentials,
+            req.headers,
+          ),
       }),
     ],
     callbacks: {

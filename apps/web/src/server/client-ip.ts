@@ -1,12 +1,12 @@
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
+
 /**
- * The address a request came from, for throttling. Next sets x-forwarded-for to the socket's
- * address when no proxy did; behind proxies that append to it, the last entry is the one the
- * nearest proxy saw (earlier entries are whatever the client claimed).
+ * The address a request came from, for throttling: what the server's hook stamped on the request
+ * (client-address.ts). Without it (a request that arrived before the hook was installed) every
+ * such request shares one "unknown" budget, which can only throttle more, never less.
  */
 export function clientIp(headers: { get(name: string): string | null }): string {
-  const forwarded = headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").at(-1)?.trim();
-  return last || headers.get("x-real-ip") || "unknown";
+  return headers.get(CLIENT_ADDRESS_HEADER) || "unknown";
 }
 
 /** The same for next-auth's plain header records. */

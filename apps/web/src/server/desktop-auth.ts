@@ -1,3 +1,4 @@
+import { type DeviceRef, markDeviceRevoked } from "@chorus/api/devices";
 import {
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   generateRefreshToken,
@@ -29,6 +30,8 @@ export interface TokenEndpointDeps {
   signingKey: SigningKey;
   /** The sync server as the engine reaches it (SYNC_URL). */
   syncUrl: string;
+  /** How long a rotated refresh token still yields a successor (REFRESH_GRACE_SECONDS). */
+  refreshGraceSeconds?: number;
   now?: () => Date;
 }
 
@@ -98,7 +101,8 @@ async function issueTokens(
 ): Promise<TokenResult> {
   const { token } = await mintAccessToken(
     deps.signingKey,
-    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: grant.user.role },
+    // A device's token never carries the account's admin role: administration is done on the web.
+    { kind: "device", userId: grant.user.id, deviceId: grant.deviceId, role: "user" },
     { ttlSeconds: DEFAULT_ACCESS_TOKEN_TTL_SECONDS, now: () => now },
   );
   return {
@@ -200,8 +204,15 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     },
   });
   if (!row) return invalidGrant("unknown refresh token");
-  if (row.revokedAt) return invalidGrant("the refresh token was revoked; sign in again");
+  if (row.revokedAt) {
+    // Also a successor replaced within the grace window: if its holder shows up after all,
+    // two parties hold this family's secrets, and neither keeps it.
+    await revokeFamily(prisma, row.familyId, now);
+    return invalidGrant("the refresh token was revoked; sign in again");
+  }
   if (row.rotatedAt) {
+    const replaced = await replaceUnusedSuccessor(deps, row, now);
+    if (replaced) return replaced;
     await revokeFamily(prisma, row.familyId, now);
     return invalidGrant("the refresh token was already used; every session it led to is revoked");
   }
@@ -233,36 +244,153 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     return true;
   });
   if (!rotated) {
-    // Another request rotated it between our read and our write: the same token twice.
+    // Another request rotated it between our read and our write: the same token twice. Within
+    // the grace window that is a retry (or two refreshes of one desktop at once).
+    const again = await prisma.refreshToken.findUnique({
+      where: { id: row.id },
+      select: { rotatedAt: true },
+    });
+    const replaced = await replaceUnusedSuccessor(
+      deps,
+      { ...row, rotatedAt: again?.rotatedAt ?? null },
+      now,
+    );
+    if (replaced) return replaced;
     await revokeFamily(prisma, row.familyId, now);
     return invalidGrant("the refresh token was already used; every session it led to is revoked");
   }
   return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
 }
 
+/** How long a rotated refresh token may be presented again for a fresh successor (default). */
+export const DEFAULT_REFRESH_GRACE_SECONDS = 60;
+
 /**
- * RFC 7009 revocation of a refresh token: the desktop's "Sign out". Ends the whole family and
- * the device's binding (the device shows as revoked in /account; its next call to the sync
- * server is refused). Unknown tokens are ignored, so the endpoint reveals nothing.
+ * The grace window of a rotated refresh token. A refresh whose answer was lost (network cut,
+ * process killed between the server's commit and the client's write) leaves the desktop with
+ * the token just rotated: presented again, without grace, that is reuse and signs the device
+ * out for good. Within the window, as long as its successor was never used, the old token gets
+ * a new successor and the unused one is revoked; so the family still has one live token.
+ * Outside the window, or once the successor was used (the client did hear the answer), the
+ * old token is reuse: the whole family is revoked. A replaced successor presented later
+ * revokes the family too (both parties would otherwise keep a session).
+ *
+ * The successor is found without a link column: a rotation creates it in the same transaction,
+ * with created_at equal to the old token's rotated_at; later grace replacements come after.
+ */
+async function replaceUnusedSuccessor(
+  deps: TokenEndpointDeps,
+  row: {
+    id: string;
+    familyId: string;
+    userId: string;
+    deviceId: string;
+    rotatedAt: Date | null;
+    expiresAt: Date;
+    device: { revokedAt: Date | null };
+    user: { id: string; email: string; role: "user" | "admin" };
+  },
+  now: Date,
+): Promise<TokenResult | null> {
+  const { prisma } = deps;
+  const graceMs = (deps.refreshGraceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS) * 1000;
+  if (!row.rotatedAt || graceMs <= 0) return null;
+  if (now.getTime() - row.rotatedAt.getTime() > graceMs) return null;
+  if (row.expiresAt.getTime() <= now.getTime() || row.device.revokedAt) return null;
+  const later = await prisma.refreshToken.findMany({
+    where: { familyId: row.familyId, id: { not: row.id }, createdAt: { gte: row.rotatedAt } },
+    orderBy: { createdAt: "desc" },
+  });
+  // The successor chain went on from here: the client heard an answer and used it.
+  if (later.some((token) => token.rotatedAt !== null)) return null;
+  const successor = later.find((token) => token.revokedAt === null);
+  if (!successor) return null;
+
+  const next = generateRefreshToken();
+  const replaced = await prisma.$transaction(async (tx) => {
+    const { count } = await tx.refreshToken.updateMany({
+      where: { id: successor.id, rotatedAt: null, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    if (count === 0) return false;
+    await tx.refreshToken.create({
+      data: {
+        tokenHash: hashRefreshToken(next),
+        familyId: row.familyId,
+        userId: row.userId,
+        deviceId: row.deviceId,
+        expiresAt: refreshExpiry(now),
+        createdAt: now,
+      },
+    });
+    return true;
+  });
+  if (!replaced) return null;
+  return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
+}
+
+export interface RevocationDeps {
+  prisma: PrismaClient;
+  /**
+   * Has the sync server revoke the device (its devices.revoke: the one revocation, which also
+   * drops the device's cached status and closes its sockets at once on every replica).
+   */
+  revokeOnSyncServer(device: DeviceRef): Promise<void>;
+  /** Where a failed request to the sync server is reported. */
+  warn?: (message: string, detail: Record<string, unknown>) => void;
+}
+
+/**
+ * RFC 7009 revocation of a refresh token: the desktop's "Sign out". Ends the device's binding and
+ * every refresh token it holds (the device shows as revoked in /account), then has the sync server
+ * revoke it too, which closes its open sockets at once. The revocation is recorded here first, so
+ * it stands even when the sync server cannot be reached; then the device's calls are refused
+ * within seconds (the server's status cache) and its sockets close when their token expires.
+ * Unknown tokens are ignored, so the endpoint reveals nothing.
  */
 export async function revokeRefreshToken(
-  prisma: PrismaClient,
+  deps: RevocationDeps,
   presented: string,
   now: Date = new Date(),
 ): Promise<void> {
-  const row = await prisma.refreshToken.findUnique({
+  const row = await deps.prisma.refreshToken.findUnique({
     where: { tokenHash: hashRefreshToken(presented) },
-    select: { familyId: true, deviceId: true },
+    select: { familyId: true, deviceId: true, userId: true },
   });
   if (!row) return;
-  await prisma.$transaction([
-    prisma.refreshToken.updateMany({
-      where: { familyId: row.familyId, revokedAt: null },
-      data: { revokedAt: now },
-    }),
-    prisma.device.updateMany({
-      where: { id: row.deviceId, revokedAt: null },
-      data: { revokedAt: now },
-    }),
-  ]);
+  const device = { userId: row.userId, deviceId: row.deviceId };
+  await markDeviceRevoked(deps.prisma, device, now);
+  try {
+    await deps.revokeOnSyncServer(device);
+  } catch (error) {
+    deps.warn?.("sign-out: the sync server was not told; the device's sockets close at expiry", {
+      ...device,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/**
+ * Calls the sync server's devices.revoke for the device's user, with a web token minted for this
+ * one call (a minute's life, the user role).
+ */
+export function syncServerRevoker(
+  signingKey: SigningKey,
+  syncUrl: string,
+  fetchImpl: typeof fetch = fetch,
+): (device: DeviceRef) => Promise<void> {
+  return async ({ userId, deviceId }) => {
+    const { token } = await mintAccessToken(
+      signingKey,
+      { kind: "web", userId, role: "user" },
+      { ttlSeconds: 60 },
+    );
+    const response = await fetchImpl(new URL("/trpc/devices.revoke", syncUrl), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ deviceId }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`the sync server answered ${response.status}`);
+  };
 }

@@ -1,4 +1,11 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
+import { env } from "@/env";
 
 export interface ThrottleRule {
   points: number;
@@ -23,8 +30,24 @@ export const DEFAULT_AUTH_THROTTLE: AuthThrottleConfig = {
 /** Over budget: the caller may try again in this many seconds (>= 1). */
 export type Throttled = { retryAfterSeconds: number };
 
-function limiter(rule: ThrottleRule): RateLimiterMemory {
-  return new RateLimiterMemory({ points: rule.points, duration: rule.durationSeconds });
+/** Where the budgets are counted when several web replicas serve the same people. */
+export interface ThrottleStore {
+  redis: Redis;
+  /** Key prefix (the deployment's REDIS_PREFIX). */
+  prefix: string;
+}
+
+function limiter(rule: ThrottleRule, name: string, store?: ThrottleStore): RateLimiterAbstract {
+  const options = { points: rule.points, duration: rule.durationSeconds };
+  const memory = new RateLimiterMemory(options);
+  if (!store) return memory;
+  // While Redis is unreachable each replica counts on its own rather than failing sign-in.
+  return new RateLimiterRedis({
+    ...options,
+    storeClient: store.redis,
+    keyPrefix: `${store.prefix}:throttle:${name}`,
+    insuranceLimiter: memory,
+  });
 }
 
 function retryAfter(res: RateLimiterRes): Throttled {
@@ -32,20 +55,23 @@ function retryAfter(res: RateLimiterRes): Throttled {
 }
 
 /**
- * Sign-in and sign-up budgets, in this process's memory (one web replica; several replicas
- * would each count on their own, which only makes the limits proportionally looser).
- * Only failures count against sign-in, so a person who types their password right is never
+ * Sign-in and sign-up budgets: in Redis when one is configured, so every web replica spends
+ * from the same budget (counted in each process's memory, two replicas would each grant all of
+ * it); in this process's memory otherwise (one replica). Only failures count against sign-in, so a person who types their password right is never
  * slowed down by someone else guessing from the same network.
  */
 export class AuthThrottle {
-  private readonly perEmail: RateLimiterMemory;
-  private readonly perIp: RateLimiterMemory;
-  private readonly signUps: RateLimiterMemory;
+  private readonly perEmail: RateLimiterAbstract;
+  private readonly perIp: RateLimiterAbstract;
+  private readonly signUps: RateLimiterAbstract;
 
-  constructor(private readonly config: AuthThrottleConfig = DEFAULT_AUTH_THROTTLE) {
-    this.perEmail = limiter(config.signInFailuresPerEmail);
-    this.perIp = limiter(config.signInFailuresPerIp);
-    this.signUps = limiter(config.signUpsPerIp);
+  constructor(
+    private readonly config: AuthThrottleConfig = DEFAULT_AUTH_THROTTLE,
+    store?: ThrottleStore,
+  ) {
+    this.perEmail = limiter(config.signInFailuresPerEmail, "sign-in-email", store);
+    this.perIp = limiter(config.signInFailuresPerIp, "sign-in-ip", store);
+    this.signUps = limiter(config.signUpsPerIp, "sign-up-ip", store);
   }
 
   /** Whether a sign-in may be attempted now; checked before the password is. */
@@ -95,6 +121,17 @@ const holder = globalThis as typeof globalThis & { chorusAuthThrottle?: AuthThro
 
 /** The process-wide throttle the sign-in and sign-up paths share. */
 export function authThrottle(): AuthThrottle {
-  holder.chorusAuthThrottle ??= new AuthThrottle();
+  if (!holder.chorusAuthThrottle) {
+    const { REDIS_URL, REDIS_PREFIX } = env();
+    let store: ThrottleStore | undefined;
+    if (REDIS_URL) {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+      redis.on("error", (error) =>
+        console.error("chorus web: redis throttle store:", error.message),
+      );
+      store = { redis, prefix: REDIS_PREFIX };
+    }
+    holder.chorusAuthThrottle = new AuthThrottle(DEFAULT_AUTH_THROTTLE, store);
+  }
   return holder.chorusAuthThrottle;
 }

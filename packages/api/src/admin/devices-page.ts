@@ -1,5 +1,5 @@
 import { Prisma } from "@chorus/db";
-import { toWireInt } from "@chorus/protocol";
+import { toWireInt, wireString } from "@chorus/protocol";
 import { z } from "zod";
 import type { BufferedAck } from "../sync/ack-buffer.js";
 import { containsPattern } from "./search.js";
@@ -12,7 +12,7 @@ export const DevicesPageInput = z.object({
   pageSize: z.int().min(1).max(200).default(50),
   sort: DeviceSort.default("lastSeen"),
   direction: z.enum(["asc", "desc"]).default("desc"),
-  search: z.string().trim().max(200).default(""),
+  search: wireString(z.string().trim().max(200), "search").default(""),
   status: DeviceStatusFilter.default("all"),
   userId: z.uuid().optional(),
 });

@@ -1,12 +1,12 @@
 import type { Prisma } from "@chorus/db";
-import { toWireInt } from "@chorus/protocol";
+import { toWireInt, wireString } from "@chorus/protocol";
 import { z } from "zod";
 import { containsPattern } from "./search.js";
 
 export const UsersPageInput = z.object({
   page: z.int().min(0).default(0),
   pageSize: z.int().min(1).max(200).default(50),
-  search: z.string().trim().max(200).default(""),
+  search: wireString(z.string().trim().max(200), "search").default(""),
 });
 export type UsersPageInput = z.infer<typeof UsersPageInput>;
 

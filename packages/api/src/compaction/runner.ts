@@ -55,7 +55,17 @@ export async function runCompaction(
   options: RunOptions,
 ): Promise<RunResult> {
   const { prisma } = deps;
-  const lock = new pg.Client({ connectionString: deps.databaseUrl });
+  const lock = new pg.Client({
+    connectionString: deps.databaseUrl,
+    application_name: "chorus-compaction-lock",
+  });
+  // The lock is this session: when the session ends (terminated backend, failover, network),
+  // the lock is gone. pg.Client then emits "error", which without a listener would be an
+  // uncaught exception in the whole server process. The run stops at the next user instead.
+  let lost: string | null = null;
+  lock.on("error", (error) => {
+    lost = `lost the compaction lock (its database session ended: ${error.message})`;
+  });
   await lock.connect();
   try {
     const { rows } = await lock.query<{ locked: boolean }>(
@@ -84,16 +94,26 @@ export async function runCompaction(
         where: { outcome: "running" },
         data: { outcome: "failed", finishedAt: new Date(), error: "interrupted (process stopped)" },
       });
-      return await runLocked(deps, options);
+      return await runLocked(deps, options, () => lost);
     } finally {
-      await lock.query("SELECT pg_advisory_unlock($1)", [COMPACTION_LOCK_KEY]);
+      // A lost session released the lock with it; there is nothing left to unlock.
+      if (lost === null) {
+        await lock.query("SELECT pg_advisory_unlock($1)", [COMPACTION_LOCK_KEY]).catch(() => {});
+      }
     }
   } finally {
-    await lock.end();
+    await lock.end().catch(() => {});
   }
 }
 
-async function runLocked(deps: CompactionRunnerDeps, options: RunOptions): Promise<RunResult> {
+/** Thrown between users once the run's lock session has ended. */
+class LockLostError extends Error {}
+
+async function runLocked(
+  deps: CompactionRunnerDeps,
+  options: RunOptions,
+  lockLost: () => string | null,
+): Promise<RunResult> {
   const { prisma, acks, settings } = deps;
   const run = await prisma.compactionRun.create({
     data: { trigger: options.trigger, dryRun: options.dryRun ?? false, startedAt: settings.now() },
@@ -143,6 +163,10 @@ async function runLocked(deps: CompactionRunnerDeps, options: RunOptions): Promi
   let bytesFreed = 0;
   try {
     for (const userId of userIds) {
+      // Each user's transactions hold that user's lock, so the user in flight is safe either
+      // way; but without the run's lock another replica may now run, so this one stops.
+      const lost = lockLost();
+      if (lost) throw new LockLostError(lost);
       progress.current = userId;
       options.onProgress?.({ ...progress });
       await deps.requestAckFlush?.(userId);
@@ -163,6 +187,8 @@ async function runLocked(deps: CompactionRunnerDeps, options: RunOptions): Promi
       });
       options.onProgress?.({ ...progress });
     }
+    const lost = lockLost();
+    if (lost) throw new LockLostError(lost);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await prisma.compactionRun.update({

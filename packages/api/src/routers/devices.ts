@@ -1,13 +1,18 @@
+import { wireString } from "@chorus/protocol";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { revokeDevice } from "../devices/revoke.js";
 import { userProcedure } from "../trpc.js";
 
 const DeviceId = z.uuid("deviceId must be a UUID");
-const DeviceName = z
-  .string()
-  .trim()
-  .min(1, "a device name cannot be empty")
-  .max(80, "a device name is at most 80 characters");
+const DeviceName = wireString(
+  z
+    .string()
+    .trim()
+    .min(1, "a device name cannot be empty")
+    .max(80, "a device name is at most 80 characters"),
+  "a device name",
+);
 
 const deviceFields = {
   id: true,
@@ -51,33 +56,13 @@ export const devicesRouter = {
 
   /** Ends the device's sessions: its refresh tokens die and its sockets close at once. */
   revoke: userProcedure.input(z.object({ deviceId: DeviceId })).mutation(async ({ ctx, input }) => {
-    const { services, principal } = ctx;
-    const { prisma } = services;
-    const now = new Date();
-    const revoked = await prisma.$transaction(async (tx) => {
-      const { count } = await tx.device.updateMany({
-        where: { id: input.deviceId, userId: principal.userId, revokedAt: null },
-        data: { revokedAt: now },
-      });
-      await tx.refreshToken.updateMany({
-        where: { deviceId: input.deviceId, userId: principal.userId, revokedAt: null },
-        data: { revokedAt: now },
-      });
-      return count;
-    });
-    const device = await prisma.device.findFirst({
-      where: { id: input.deviceId, userId: principal.userId },
+    const ref = { userId: ctx.principal.userId, deviceId: input.deviceId };
+    if (!(await revokeDevice(ctx.services, ref))) {
+      throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
+    }
+    return ctx.services.prisma.device.findUniqueOrThrow({
+      where: { id: input.deviceId },
       select: deviceFields,
     });
-    if (!device) throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
-    services.devices.invalidate(device.id);
-    if (revoked > 0) {
-      await services.bus.publishControl({
-        type: "device_revoked",
-        userId: principal.userId,
-        deviceId: device.id,
-      });
-    }
-    return device;
   }),
 };

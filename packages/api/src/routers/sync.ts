@@ -8,7 +8,8 @@ import {
   syncError,
 } from "@chorus/protocol";
 import { tracked } from "@trpc/server";
-import { newestOpId, pushOps, readOps } from "../sync/ops-store.js";
+import { publishCommitted } from "../sync/bus.js";
+import { newestOpId, pushOps, readPage } from "../sync/ops-store.js";
 import { deviceProcedure, toTRPCError } from "../trpc.js";
 
 /** Default bound of bytes queued on a subscriber's socket; past it the subscriber is dropped
@@ -23,36 +24,41 @@ export const syncRouter = {
   push: deviceProcedure.input(PushInput).mutation(async ({ ctx, input }) => {
     const { services, device } = ctx;
     await services.limits.consume("push", device.id);
+    // Before a pooled connection is taken: pushes of one user wait for each other on the
+    // user's lock, and each waiting one would hold a connection of the shared pool.
+    const release = await services.bounds.enterPush(device.userId);
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
       outcome = await pushOps(ctx.services.prisma, device.userId, device.id, input.ops);
     } catch (error) {
       if (error instanceof SyncProtocolError) services.metrics.conflict();
       throw error;
+    } finally {
+      release();
     }
     services.metrics.opsPushed(input.ops.length - outcome.duplicates);
     services.metrics.duplicates(outcome.duplicates);
-    if (outcome.event) await services.bus.publishOps(outcome.event);
+    // Committed: from here on nothing fails the push. A push of duplicates only is a retry
+    // whose first attempt committed but may never have been fanned out (its publish failed,
+    // or its server died before publishing): it nudges subscribers behind maxId to the database.
+    const event = outcome.event ?? { userId: device.userId, afterId: outcome.maxId, ops: [] };
+    await publishCommitted(services.bus, event, (error, attempt) =>
+      services.onPublishError(error, { userId: device.userId, attempt }),
+    );
     return { results: outcome.results, maxId: outcome.maxId };
   }),
 
   /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
   pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
     await ctx.services.limits.consume("pull", ctx.device.id);
-    const rows = await readOps(
-      ctx.services.prisma,
-      ctx.device.userId,
-      input.since,
-      input.limit + 1,
-      {
-        checkWatermark: !input.fullResync,
-      },
-    );
-    const ops = rows.slice(0, input.limit);
+    const page = await readPage(ctx.services.prisma, ctx.device.userId, input.since, input.limit, {
+      checkWatermark: !input.fullResync,
+      maxBytes: ctx.services.bounds.settings.pageMaxBytes,
+    });
     return {
-      ops,
-      nextSince: ops.at(-1)?.id ?? input.since,
-      hasMore: rows.length > input.limit,
+      ops: page.ops,
+      nextSince: page.ops.at(-1)?.id ?? input.since,
+      hasMore: page.more,
     };
   }),
 
@@ -84,8 +90,10 @@ export const syncRouter = {
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
+    let leave = () => {};
     try {
       await services.limits.consume("subscribe", device.id);
+      leave = services.bounds.enterSubscription(socket);
       const events = await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
@@ -108,11 +116,13 @@ export const syncRouter = {
         for (;;) {
           let batch: SyncOp[];
           if (catchingUp) {
-            batch = await readOps(ctx.services.prisma, device.userId, cursor, BACKFILL_PAGE, {
+            const page = await readPage(ctx.services.prisma, device.userId, cursor, BACKFILL_PAGE, {
               checkWatermark: !checked,
+              maxBytes: services.bounds.settings.pageMaxBytes,
             });
+            batch = page.ops;
             checked = true;
-            catchingUp = batch.length === BACKFILL_PAGE;
+            catchingUp = page.more;
           } else {
             const next = await live.next();
             if (next.done) return;
@@ -136,6 +146,7 @@ export const syncRouter = {
     } catch (error) {
       throw toTRPCError(error);
     } finally {
+      leave();
       signal?.removeEventListener("abort", onAbort);
       abort.abort();
     }

@@ -12,8 +12,52 @@ export interface OpsEvent {
   /** The user's newest op id before this batch: a subscriber whose cursor equals it can apply
    * the batch directly; a larger value means it missed something and must read the database. */
   afterId: number;
-  /** The batch's new ops, ascending by id. */
+  /**
+   * The batch's new ops, ascending by id. Empty in a nudge: "the log holds ops up to afterId",
+   * sent when ops may have been committed without reaching subscribers (a push of duplicates
+   * only, a bus reconnect); a subscriber behind afterId reads the database.
+   */
   ops: SyncOp[];
+}
+
+/** A nudge that sends every subscriber of the user back to the database. */
+export function recheckDatabase(userId: string): OpsEvent {
+  return { userId, afterId: Number.MAX_SAFE_INTEGER, ops: [] };
+}
+
+/** Retry delays of a publish that failed after its push committed. */
+const PUBLISH_RETRY_MS = [100, 500, 2_000, 5_000, 15_000];
+
+/**
+ * Publishes the ops of a committed push, and never fails it: the ops are stored, so the push
+ * has succeeded whatever happens to the fan-out. The first attempt is awaited (subscribers
+ * usually have the ops before the pusher has its answer); when it fails the error is reported
+ * and the same event is published again in the background, with backoff. Publishing an event
+ * twice is harmless: a subscriber skips ids it has, and reads the database on a gap.
+ */
+export async function publishCommitted(
+  bus: Pick<Bus, "publishOps">,
+  event: OpsEvent,
+  onError: (error: unknown, attempt: number) => void,
+  retryDelaysMs: readonly number[] = PUBLISH_RETRY_MS,
+): Promise<void> {
+  try {
+    await bus.publishOps(event);
+    return;
+  } catch (error) {
+    onError(error, 1);
+  }
+  const retry = (attempt: number) => {
+    const delay = retryDelaysMs[attempt - 2];
+    if (delay === undefined) return;
+    setTimeout(() => {
+      bus.publishOps(event).catch((error: unknown) => {
+        onError(error, attempt);
+        retry(attempt + 1);
+      });
+    }, delay).unref();
+  };
+  retry(2);
 }
 
 export type ControlEvent = { type: "device_revoked"; userId: string; deviceId: string };

@@ -169,20 +169,55 @@ export async function readOps(
   userId: string,
   since: number,
   limit: number,
-  options: { checkWatermark: boolean } = { checkWatermark: true },
+  options: { checkWatermark: boolean; maxBytes?: number } = { checkWatermark: true },
 ): Promise<SyncOp[]> {
-  const rows = await db.$queryRaw<(Partial<OpRow> & { watermark: bigint })[]>`
+  return (await readPage(db, userId, since, limit, options)).ops;
+}
+
+/** Bytes an op takes on the wire besides its strings and value (ids, uuids, date, JSON keys). */
+const OP_OVERHEAD_BYTES = 200;
+
+/**
+ * A page of the user's ops after `since` (see readOps): at most `limit` ops and, past the first
+ * op, at most `maxBytes` of them measured as on the wire. The cut is made inside Postgres
+ * (a running sum over the page), so an oversized page is never read into this process.
+ * `more` says ops after the page exist now (cut by count or by bytes).
+ */
+export async function readPage(
+  db: Db,
+  userId: string,
+  since: number,
+  limit: number,
+  options: { checkWatermark: boolean; maxBytes?: number } = { checkWatermark: true },
+): Promise<{ ops: SyncOp[]; more: boolean }> {
+  const maxBytes = BigInt(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
+  const rows = await db.$queryRaw<
+    (Partial<OpRow> & { watermark: bigint; candidates: bigint | null })[]
+  >`
     SELECT w.watermark, o.*
       FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
                               WHERE user_id = ${userId}::uuid), 0) AS watermark) w
       LEFT JOIN LATERAL (
-        SELECT id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at
-          FROM sync_op
-         WHERE user_id = ${userId}::uuid AND id > ${BigInt(since)}
-         ORDER BY id
-         LIMIT ${limit}) o ON true
+        SELECT id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value,
+               created_at, candidates
+          FROM (SELECT p.*,
+                       sum(p.bytes) OVER (ORDER BY p.id) AS running,
+                       row_number() OVER (ORDER BY p.id) AS n,
+                       count(*) OVER () AS candidates
+                  FROM (SELECT id, device_id, operation_id, lamport_ts, entity, entity_id, field,
+                               op, value, created_at,
+                               ${OP_OVERHEAD_BYTES} + octet_length(entity) + octet_length(entity_id)
+                                 + COALESCE(octet_length(field), 0)
+                                 + COALESCE(octet_length(value::text), 4) AS bytes
+                          FROM sync_op
+                         WHERE user_id = ${userId}::uuid AND id > ${BigInt(since)}
+                         ORDER BY id
+                         LIMIT ${limit + 1}) p) c
+         WHERE c.n <= ${limit} AND (c.n = 1 OR c.running <= ${maxBytes})) o ON true
      ORDER BY o.id`;
   const watermark = rows[0] ? toWireInt(rows[0].watermark) : 0;
   if (options.checkWatermark && since > 0 && since < watermark) throw resyncRequired(watermark);
-  return rows.filter((row) => row.id != null).map((row) => toSyncOp(row as OpRow));
+  const ops = rows.filter((row) => row.id != null).map((row) => toSyncOp(row as OpRow));
+  const candidates = Number(rows[0]?.candidates ?? 0);
+  return { ops, more: candidates > ops.length };
 }

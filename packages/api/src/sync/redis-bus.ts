@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
 import type { AckFlushOutcome, Bus, ControlEvent, OpsEvent } from "./bus.js";
-import { eventsOf } from "./bus.js";
+import { eventsOf, recheckDatabase } from "./bus.js";
 
 export interface RedisBusOptions {
   url: string;
@@ -39,8 +39,17 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const flushTimeoutMs = options.ackFlushTimeoutMs ?? 2_000;
   const presenceIntervalMs = options.presenceIntervalMs ?? 2_000;
 
-  const pub = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: true });
-  const sub = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: true });
+  // Named, so an operator (or a test) can find this replica's connections in CLIENT LIST.
+  const pub = new Redis(options.url, {
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+    connectionName: `${prefix}:pub:${replica}`,
+  });
+  const sub = new Redis(options.url, {
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+    connectionName: `${prefix}:sub:${replica}`,
+  });
   pub.on("error", onError);
   sub.on("error", onError);
   try {
@@ -74,6 +83,21 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
     }
   });
   await sub.subscribe(opsChannel, controlChannel);
+
+  // Messages published while the subscriber connection was down are lost (pub/sub keeps
+  // nothing). So after every reconnect, once subscribed again, every local subscription is
+  // sent back to the database: a nudge whose afterId is past any cursor (see OpsEvent).
+  // (The first "ready" came during connect() above, before this listener.)
+  sub.on("ready", () => {
+    sub
+      .subscribe(opsChannel, controlChannel)
+      .then(() => {
+        for (const userId of ops.eventNames()) {
+          ops.emit(userId, recheckDatabase(String(userId)));
+        }
+      })
+      .catch(onError);
+  });
 
   async function answerFlush(request: Extract<Wire, { kind: "flush" }>): Promise<void> {
     try {

@@ -2,15 +2,17 @@
  * DEV ONLY: mints a device access token signed with the local dev key, for poking the sync
  * server by hand or from scripts. Refuses to run when NODE_ENV=production.
  *
- *   npm run -s mint-dev-token -w @chorus/auth -- --user <uuid> --device <uuid> [--role admin]
- *     [--ttl 600] [--key-file path]
+ *   npm run -s mint-dev-token -w @chorus/auth -- --user <uuid> --device <uuid> [--ttl 600]
+ *     [--key-file path]
+ *
+ * A device token never carries the admin role, so there is no --role.
  *
  * Prints only the token on stdout (so `TOKEN=$(...)` works); details go to stderr.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { defaultDevKeyFile, loadOrCreateDevSigningKey } from "../keys.js";
-import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, mintAccessToken, Role } from "../tokens.js";
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, mintAccessToken } from "../tokens.js";
 
 const Env = z.object({
   NODE_ENV: z.string().optional(),
@@ -20,7 +22,6 @@ const Env = z.object({
 const Args = z.object({
   user: z.uuid("--user must be a user id (UUID)"),
   device: z.uuid("--device must be a device id (UUID)"),
-  role: Role.default("user"),
   ttl: z.coerce.number().int().default(DEFAULT_ACCESS_TOKEN_TTL_SECONDS),
   "key-file": z.string().optional(),
 });
@@ -34,7 +35,6 @@ async function main(): Promise<void> {
     options: {
       user: { type: "string" },
       device: { type: "string" },
-      role: { type: "string" },
       ttl: { type: "string" },
       "key-file": { type: "string" },
     },
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const parsed = Args.safeParse(values);
   if (!parsed.success) {
     throw new Error(
-      `${z.prettifyError(parsed.error)}\nusage: mint-dev-token --user <uuid> --device <uuid> [--role user|admin] [--ttl seconds] [--key-file path]`,
+      `${z.prettifyError(parsed.error)}\nusage: mint-dev-token --user <uuid> --device <uuid> [--ttl seconds] [--key-file path]`,
     );
   }
   const args = parsed.data;
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const key = await loadOrCreateDevSigningKey(keyFile);
   const { token, expiresAt } = await mintAccessToken(
     key,
-    { kind: "device", userId: args.user, deviceId: args.device, role: args.role },
+    { kind: "device", userId: args.user, deviceId: args.device, role: "user" },
     { ttlSeconds: args.ttl },
   );
   console.error(`key ${key.kid} from ${keyFile}; expires ${expiresAt.toISOString()}`);

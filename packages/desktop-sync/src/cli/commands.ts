@@ -89,8 +89,19 @@ export async function runEngineCommand(ctx: CommandContext): Promise<number> {
 async function syncAfterEdit(ctx: CommandContext, engine: DeviceEngine): Promise<boolean> {
   if (engine.mode() !== "hybrid" || !engine.account()?.signedIn) return false;
   await engine.start();
-  return waitUntil(() => engine.diagnostics().pendingCount === 0, ctx.timeoutMs, ctx.io.signal);
+  await waitUntil(
+    () => {
+      const s = engine.diagnostics();
+      return s.pendingCount === 0 || s.connection === "update_required";
+    },
+    ctx.timeoutMs,
+    ctx.io.signal,
+  );
+  return engine.diagnostics().pendingCount === 0;
 }
+
+/** What an update-required failure prints: what it means, then the server's words. */
+const UPDATE_REQUIRED = "update required: the server does not serve this version of the app";
 
 async function edit<T extends object>(
   ctx: CommandContext,
@@ -203,7 +214,7 @@ async function dispatch(
       ctx.print(
         { outcome, pendingCount: status.pendingCount },
         outcome?.status === "failed"
-          ? `Push failed: ${outcome.failure.message}; ${status.pendingCount} change(s) stay queued\n`
+          ? `Push failed: ${status.connection === "update_required" ? `${UPDATE_REQUIRED} (${outcome.failure.message})` : outcome.failure.message}; ${status.pendingCount} change(s) stay queued\n`
           : `Pushed ${outcome?.pushed ?? 0} change(s)\n`,
       );
       return outcome?.status === "failed" ? 1 : 0;
@@ -211,14 +222,17 @@ async function dispatch(
     case "sync": {
       expectNone(args, "sync");
       await engine.start();
-      const synced = await waitUntil(
-        () => {
-          const s = engine.diagnostics();
-          return s.connection === "connected" && s.pendingCount === 0;
-        },
+      const isSynced = () => {
+        const s = engine.diagnostics();
+        return s.connection === "connected" && s.pendingCount === 0;
+      };
+      // An update-required answer does not change by waiting: report it at once.
+      await waitUntil(
+        () => isSynced() || engine.diagnostics().connection === "update_required",
         ctx.timeoutMs,
         ctx.io.signal,
       );
+      const synced = isSynced();
       // Give the subscription's backfill a moment to land before reporting.
       if (synced) await sleep(200, ctx.io.signal);
       const status = engine.diagnostics();
@@ -238,6 +252,16 @@ async function dispatch(
           if (event.type === "remote-ops") for (const op of event.ops) ctx.print(op, formatOp(op));
         });
       }
+      let told = false;
+      engine.on((event) => {
+        if (event.type !== "status" || told) return;
+        const s = engine.diagnostics();
+        if (s.connection !== "update_required") return;
+        told = true;
+        ctx.io.stderr(
+          `chorus-device: ${UPDATE_REQUIRED}; sync is stopped (${s.lastError?.message ?? "upgrade_required"})\n`,
+        );
+      });
       await engine.start();
       if (command === "run")
         ctx.io.stderr(`chorus-device: syncing profile ${engine.profileName}; Ctrl-C stops\n`);
@@ -398,10 +422,13 @@ async function dispatch(
 async function loadServerState(ctx: CommandContext, engine: DeviceEngine): Promise<void> {
   await engine.start();
   const loaded = await waitUntil(
-    () => engine.diagnostics().connection === "connected",
+    () => ["connected", "update_required"].includes(engine.diagnostics().connection),
     ctx.timeoutMs,
     ctx.io.signal,
   );
+  if (engine.diagnostics().connection === "update_required") {
+    throw new EngineError("update_required", UPDATE_REQUIRED, {});
+  }
   if (!loaded) {
     throw new EngineError(
       "offline",
@@ -423,9 +450,25 @@ function formatStatus(s: Diagnostics): string {
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,
     `cursor       ${s.cursor}`,
+    ...(s.resync ? [`resync       ${formatResync(s.resync)}`] : []),
     `last error   ${s.lastError ? `${s.lastError.code}: ${s.lastError.message} (${s.lastError.at})` : "none"}`,
+    `quarantined  ${s.quarantinedCount}${s.quarantinedCount > 0 ? " (refused by the server for good; kept on this computer, never synced)" : ""}`,
+    ...s.quarantined.map(
+      (q) => `  ${q.entity} ${q.entityId}${q.field ? `.${q.field}` : ""} (${q.op}): ${q.reason}`,
+    ),
+    ...(s.connection === "update_required"
+      ? [
+          `UPDATE REQUIRED: the server does not serve this version of the app; sync is stopped until it is updated${s.lastError ? ` (${s.lastError.message})` : ""}`,
+        ]
+      : []),
     "",
   ].join("\n");
+}
+
+function formatResync(progress: NonNullable<Diagnostics["resync"]>): string {
+  if (progress.phase === "pulling") return `pulling from the server, ${progress.done} ops so far`;
+  const of = progress.total === null ? "" : ` of ${progress.total}`;
+  return `${progress.phase === "done" ? "done" : "applying"}, ${progress.done}${of} ops`;
 }
 
 function formatLibrary(library: LibrarySnapshot): string {

@@ -112,7 +112,30 @@ CREATE TABLE lww_field (
 INSERT OR IGNORE INTO sync_meta (key, value) VALUES ('mode', 'hybrid');
 `;
 
+/*
+ * Ops the server refused for good (a rule of the protocol they break; resending cannot help).
+ * They leave the queue, so every later edit still flows, and stay here with the reason, for
+ * diagnostics: the edit is kept on this computer but never reaches other devices. No CHECKs:
+ * what lands here is by definition something the rules refused.
+ */
+const quarantine = `
+CREATE TABLE sync_quarantined_op (
+  id             INTEGER PRIMARY KEY NOT NULL,
+  operation_id   TEXT    NOT NULL,
+  lamport_ts     INTEGER NOT NULL,
+  entity         TEXT    NOT NULL,
+  entity_id      TEXT    NOT NULL,
+  field          TEXT,
+  op             TEXT    NOT NULL,
+  value          TEXT,
+  created_at     INTEGER NOT NULL,
+  quarantined_at INTEGER NOT NULL,
+  reason         TEXT    NOT NULL
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "sync tables and music library", sql: initial },
   { version: 2, name: "lww registers and tombstones", sql: lwwRegisters },
+  { version: 3, name: "quarantined ops", sql: quarantine },
 ];

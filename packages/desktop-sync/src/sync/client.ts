@@ -1,4 +1,5 @@
 import type { AppRouter } from "@chorus/api";
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import {
   createTRPCClient,
   createWSClient,
@@ -23,6 +24,8 @@ export interface SyncClientOptions {
   retryDelayMs?: (attempt: number) => number;
   /** Ping interval of the client's keep-alive; a missing pong closes and reconnects. */
   keepAliveMs?: number;
+  /** The protocol version stated to the server (default PROTOCOL_VERSION). */
+  protocolVersion?: number;
   onSocketOpen?(): void;
   onSocketClose?(code: number | undefined): void;
 }
@@ -33,7 +36,8 @@ export function defaultReconnectDelay(attempt: number): number {
 }
 
 /**
- * The typed client: subscriptions over one WebSocket, everything else over HTTP. Both read
+ * The typed client: subscriptions over one WebSocket, everything else over HTTP. Every call
+ * states this build's protocol version (header / connectionParams). Both read
  * the token from the session on every request / (re)connection, so a refreshed token is
  * used as soon as there is one: the server closes a socket when its token expires, and the
  * reconnect re-reads connectionParams.
@@ -43,10 +47,11 @@ export function createSyncClient(
   options: SyncClientOptions = {},
 ): SyncClient {
   const base = session.syncUrl.replace(/\/+$/, "");
+  const protocol = String(options.protocolVersion ?? PROTOCOL_VERSION);
   const ws = createWSClient({
     url: `${base.replace(/^http/, "ws")}/trpc`,
     WebSocket: WebSocketImpl,
-    connectionParams: async () => ({ token: await session.accessToken() }),
+    connectionParams: async () => ({ token: await session.accessToken(), protocol }),
     retryDelayMs: options.retryDelayMs ?? defaultReconnectDelay,
     keepAlive: { enabled: true, intervalMs: options.keepAliveMs ?? 15_000, pongTimeoutMs: 5_000 },
     // Opened by the first subscription, not by HTTP-only use (server-connected writes, acks).
@@ -61,7 +66,10 @@ export function createSyncClient(
         true: wsLink({ client: ws }),
         false: httpLink({
           url: `${base}/trpc`,
-          headers: async () => ({ authorization: `Bearer ${await session.accessToken()}` }),
+          headers: async () => ({
+            authorization: `Bearer ${await session.accessToken()}`,
+            [PROTOCOL_VERSION_HEADER]: protocol,
+          }),
         }),
       }),
     ],

@@ -1,8 +1,9 @@
 import type { OpInput, PushResult } from "@chorus/protocol";
+import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { allPending } from "../queue.js";
+import { allPending, quarantinedOps } from "../queue.js";
 import { makeTempDir } from "../test-support.js";
 import { fullJitterDelay } from "./backoff.js";
 import { Drain } from "./drain.js";
@@ -139,4 +140,107 @@ describe("Drain", () => {
     expect(retried.map((op) => op.entityId)).toEqual(before.map((op) => op.entityId));
     expect(profile.clock.current()).toBe(43);
   });
+
+  it("quarantines the ops an invalid_input refusal names, with the reason, and sends the rest", async () => {
+    queue(4);
+    const [, poisoned] = allPending(profile.db);
+    const sent: string[][] = [];
+    const drain = new Drain({
+      library,
+      push: async (ops) => {
+        sent.push(ops.map((op) => op.entityId));
+        const index = ops.findIndex((op) => op.operationId === poisoned?.operationId);
+        if (index >= 0) {
+          throw Object.assign(new Error("bad request"), {
+            data: {
+              syncError: {
+                type: "invalid_input",
+                issues: [{ path: ["ops", index, "value", "name"], message: "contains U+0000" }],
+                more: 0,
+              },
+            },
+          });
+        }
+        return accepted(ops);
+      },
+      tokenRejected: () => {},
+      onFailure: () => {},
+      now: () => 7_000,
+    });
+    expect(await drain.pushNow()).toEqual({ status: "drained", pushed: 3 });
+    expect(sent).toEqual([
+      ["p0", "p1", "p2", "p3"],
+      ["p0", "p2", "p3"],
+    ]);
+    expect(allPending(profile.db)).toHaveLength(0);
+    expect(quarantinedOps(profile.db)).toEqual([
+      expect.objectContaining({
+        operationId: poisoned?.operationId,
+        entityId: "p1",
+        reason: "value.name: contains U+0000",
+        quarantinedAt: 7_000,
+      }),
+    ]);
+  });
+
+  it("isolates an untyped 400 (an older server) op by op, and quarantines only the refused one", async () => {
+    queue(3);
+    const sent: number[] = [];
+    const drain = new Drain({
+      library,
+      push: async (ops) => {
+        sent.push(ops.length);
+        if (ops.some((op) => op.entityId === "p1")) {
+          throw new TRPCClientError("bad request", {
+            result: {
+              error: {
+                message: "bad",
+                code: -32600,
+                data: { code: "BAD_REQUEST", httpStatus: 400 },
+              },
+            },
+          });
+        }
+        return accepted(ops);
+      },
+      tokenRejected: () => {},
+      onFailure: () => {},
+    });
+    expect(await drain.pushNow()).toEqual({ status: "drained", pushed: 2 });
+    expect(sent).toEqual([3, 1, 1, 1]);
+    expect(quarantinedOps(profile.db).map((op) => op.entityId)).toEqual(["p1"]);
+  });
+
+  it("on upgrade_required stops: no retry is scheduled until pushNow", async () => {
+    queue(1);
+    let pushes = 0;
+    const drain = new Drain({
+      library,
+      push: async () => {
+        pushes += 1;
+        throw Object.assign(new Error("upgrade"), {
+          data: {
+            syncError: { type: "upgrade_required", clientVersion: 9, minVersion: 1, maxVersion: 1 },
+          },
+        });
+      },
+      tokenRejected: () => {},
+      onFailure: () => {},
+    });
+    drain.start();
+    await waitFor(() => drain.updateRequired);
+    expect(drain.backingOff).toBe(false);
+    drain.wake();
+    expect(pushes).toBe(1);
+    expect(allPending(profile.db)).toHaveLength(1);
+    await drain.stop();
+  });
 });
+
+async function waitFor(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

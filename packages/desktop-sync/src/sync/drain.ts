@@ -1,6 +1,20 @@
-import { MAX_OPS_PER_BATCH, type OpInput, type PushResult } from "@chorus/protocol";
+import {
+  MAX_BATCH_BYTES,
+  MAX_OPS_PER_BATCH,
+  type OpInput,
+  type PushResult,
+  refusedOpIndexes,
+} from "@chorus/protocol";
 import type { LibraryState } from "../library-state.js";
-import { markAttempt, nextBatch, removeAcknowledged, restampPending, toOpInput } from "../queue.js";
+import {
+  markAttempt,
+  nextBatch,
+  type PendingOp,
+  quarantine,
+  removeAcknowledged,
+  restampPending,
+  toOpInput,
+} from "../queue.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay } from "./backoff.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
 
@@ -12,12 +26,16 @@ export interface DrainDeps {
   tokenRejected(): void;
   onFailure(failure: SyncFailure): void;
   onPushed?(count: number): void;
+  /** Ops the server refused for good were set aside (quarantined) with their reasons. */
+  onQuarantined?(ops: ReadonlyArray<{ op: PendingOp; reason: string }>): void;
   backoff?: BackoffPolicy;
   /** The periodic tick that retries even when nothing woke the drain (default 30 s). */
   tickMs?: number;
   random?: () => number;
   now?: () => number;
   maxOpsPerBatch?: number;
+  /** Bytes per batch (default MAX_BATCH_BYTES): what this build believes the server takes. */
+  maxBatchBytes?: number;
 }
 
 export type DrainOutcome =
@@ -29,13 +47,66 @@ const MAX_REGRESSIONS_PER_DRAIN = 3;
 /** Bound on batches per drain, so one drain always ends (new ops wake another). */
 const MAX_BATCHES_PER_DRAIN = 1_000;
 
+/** What to do with a batch the server refused, beyond marking it and backing off. */
+type Refusal =
+  /** The batch is too large for the server: send fewer ops. */
+  | { kind: "split" }
+  /** These ops of the batch break a rule for good: set them aside, send the rest. */
+  | { kind: "quarantine"; ops: Array<{ op: PendingOp; reason: string }> }
+  /** Some op of the batch is refused for good, the answer does not say which: one at a time. */
+  | { kind: "isolate" }
+  | null;
+
+/**
+ * Which refusals are for good. A typed `payload_too_large` (or an untyped 413 of an older
+ * server) splits the batch, down to one op, which is then set aside; a typed `invalid_input`
+ * names the refused ops by index; an untyped BAD_REQUEST / UNPROCESSABLE_CONTENT (an older
+ * server) is isolated op by op. Everything else (offline, 5xx, rate limits, 401, 403) is
+ * retried with backoff: those are not the op's fault.
+ */
+function refusalOf(failure: SyncFailure, batch: readonly PendingOp[]): Refusal {
+  const single = batch.length === 1 ? batch[0] : undefined;
+  const alone = (reason: string): Refusal =>
+    single ? { kind: "quarantine", ops: [{ op: single, reason }] } : { kind: "isolate" };
+  if (failure.kind === "sync") {
+    const { error } = failure;
+    if (error.type === "payload_too_large") {
+      return single ? alone(failure.message) : { kind: "split" };
+    }
+    if (error.type === "invalid_input") {
+      const ops = refusedOpIndexes(error).flatMap((index) => {
+        const op = batch[index];
+        if (!op) return [];
+        const reasons = error.issues
+          .filter((issue) => issue.path[0] === "ops" && issue.path[1] === index)
+          .map((issue) => `${issue.path.slice(2).join(".") || "op"}: ${issue.message}`);
+        return [{ op, reason: reasons.join("; ") }];
+      });
+      return ops.length > 0 ? { kind: "quarantine", ops } : alone(failure.message);
+    }
+    return null;
+  }
+  if (failure.kind === "refused") {
+    if (failure.code === "PAYLOAD_TOO_LARGE") {
+      return single ? alone(failure.message) : { kind: "split" };
+    }
+    if (failure.code === "BAD_REQUEST" || failure.code === "UNPROCESSABLE_CONTENT") {
+      return alone(failure.message);
+    }
+  }
+  return null;
+}
+
 /**
  * Uploads the pending queue: a periodic tick plus a wake after each local commit; one drain
  * at a time; batches of at most MAX_OPS_PER_BATCH, oldest first; an op leaves the queue only
  * once a push result names it. A failed batch is marked (attempt_count, last_attempt_at,
  * last_error) and the drain backs off exponentially with full jitter. On lamport_regression
  * the clock observes the server's stored maximum, the queue is re-stamped in FIFO order and
- * the push is retried.
+ * the push is retried. A batch too large for the server is halved; an op the server refuses
+ * for good is quarantined with its reason and the rest of the queue flows on (an op that
+ * cannot be stored must never hold every later edit back); `upgrade_required` stops the
+ * retries until the user asks again (pushNow) or the app is updated.
  */
 export class Drain {
   private readonly backoff: BackoffPolicy;
@@ -47,13 +118,16 @@ export class Drain {
   private retryTimer: NodeJS.Timeout | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private halted = false;
   private maxOps: number;
+  private readonly maxBytes: number;
 
   constructor(private readonly deps: DrainDeps) {
     this.backoff = deps.backoff ?? DEFAULT_BACKOFF;
     this.random = deps.random ?? Math.random;
     this.now = deps.now ?? Date.now;
     this.maxOps = Math.min(deps.maxOpsPerBatch ?? MAX_OPS_PER_BATCH, MAX_OPS_PER_BATCH);
+    this.maxBytes = deps.maxBatchBytes ?? MAX_BATCH_BYTES;
   }
 
   start(): void {
@@ -73,9 +147,12 @@ export class Drain {
     await this.running?.catch(() => undefined);
   }
 
-  /** After a local commit or a tick: drain now, unless a backoff is pending. */
+  /**
+   * After a local commit or a tick: drain now, unless a backoff is pending or the server said
+   * this build's protocol is not served (nothing but an update changes that answer).
+   */
   wake(): void {
-    if (this.stopped || this.retryTimer) return;
+    if (this.stopped || this.retryTimer || this.halted) return;
     void this.kick();
   }
 
@@ -84,7 +161,13 @@ export class Drain {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.failures = 0;
+    this.halted = false;
     return this.kick();
+  }
+
+  /** True once the server answered upgrade_required: no retries until pushNow or a restart. */
+  get updateRequired(): boolean {
+    return this.halted;
   }
 
   /** True while a retry is scheduled after a failure. */
@@ -122,6 +205,10 @@ export class Drain {
     this.failures += 1;
     if (this.stopped) return;
     const { failure } = outcome;
+    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+      this.halted = true;
+      return;
+    }
     const delay =
       failure.kind === "sync" && failure.error.type === "rate_limited"
         ? failure.error.retryAfterMs + fullJitterDelay(1, this.backoff, this.random)
@@ -139,8 +226,10 @@ export class Drain {
     let pushed = 0;
     let regressions = 0;
     let reauthorized = false;
+    // After a refusal that names no op: one op per push for the rest of this drain.
+    let isolating = false;
     for (let round = 0; round < MAX_BATCHES_PER_DRAIN; round++) {
-      const batch = nextBatch(db, this.maxOps);
+      const batch = nextBatch(db, isolating ? 1 : this.maxOps, this.maxBytes);
       if (batch.length === 0) return { status: "drained", pushed };
       let result: PushResult;
       try {
@@ -160,12 +249,25 @@ export class Drain {
           }).immediate();
           continue;
         }
-        if (
-          failure.kind === "sync" &&
-          failure.error.type === "payload_too_large" &&
-          this.maxOps > 1
-        ) {
+        const refusal = refusalOf(failure, batch);
+        if (refusal?.kind === "split") {
           this.maxOps = Math.max(1, Math.floor(batch.length / 2));
+          continue;
+        }
+        if (refusal?.kind === "isolate") {
+          isolating = true;
+          continue;
+        }
+        if (refusal?.kind === "quarantine") {
+          const { ops } = refusal;
+          db.transaction(() =>
+            quarantine(
+              db,
+              ops.map(({ op, reason }) => ({ id: op.id, reason })),
+              this.now(),
+            ),
+          )();
+          this.deps.onQuarantined?.(ops);
           continue;
         }
         if (failure.kind === "unauthorized" && !reauthorized) {

@@ -8,72 +8,119 @@ export interface RebuildDeps {
   pull(input: { since: number; limit: number; fullResync: boolean }): Promise<PullResult>;
   onProgress(progress: ResyncProgress): void;
   pageSize?: number;
+  /** Waits out a rate_limited answer before asking for the same page again (tests shorten). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Restarts from 0 at most this often when compaction moves the watermark mid-pull. */
 const MAX_RESTARTS = 3;
-/** Bound on pages of one pull (a million ops at the largest page size). */
-const MAX_PAGES = 1_000;
+/** Rate-limited answers in a row before the rebuild gives up (and is retried later). */
+const MAX_RATE_LIMITED_IN_A_ROW = 20;
 const PROGRESS_EVERY = 500;
+/** Ops read back from the staging table at a time while folding: bounds memory. */
+const FOLD_CHUNK = 500;
+
+/*
+ * The pulled pages wait in a TEMP table of the library's own connection: on disk (SQLite's
+ * temporary storage), not in this process's memory, so an account of any size can be rebuilt;
+ * invisible to other connections; and gone with the connection if the process dies mid-pull
+ * (a new rebuild starts from 0 anyway).
+ */
+const STAGING = "chorus_resync_staging";
 
 /**
- * Rebuilds the library from a full pull (since 0, paged): pulls every page first (the local
- * library stays usable meanwhile), then in ONE transaction forgets the registers and rows,
- * folds the pulled ops, folds the still-pending local ops on top (they were never accepted
- * by the server, so they stay queued) and sets the cursor to the last pulled id. A failure
- * before that transaction leaves the local state as it was.
+ * Rebuilds the library from a full pull (since 0, paged): streams every page into a staging
+ * table first (the local library stays usable meanwhile, memory stays bounded by one page),
+ * then in ONE transaction forgets the registers and rows, folds the staged ops in id order in
+ * chunks, folds the still-pending local ops on top (they were never accepted by the server, so
+ * they stay queued) and sets the cursor to the last pulled id. A failure before that
+ * transaction leaves the local state as it was. There is no page cap: a large account takes
+ * as many pages as it has ops.
  */
 export async function rebuildFromServer(
   deps: RebuildDeps,
 ): Promise<{ ops: number; cursor: number }> {
   const { library } = deps;
+  const { db } = library;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const limit = Math.min(deps.pageSize ?? MAX_PULL_LIMIT, MAX_PULL_LIMIT);
-  let ops: SyncOp[] = [];
-  let since = 0;
-  for (let restarts = 0, pages = 0; ; pages++) {
-    if (pages >= MAX_PAGES) throw new Error(`full pull stopped after ${MAX_PAGES} pages`);
-    let page: PullResult;
-    try {
-      // fullResync: paging on from 0, this reader holds every op that survived compaction
-      // below its position, so the server does not refuse pages below the watermark.
-      page = await deps.pull({ since, limit, fullResync: true });
-    } catch (error) {
-      const failure = classifyFailure(error);
-      // Compaction raised the watermark past our page: start again from 0.
-      if (
-        failure.kind === "sync" &&
-        failure.error.type === "resync_required" &&
-        restarts < MAX_RESTARTS
-      ) {
-        restarts += 1;
-        ops = [];
-        since = 0;
-        continue;
-      }
-      throw error;
-    }
-    ops.push(...page.ops);
-    since = page.nextSince;
-    deps.onProgress({ phase: "pulling", done: ops.length, total: null });
-    if (!page.hasMore) break;
-  }
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (id INTEGER PRIMARY KEY, op TEXT NOT NULL)`);
+  const stage = db.prepare(`INSERT OR REPLACE INTO ${STAGING} (id, op) VALUES (?, ?)`);
+  const stagePage = db.transaction((ops: SyncOp[]) => {
+    for (const op of ops) stage.run(op.id, JSON.stringify(op));
+  });
+  const reset = () => db.exec(`DELETE FROM ${STAGING}`);
 
-  const total = ops.length;
-  deps.onProgress({ phase: "applying", done: 0, total });
-  library.db
-    .transaction(() => {
-      library.clearLibrary();
-      ops.forEach((op, index) => {
-        library.clock.observe(op.lamportTs);
-        library.fold(op);
-        if ((index + 1) % PROGRESS_EVERY === 0) {
-          deps.onProgress({ phase: "applying", done: index + 1, total });
+  try {
+    reset();
+    let pulled = 0;
+    let since = 0;
+    for (let restarts = 0, rateLimited = 0; ; ) {
+      let page: PullResult;
+      try {
+        // fullResync: paging on from 0, this reader holds every op that survived compaction
+        // below its position, so the server does not refuse pages below the watermark.
+        page = await deps.pull({ since, limit, fullResync: true });
+      } catch (error) {
+        const failure = classifyFailure(error);
+        // Compaction raised the watermark past our page: start again from 0.
+        if (
+          failure.kind === "sync" &&
+          failure.error.type === "resync_required" &&
+          restarts < MAX_RESTARTS
+        ) {
+          restarts += 1;
+          reset();
+          pulled = 0;
+          since = 0;
+          continue;
         }
-      });
+        // Over the device's pull budget: the same page again once it refills.
+        if (
+          failure.kind === "sync" &&
+          failure.error.type === "rate_limited" &&
+          rateLimited < MAX_RATE_LIMITED_IN_A_ROW
+        ) {
+          rateLimited += 1;
+          await sleep(failure.error.retryAfterMs);
+          continue;
+        }
+        throw error;
+      }
+      rateLimited = 0;
+      stagePage(page.ops);
+      pulled += page.ops.length;
+      since = page.nextSince;
+      deps.onProgress({ phase: "pulling", done: pulled, total: null });
+      if (!page.hasMore) break;
+    }
+
+    const total = pulled;
+    deps.onProgress({ phase: "applying", done: 0, total });
+    const chunk = db.prepare<[number, number], { id: number; op: string }>(
+      `SELECT id, op FROM ${STAGING} WHERE id > ? ORDER BY id LIMIT ?`,
+    );
+    db.transaction(() => {
+      library.clearLibrary();
+      let done = 0;
+      for (let after = 0; ; ) {
+        const rows = chunk.all(after, FOLD_CHUNK);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const op = JSON.parse(row.op) as SyncOp;
+          library.clock.observe(op.lamportTs);
+          library.fold(op);
+          done += 1;
+          if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
+        }
+        after = rows.at(-1)?.id ?? after;
+      }
       library.refoldPending();
       library.setCursor(since);
-    })
-    .immediate();
-  deps.onProgress({ phase: "done", done: total, total });
-  return { ops: total, cursor: since };
+    }).immediate();
+    deps.onProgress({ phase: "done", done: total, total });
+    return { ops: total, cursor: since };
+  } finally {
+    reset();
+  }
 }

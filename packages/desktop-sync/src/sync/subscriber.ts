@@ -4,7 +4,7 @@ import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
 import type { SyncClient } from "./client.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
 
-export type SubscriberState = "connecting" | "connected" | "offline";
+export type SubscriberState = "connecting" | "connected" | "offline" | "update_required";
 
 export interface SubscriberDeps {
   client: SyncClient;
@@ -101,6 +101,13 @@ export class Subscriber {
     if (failure.kind === "sync" && failure.error.type === "resync_required") {
       this.stopped = true;
       this.deps.onResyncRequired(failure.error.compactedUpTo);
+      return;
+    }
+    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+      // Only an update changes this answer: stop instead of retrying forever.
+      this.stopped = true;
+      this.deps.onFailure(failure);
+      this.deps.onState("update_required");
       return;
     }
     if (failure.kind === "unauthorized") this.deps.tokenRejected();

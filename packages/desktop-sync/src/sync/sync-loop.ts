@@ -1,6 +1,7 @@
 import type { OpInput, PushResult, SyncOp } from "@chorus/protocol";
 import type { ConnectionState, ResyncProgress } from "../contract.js";
 import type { LibraryState } from "../library-state.js";
+import type { PendingOp } from "../queue.js";
 import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
 import { createSyncClient, type SyncClient } from "./client.js";
 import { Drain, type DrainOutcome } from "./drain.js";
@@ -32,10 +33,13 @@ export interface SyncLoopDeps {
   /** Server-connected mode starts from a full pull into its in-memory library. */
   loadFirst: boolean;
   timing: SyncTiming;
+  /** The protocol version stated to the server (default PROTOCOL_VERSION). */
+  protocolVersion?: number;
   onRemoteOps(ops: SyncOp[]): void;
   onState(state: ConnectionState): void;
   onFailure(failure: SyncFailure): void;
   onPushed(count: number): void;
+  onQuarantined(ops: ReadonlyArray<{ op: PendingOp; reason: string }>): void;
   onResyncProgress(progress: ResyncProgress | null): void;
   log(message: string, context?: Record<string, unknown>): void;
 }
@@ -60,6 +64,7 @@ export class SyncLoop {
     const { session, library, timing } = deps;
     this.loaded = !deps.loadFirst;
     this.client = createSyncClient(session, {
+      ...(deps.protocolVersion !== undefined ? { protocolVersion: deps.protocolVersion } : {}),
       ...(timing.keepAliveMs ? { keepAliveMs: timing.keepAliveMs } : {}),
       ...(timing.reconnectBackoff
         ? {
@@ -75,6 +80,7 @@ export class SyncLoop {
           tokenRejected: () => session.tokenRejected(),
           onFailure: (failure) => deps.onFailure(failure),
           onPushed: (count) => deps.onPushed(count),
+          onQuarantined: (ops) => deps.onQuarantined(ops),
           ...(timing.backoff ? { backoff: timing.backoff } : {}),
           ...(timing.tickMs ? { tickMs: timing.tickMs } : {}),
         })
@@ -148,7 +154,7 @@ export class SyncLoop {
       this.rebuilding = this.rebuild().then((ok) => {
         this.rebuilding = null;
         for (const resolve of this.waiters.splice(0)) resolve();
-        if (!ok) {
+        if (!ok && !this.updateRequired) {
           this.rebuildFailures += 1;
           const policy = this.deps.timing.reconnectBackoff ?? { baseMs: 500, maxMs: 15_000 };
           this.scheduleRebuild(fullJitterDelay(this.rebuildFailures, policy) + 50);
@@ -157,6 +163,8 @@ export class SyncLoop {
     }, delayMs);
     this.rebuildTimer.unref();
   }
+
+  private updateRequired = false;
 
   /** One full pull and rebuild; false when it failed (the caller schedules another). */
   private async rebuild(): Promise<boolean> {
@@ -185,7 +193,12 @@ export class SyncLoop {
       const failure = classifyFailure(error);
       if (failure.kind === "unauthorized") deps.session.tokenRejected();
       deps.onFailure(failure);
-      deps.onState("offline");
+      if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+        this.updateRequired = true;
+        deps.onState("update_required");
+      } else {
+        deps.onState("offline");
+      }
       return false;
     }
   }

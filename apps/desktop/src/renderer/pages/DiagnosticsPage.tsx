@@ -60,6 +60,23 @@ export function DiagnosticsPage() {
               t("diagnostics.noError")
             )}
           </dd>
+          <dt>{t("diagnostics.quarantined")}</dt>
+          <dd data-testid="quarantined-count">
+            {d.quarantinedCount}
+            {d.quarantined.length > 0 && (
+              <ul>
+                {d.quarantined.map((q) => (
+                  <li key={q.operationId}>
+                    <code>
+                      {q.entity} {q.entityId}
+                      {q.field ? `.${q.field}` : ""}
+                    </code>{" "}
+                    {q.reason}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </dd>
           {d.resync && (
             <>
               <dt>{t("diagnostics.resync")}</dt>

@@ -1,5 +1,6 @@
 import { env } from "@/env";
 import { prisma } from "@/server/db";
+import { withInternalErrors } from "@/server/internal-error";
 import { getSession } from "@/server/session";
 import { getSigningKey } from "@/server/signing-key";
 import { mintWebToken } from "@/server/token-minting";
@@ -9,7 +10,7 @@ export const dynamic = "force-dynamic";
 const NO_STORE = { "cache-control": "no-store" };
 
 /** ADR 0002 §6: a short-lived `kind=web` token for pages that call the sync server. */
-export async function GET(): Promise<Response> {
+async function handleGET(): Promise<Response> {
   const session = await getSession();
   if (!session) {
     return Response.json({ error: "sign in first" }, { status: 401, headers: NO_STORE });
@@ -26,3 +27,5 @@ export async function GET(): Promise<Response> {
     { headers: NO_STORE },
   );
 }
+
+export const GET = withInternalErrors("/api/sync-token", handleGET);

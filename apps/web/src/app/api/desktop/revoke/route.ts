@@ -1,11 +1,14 @@
+import { env } from "@/env";
 import { prisma } from "@/server/db";
-import { revokeRefreshToken } from "@/server/desktop-auth";
+import { revokeRefreshToken, syncServerRevoker } from "@/server/desktop-auth";
+import { withInternalErrors } from "@/server/internal-error";
+import { getSigningKey } from "@/server/signing-key";
 
 /**
  * RFC 7009 token revocation, used by the desktop's "Sign out" (ADR 0002 §7). Answers 200 for
  * any well-formed request, known token or not; 400 only for a request without a token.
  */
-export async function POST(request: Request): Promise<Response> {
+async function handlePOST(request: Request): Promise<Response> {
   const type = request.headers.get("content-type") ?? "";
   let token: unknown;
   try {
@@ -22,6 +25,16 @@ export async function POST(request: Request): Promise<Response> {
       { status: 400, headers: { "cache-control": "no-store" } },
     );
   }
-  await revokeRefreshToken(prisma(), token);
+  await revokeRefreshToken(
+    {
+      prisma: prisma(),
+      revokeOnSyncServer: syncServerRevoker(await getSigningKey(), env().SYNC_URL),
+      warn: (message, detail) =>
+        console.warn(JSON.stringify({ level: "warn", message, ...detail })),
+    },
+    token,
+  );
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
 }
+
+export const POST = withInternalErrors("/api/desktop/revoke", handlePOST);

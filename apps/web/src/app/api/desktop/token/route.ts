@@ -1,6 +1,7 @@
 import { env } from "@/env";
 import { prisma } from "@/server/db";
 import { handleTokenRequest } from "@/server/desktop-auth";
+import { withInternalErrors } from "@/server/internal-error";
 import { getSigningKey } from "@/server/signing-key";
 
 // RFC 6749 §5.1: token responses are never cached.
@@ -19,7 +20,7 @@ async function readBody(request: Request): Promise<unknown> {
 }
 
 /** ADR 0002 §3-4: the desktop engine's code exchange and refresh. */
-export async function POST(request: Request): Promise<Response> {
+async function handlePOST(request: Request): Promise<Response> {
   const body = await readBody(request);
   if (body === undefined) {
     return Response.json(
@@ -28,8 +29,15 @@ export async function POST(request: Request): Promise<Response> {
     );
   }
   const result = await handleTokenRequest(
-    { prisma: prisma(), signingKey: await getSigningKey(), syncUrl: env().SYNC_URL },
+    {
+      prisma: prisma(),
+      signingKey: await getSigningKey(),
+      syncUrl: env().SYNC_URL,
+      refreshGraceSeconds: env().REFRESH_GRACE_SECONDS,
+    },
     body,
   );
   return Response.json(result.body, { status: result.status, headers: NO_STORE });
 }
+
+export const POST = withInternalErrors("/api/desktop/token", handlePOST);

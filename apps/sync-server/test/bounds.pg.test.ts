@@ -1,0 +1,234 @@
+import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
+import type { AppRouter } from "@chorus/api";
+import { parseSyncError } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
+import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from "@trpc/client";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket as RawWebSocket } from "ws";
+import { GENEROUS_LIMITS, Harness, makeOps, WebSocket } from "./harness.js";
+
+/*
+ * Each bound of a server process, each with a small setting so the test is quick; the defaults
+ * are in the README's settings table.
+ */
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+function closeCode(ws: RawWebSocket): Promise<number> {
+  return new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+}
+
+describe("resource bounds", () => {
+  it("a pull answer of large ops is bounded in bytes, not only in ops", async () => {
+    const pageMaxBytes = 256 * 1024;
+    harness = await Harness.start({ bounds: { pageMaxBytes }, rateLimits: GENEROUS_LIMITS });
+    const device = await harness.createDevice();
+    const big = "x".repeat(60_000);
+    let lamport = 0;
+    for (let i = 0; i < 5; i++) {
+      const ops = makeOps(8, lamport + 1000 * i, randomUUID()).map((op, j) => ({
+        ...op,
+        entityId: randomUUID(),
+        value: `${big}${i}-${j}`,
+      }));
+      lamport += 8;
+      await device.http.sync.push.mutate({ ops });
+    }
+
+    const seen: number[] = [];
+    let since = 0;
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(100);
+      const page = await device.http.sync.pull.query({ since, limit: 1000 });
+      expect(page.ops.length).toBeGreaterThan(0);
+      // A page past its first op stays within the byte bound.
+      expect(Buffer.byteLength(JSON.stringify(page.ops))).toBeLessThanOrEqual(pageMaxBytes);
+      seen.push(...page.ops.map((op) => op.id));
+      since = page.nextSince;
+      if (!page.hasMore) break;
+      expect(page.ops.length).toBeLessThan(40);
+    }
+    // Paging on gets every op, in order, once.
+    expect(seen).toHaveLength(40);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+
+    // A subscription's backfill pages under the same bound and delivers everything too.
+    const stream = device.ws();
+    const received: number[] = [];
+    const sub = stream.client.sync.subscribe.subscribe(
+      { lastEventId: 0 },
+      { onData: (event) => received.push(event.data.id) },
+    );
+    await waitUntil("received.length === 40", () => received.length === 40);
+    expect(received).toEqual(seen);
+    sub.unsubscribe();
+  }, 120_000);
+
+  it("a user's pushes waiting on that user's lock do not hold the shared pool hostage", async () => {
+    harness = await Harness.start({
+      poolSize: 4,
+      bounds: { pushesPerUser: 2, pushQueuePerUser: 3 },
+      rateLimits: GENEROUS_LIMITS,
+    });
+    const crowded = await harness.createDevice();
+    const other = await harness.createDevice();
+
+    // Someone holds the crowded user's lock (as a long push or a compaction would).
+    const holder = new pg.Client({ connectionString: harness.db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('chorus:user:' || $1::uuid::text, 0))",
+        [crowded.userId],
+      );
+      const settled: Array<{ ok: true } | { ok: false; error: unknown }> = [];
+      // One request per push (a batched link would answer them all together).
+      const unbatched = harness.clientWithHeader(`Bearer ${crowded.token}`);
+      const pushes = Array.from({ length: 8 }, (_, i) =>
+        unbatched.sync.push.mutate({ ops: makeOps(1, 100 + i * 10, randomUUID()) }).then(
+          () => settled.push({ ok: true }),
+          (error: unknown) => settled.push({ ok: false, error }),
+        ),
+      );
+      // Two run (waiting in the database for the lock), three wait in line without a
+      // connection, and the rest are refused at once with a typed retry.
+      await waitUntil("settled.length === 3", () => settled.length === 3);
+      for (const result of settled) {
+        expect(result.ok).toBe(false);
+        const error = result.ok ? null : result.error;
+        expect(error).toBeInstanceOf(TRPCClientError);
+        expect(parseSyncError(error)?.type).toBe("rate_limited");
+      }
+      // Another user's push is served from the pool meanwhile.
+      const res = await harness
+        .clientWithHeader(`Bearer ${other.token}`)
+        .sync.push.mutate({ ops: makeOps(1, 5000, randomUUID()) });
+      expect(res.results).toHaveLength(1);
+      expect(settled).toHaveLength(3); // the admitted pushes still wait for the lock
+      const waiting = await holder.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+      );
+      expect(waiting.rows[0].n).toBeLessThanOrEqual(2);
+      await holder.query("COMMIT");
+      await Promise.all(pushes);
+      expect(settled.filter((r) => r.ok)).toHaveLength(5);
+      expect(await harness.opCount(crowded.userId)).toBe(5);
+    } finally {
+      await holder.end();
+    }
+  }, 120_000);
+
+  it("an unauthenticated socket is closed after a few seconds; an authenticated one stays", async () => {
+    harness = await Harness.start({ connections: { wsAuthTimeoutMs: 300 } });
+    const device = await harness.createDevice();
+    const good = device.ws();
+    await good.client.system.health.query();
+
+    const silent = new RawWebSocket(`ws://${harness.base}/trpc?connectionParams=1`);
+    const anonymous = new RawWebSocket(`ws://${harness.base}/trpc`);
+    const forged = new RawWebSocket(`ws://${harness.base}/trpc?connectionParams=1`);
+    forged.once("open", () =>
+      forged.send(JSON.stringify({ method: "connectionParams", data: { token: "forged" } })),
+    );
+    const codes = await Promise.all([closeCode(silent), closeCode(anonymous), closeCode(forged)]);
+    expect(codes).toEqual([4401, 4401, 4401]);
+    // The authenticated socket was open as long, and still answers.
+    expect(await good.client.system.health.query()).toBeTruthy();
+  }, 120_000);
+
+  it("sockets per device are capped", async () => {
+    harness = await Harness.start({ connections: { socketsPerDevice: 2 } });
+    const device = await harness.createDevice();
+    const closes: Array<number | undefined> = [];
+    const clients = Array.from({ length: 3 }, () => {
+      const raw = createWSClient({
+        url: `ws://${harness?.base}/trpc`,
+        WebSocket,
+        connectionParams: () => ({ token: device.token }),
+        retryDelayMs: () => 60_000,
+        onClose: (cause) => closes.push(cause?.code),
+      });
+      return { raw, client: createTRPCClient<AppRouter>({ links: [wsLink({ client: raw })] }) };
+    });
+    try {
+      for (const c of clients.slice(0, 2)) await c.client.system.health.query();
+      void clients[2]?.client.system.health.query().catch(() => {});
+      await waitUntil("closes.length > 0", () => closes.length > 0);
+      expect(closes).toEqual([4429]);
+      // The first two still work.
+      for (const c of clients.slice(0, 2)) await c.client.system.health.query();
+    } finally {
+      await Promise.all(clients.map((c) => c.raw.close()));
+    }
+  }, 120_000);
+
+  it("subscriptions per socket are capped", async () => {
+    harness = await Harness.start({
+      bounds: { subscriptionsPerSocket: 2 },
+      rateLimits: GENEROUS_LIMITS,
+    });
+    const device = await harness.createDevice();
+    const stream = device.ws();
+    const started: number[] = [];
+    const errors: unknown[] = [];
+    const subscribe = (n: number) =>
+      stream.client.sync.subscribe.subscribe(
+        { lastEventId: 0 },
+        { onStarted: () => started.push(n), onError: (error) => errors.push(error) },
+      );
+    const one = subscribe(1);
+    const two = subscribe(2);
+    await waitUntil("started.length === 2", () => started.length === 2);
+    const three = subscribe(3);
+    await waitUntil("errors.length === 1", () => errors.length === 1);
+    expect((errors[0] as TRPCClientError<AppRouter>).data?.code).toBe("TOO_MANY_REQUESTS");
+    // Ending one makes room for another.
+    one.unsubscribe();
+    three.unsubscribe();
+    let fourStarted = false;
+    let four = stream.client.sync.subscribe.subscribe(
+      { lastEventId: 0 },
+      { onStarted: () => (fourStarted = true) },
+    );
+    // The server learns of the unsubscribe asynchronously: retry until there is room.
+    await waitUntil("a fourth subscription to start", async () => {
+      if (fourStarted) return true;
+      if (errors.length > 1) {
+        errors.length = 1;
+        four.unsubscribe();
+        four = stream.client.sync.subscribe.subscribe(
+          { lastEventId: 0 },
+          { onStarted: () => (fourStarted = true), onError: (error) => errors.push(error) },
+        );
+      }
+      return false;
+    });
+    two.unsubscribe();
+    four.unsubscribe();
+  }, 120_000);
+
+  it("a request whose headers never finish is answered 408 after the header timeout", async () => {
+    harness = await Harness.start({ connections: { headersTimeoutMs: 500 } });
+    const [host, port] = harness.base.split(":");
+    const socket = connect(Number(port), host);
+    let answer = "";
+    socket.on("data", (chunk) => {
+      answer += chunk.toString();
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write("GET /healthz HTTP/1.1\r\nHost: chorus\r\n"); // no blank line: never finishes
+    // Well below Node's own default (60 s, checked every 30 s), far above the setting.
+    let done = false;
+    void closed.then(() => {
+      done = true;
+    });
+    await waitUntil("done", () => done, { timeoutMs: 45_000 });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  }, 120_000);
+});

@@ -1,0 +1,148 @@
+import { randomUUID } from "node:crypto";
+import type { AppRouter } from "@chorus/api";
+import {
+  codeChallengeS256,
+  createVerifier,
+  generateCodeVerifier,
+  generateOAuthState,
+  generateSigningKey,
+  type SigningKey,
+} from "@chorus/auth";
+import { createPrisma, type PrismaClient } from "@chorus/db";
+import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
+import { createSyncServer, type SyncServer } from "@chorus/sync-server/server";
+import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket as NodeWebSocket } from "ws";
+import {
+  handleTokenRequest,
+  revokeRefreshToken,
+  syncServerRevoker,
+  type TokenSuccess,
+} from "@/server/desktop-auth";
+import { approveDesktopLogin } from "@/server/desktop-login";
+
+/*
+ * The desktop's "Sign out" against a real sync server: the device's open socket closes at once,
+ * as it does when the device is revoked from /account (one revocation, whoever asks).
+ */
+const WebSocket = NodeWebSocket as unknown as typeof globalThis.WebSocket;
+const CLOSE_DEVICE_REVOKED = 4003;
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let key: SigningKey;
+let server: SyncServer;
+let syncUrl: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { max: 6 });
+  key = await generateSigningKey();
+  const verifier = await createVerifier({ publicKey: key.publicKey });
+  server = createSyncServer({
+    prisma,
+    logger: pino({ level: "silent" }),
+    verifyToken: (token) => verifier.verify(token),
+    ackFlushIntervalMs: 60_000,
+  });
+  const address = await server.listen(0, "127.0.0.1");
+  syncUrl = `http://127.0.0.1:${address.port}`;
+});
+afterAll(async () => {
+  await server.close();
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+/** A desktop bound through the real code exchange. */
+async function boundDesktop(): Promise<TokenSuccess> {
+  const user = await prisma.user.create({
+    data: { email: `${randomUUID()}@example.test`, passwordHash: "unused" },
+  });
+  const verifier = generateCodeVerifier();
+  const request = {
+    redirect_uri: "http://127.0.0.1:45678/callback",
+    state: generateOAuthState(),
+    code_challenge: codeChallengeS256(verifier),
+    code_challenge_method: "S256" as const,
+    device_name: "Laptop",
+    platform: "linux",
+    app_version: "1.0.0",
+  };
+  const { redirectTo } = await approveDesktopLogin(prisma, user.id, request);
+  const code = new URL(redirectTo).searchParams.get("code") ?? "";
+  const result = await handleTokenRequest(
+    { prisma, signingKey: key, syncUrl },
+    {
+      grant_type: "authorization_code",
+      code,
+      code_verifier: verifier,
+      redirect_uri: request.redirect_uri,
+    },
+  );
+  if (result.status !== 200) throw new Error(JSON.stringify(result.body));
+  return result.body;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe("desktop sign-out", () => {
+  it("desktop sign-out closes the device's open socket at once", async () => {
+    const desktop = await boundDesktop();
+    const closes: number[] = [];
+    let started = false;
+    const raw = createWSClient({
+      url: `${syncUrl.replace("http", "ws")}/trpc`,
+      WebSocket,
+      connectionParams: () => ({ token: desktop.access_token }),
+      onClose: (cause) => closes.push(cause?.code ?? 0),
+    });
+    try {
+      const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: raw })] });
+      const subscription = client.sync.subscribe.subscribe(
+        { lastEventId: 0 },
+        { onStarted: () => (started = true), onError: () => {} },
+      );
+      await until(() => started);
+
+      await revokeRefreshToken(
+        { prisma, revokeOnSyncServer: syncServerRevoker(key, syncUrl) },
+        desktop.refresh_token,
+      );
+
+      await until(() => closes.length > 0);
+      expect(closes[0]).toBe(CLOSE_DEVICE_REVOKED);
+      subscription.unsubscribe();
+      const device = await prisma.device.findUniqueOrThrow({ where: { id: desktop.device_id } });
+      expect(device.revokedAt).not.toBeNull();
+    } finally {
+      await raw.close();
+    }
+  }, 90_000);
+
+  it("sign-out still revokes when the sync server cannot be reached", async () => {
+    const desktop = await boundDesktop();
+    const warnings: string[] = [];
+    await revokeRefreshToken(
+      {
+        prisma,
+        revokeOnSyncServer: syncServerRevoker(key, "http://127.0.0.1:9"),
+        warn: (message) => warnings.push(message),
+      },
+      desktop.refresh_token,
+    );
+    const device = await prisma.device.findUniqueOrThrow({ where: { id: desktop.device_id } });
+    expect(device.revokedAt).not.toBeNull();
+    const tokens = await prisma.refreshToken.findMany({ where: { deviceId: desktop.device_id } });
+    expect(tokens.every((token) => token.revokedAt !== null)).toBe(true);
+    expect(warnings).toHaveLength(1);
+  });
+});

@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { MAX_BATCH_BYTES, PROTOCOL_VERSION } from "@chorus/protocol";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DeviceEngine } from "../engine.js";
+import { isEngineError } from "../errors.js";
+import { LibraryState } from "../library-state.js";
+import { createProfile, openProfile } from "../profiles.js";
+import { allPending, enqueue } from "../queue.js";
+import { makeTempDir } from "../test-support.js";
+import { TestBackend, waitUntil } from "../testing/backend.js";
+import { EngineFleet } from "../testing/engines.js";
+import { createSyncClient } from "./client.js";
+import { Drain } from "./drain.js";
+import type { SyncLoop } from "./sync-loop.js";
+
+let backend: TestBackend;
+let fleet: EngineFleet;
+beforeAll(async () => {
+  backend = await TestBackend.start();
+});
+afterAll(async () => {
+  await backend?.close();
+});
+afterEach(async () => {
+  await fleet?.close();
+});
+
+const drained = (...engines: DeviceEngine[]) =>
+  engines.every((engine) => engine.diagnostics().pendingCount === 0);
+
+/**
+ * Queues an op the way a build without the string rule did: straight into the queue,
+ * unchecked (and folded nowhere: only its upload matters here).
+ */
+function queueUnchecked(engine: DeviceEngine, name: string): void {
+  const db = engine.profile.db;
+  db.transaction(() =>
+    enqueue(
+      db,
+      {
+        operationId: randomUUID(),
+        lamportTs: engine.profile.clock.next(),
+        entity: "playlist",
+        entityId: randomUUID(),
+        field: null,
+        op: "insert",
+        value: { name },
+      },
+      Date.now(),
+    ),
+  )();
+}
+
+describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
+  it.each([
+    ["U+0000", "Mix\u0000"],
+    ["a lone surrogate", "Mix \uD83D"],
+  ])(
+    "with %s does not block later edits: it is quarantined with its reason, the rest syncs",
+    async (_name, poison) => {
+      fleet = new EngineFleet();
+      const account = await backend.createAccount();
+      const a = fleet.open("a");
+      const b = fleet.open("b");
+      await a.bind((await account.device("a")).session);
+      await b.bind((await account.device("b")).session);
+      const before = await a.createPlaylist("Before the poison");
+      queueUnchecked(a, poison);
+      const after = await a.createPlaylist("After the poison");
+      expect(a.diagnostics().pendingCount).toBe(3);
+
+      await a.start();
+      await b.start();
+      await waitUntil("a's queue flows past the poison", () => drained(a), 60_000);
+      await waitUntil(
+        "b has both good edits",
+        () => b.playlist(before.id) !== null && b.playlist(after.id) !== null,
+        60_000,
+      );
+      expect(await backend.ops(account.userId)).toHaveLength(2);
+      const status = a.diagnostics();
+      expect(status.quarantinedCount).toBe(1);
+      expect(status.quarantined[0]).toMatchObject({ entity: "playlist", op: "insert" });
+      expect(status.quarantined[0]?.reason).toMatch(/U\+0000|lone surrogate/);
+
+      // And the queue keeps flowing for every edit after it.
+      const later = await a.createPlaylist("Later still");
+      await waitUntil("b has the later edit", () => b.playlist(later.id) !== null, 60_000);
+    },
+  );
+});
+
+describe("the engine refuses to queue a poison string", () => {
+  it("with a clear invalid_input error, writing nothing", async () => {
+    fleet = new EngineFleet();
+    const a = fleet.open("a");
+    const error = await a.createPlaylist("Mix\u0000").catch((e: unknown) => e);
+    expect(isEngineError(error) && error.code).toBe("invalid_input");
+    expect((error as Error).message).toMatch(/U\+0000/);
+    const lone = await a.addTrack({ title: "Song \uDE00" }).catch((e: unknown) => e);
+    expect(isEngineError(lone) && lone.code).toBe("invalid_input");
+    expect((lone as Error).message).toMatch(/lone surrogate/);
+    expect(a.diagnostics().pendingCount).toBe(0);
+    expect(a.playlists()).toEqual([]);
+    expect(a.tracks()).toEqual([]);
+  });
+});
+
+describe("a batch larger than the server takes", () => {
+  it("is answered payload_too_large and halved until it goes through (real server)", async () => {
+    const temp = makeTempDir();
+    createProfile(temp.path, "big");
+    const profile = openProfile(temp.path, "big");
+    const account = await backend.createAccount();
+    const { session } = await account.device("big");
+    const client = createSyncClient(session);
+    try {
+      const library = new LibraryState(profile.db, profile.clock, () => session.deviceId);
+      // 12 ops of ~50 KB: each within MAX_VALUE_BYTES, together over MAX_BATCH_BYTES.
+      profile.db.transaction(() => {
+        for (let i = 0; i < 12; i++) {
+          library.commitLocal(
+            [
+              {
+                entity: "playlist",
+                entityId: randomUUID(),
+                field: null,
+                op: "insert",
+                value: { name: `P${i}`, notes: "x".repeat(50_000) },
+              },
+            ],
+            { capture: true },
+          );
+        }
+      })();
+      const failures: string[] = [];
+      const sizes: number[] = [];
+      const drain = new Drain({
+        library,
+        push: (ops) => {
+          sizes.push(ops.length);
+          return client.trpc.sync.push.mutate({ ops });
+        },
+        tokenRejected: () => {},
+        onFailure: (failure) => failures.push(failure.message),
+        // A build that believes the server takes more than it does.
+        maxBatchBytes: 4 * MAX_BATCH_BYTES,
+      });
+      const outcome = await drain.pushNow();
+      expect(failures).toEqual([]);
+      expect(outcome).toEqual({ status: "drained", pushed: 12 });
+      // Halved on the typed answer (not sent one by one, as an untyped refusal would be).
+      expect(sizes).toEqual([12, 6, 6]);
+      expect(allPending(profile.db)).toHaveLength(0);
+      expect(await backend.ops(account.userId)).toHaveLength(12);
+      await drain.stop();
+    } finally {
+      await client.close();
+      profile.close();
+      temp.remove();
+    }
+  });
+});
+
+describe("a build whose protocol version the server does not serve", () => {
+  it("stops retrying and reports update required, keeping its edits queued", async () => {
+    fleet = new EngineFleet();
+    const account = await backend.createAccount();
+    const a = fleet.open("a", { protocolVersion: PROTOCOL_VERSION + 1 });
+    await a.bind((await account.device("a")).session);
+    await a.createPlaylist("Made by a newer build");
+    await a.start();
+    await waitUntil(
+      "update required",
+      () => a.diagnostics().connection === "update_required",
+      60_000,
+    );
+    const status = a.diagnostics();
+    expect(status.lastError?.code).toBe("upgrade_required");
+    expect(status.pendingCount).toBe(1);
+    expect(await backend.ops(account.userId)).toHaveLength(0);
+    // No retry is scheduled: the drain waits for the user (pushNow) or an update. (Its state is
+    // read directly: "never retries" has no event to wait for.)
+    const drain = (a as unknown as { loop: SyncLoop | null }).loop?.drain;
+    await waitUntil("the drain halted", () => drain?.updateRequired === true, 60_000);
+    expect(drain?.backingOff).toBe(false);
+    expect(allPending(a.profile.db)[0]?.attemptCount).toBe(1);
+  });
+});
