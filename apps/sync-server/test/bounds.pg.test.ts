@@ -146,7 +146,8 @@ describe("resource bounds", () => {
     harness = await Harness.start({ connections: { socketsPerDevice: 2 } });
     const device = await harness.createDevice();
     const closes: Array<number | undefined> = [];
-    const clients = Array.from({ length: 3 }, () => {
+    // A client connects as soon as it is made: the third is made once the first two are in.
+    const open = () => {
       const raw = createWSClient({
         url: `ws://${harness?.base}/trpc`,
         WebSocket,
@@ -155,10 +156,13 @@ describe("resource bounds", () => {
         onClose: (cause) => closes.push(cause?.code),
       });
       return { raw, client: createTRPCClient<AppRouter>({ links: [wsLink({ client: raw })] }) };
-    });
+    };
+    const clients = [open(), open()];
     try {
-      for (const c of clients.slice(0, 2)) await c.client.system.health.query();
-      void clients[2]?.client.system.health.query().catch(() => {});
+      for (const c of clients) await c.client.system.health.query();
+      const third = open();
+      clients.push(third);
+      void third.client.system.health.query().catch(() => {});
       await waitUntil("closes.length > 0", () => closes.length > 0);
       expect(closes).toEqual([4429]);
       // The first two still work.

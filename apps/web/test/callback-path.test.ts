@@ -47,7 +47,6 @@ const hostile = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join("")
 
 /** Runs a synchronous property (a failing run throws with its counterexample). */
 function check<T>(property: fc.IProperty<T>, numRuns: number): void {
-  // biome-ignore lint/nursery/noFloatingPromises: fc.assert of a synchronous property is synchronous
   fc.assert(property, { numRuns });
 }
 

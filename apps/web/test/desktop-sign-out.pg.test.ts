@@ -11,6 +11,7 @@ import {
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { createSyncServer, type SyncServer } from "@chorus/sync-server/server";
+import { waitUntil } from "@chorus/testing";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +37,8 @@ let key: SigningKey;
 let server: SyncServer;
 let syncUrl: string;
 
+// The sync server in this process, on port 0: its own module, not a process of its own, because
+// the web app's types (next-auth's ProcessEnv) cannot compile the process harness.
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, { max: 6 });
@@ -86,14 +89,6 @@ async function boundDesktop(): Promise<TokenSuccess> {
   return result.body;
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe("desktop sign-out", () => {
   it("desktop sign-out closes the device's open socket at once", async () => {
     const desktop = await boundDesktop();
@@ -111,14 +106,14 @@ describe("desktop sign-out", () => {
         { lastEventId: 0 },
         { onStarted: () => (started = true), onError: () => {} },
       );
-      await until(() => started);
+      await waitUntil("the subscription to start", () => started);
 
       await revokeRefreshToken(
         { prisma, revokeOnSyncServer: syncServerRevoker(key, syncUrl) },
         desktop.refresh_token,
       );
 
-      await until(() => closes.length > 0);
+      await waitUntil("the device's socket to close", () => closes.length > 0);
       expect(closes[0]).toBe(CLOSE_DEVICE_REVOKED);
       subscription.unsubscribe();
       const device = await prisma.device.findUniqueOrThrow({ where: { id: desktop.device_id } });

@@ -6,7 +6,11 @@ import { fileURLToPath } from "node:url";
  * inspection. Test-only; nothing at run time imports it.
  */
 export { runCli } from "../cli/run.js";
-export { allPending } from "../queue.js";
+export { LibraryState } from "../library-state.js";
+export { allPending, enqueue } from "../queue.js";
+export { createSyncClient } from "../sync/client.js";
+export { Drain } from "../sync/drain.js";
+export type { SyncLoop } from "../sync/sync-loop.js";
 export { makeTempDir } from "../test-support.js";
 export { EngineFleet, FAST_TIMING } from "./engines.js";
 

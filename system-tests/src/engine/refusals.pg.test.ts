@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
+import { createProfile, type DeviceEngine, isEngineError, openProfile } from "@chorus/desktop-sync";
+import {
+  allPending,
+  createSyncClient,
+  Drain,
+  EngineFleet,
+  enqueue,
+  LibraryState,
+  makeTempDir,
+  type SyncLoop,
+} from "@chorus/desktop-sync/testing";
 import { MAX_BATCH_BYTES, PROTOCOL_VERSION } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceEngine } from "../engine.js";
-import { isEngineError } from "../errors.js";
-import { LibraryState } from "../library-state.js";
-import { createProfile, openProfile } from "../profiles.js";
-import { allPending, enqueue } from "../queue.js";
-import { makeTempDir } from "../test-support.js";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
-import { createSyncClient } from "./client.js";
-import { Drain } from "./drain.js";
-import type { SyncLoop } from "./sync-loop.js";
+import { TestBackend } from "../support/backend.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -71,11 +73,10 @@ describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
 
       await a.start();
       await b.start();
-      await waitUntil("a's queue flows past the poison", () => drained(a), 60_000);
+      await waitUntil("a's queue flows past the poison", () => drained(a));
       await waitUntil(
         "b has both good edits",
         () => b.playlist(before.id) !== null && b.playlist(after.id) !== null,
-        60_000,
       );
       expect(await backend.ops(account.userId)).toHaveLength(2);
       const status = a.diagnostics();
@@ -85,7 +86,7 @@ describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
 
       // And the queue keeps flowing for every edit after it.
       const later = await a.createPlaylist("Later still");
-      await waitUntil("b has the later edit", () => b.playlist(later.id) !== null, 60_000);
+      await waitUntil("b has the later edit", () => b.playlist(later.id) !== null);
     },
   );
 });
@@ -170,11 +171,7 @@ describe("a build whose protocol version the server does not serve", () => {
     await a.bind((await account.device("a")).session);
     await a.createPlaylist("Made by a newer build");
     await a.start();
-    await waitUntil(
-      "update required",
-      () => a.diagnostics().connection === "update_required",
-      60_000,
-    );
+    await waitUntil("update required", () => a.diagnostics().connection === "update_required");
     const status = a.diagnostics();
     expect(status.lastError?.code).toBe("upgrade_required");
     expect(status.pendingCount).toBe(1);
@@ -182,7 +179,7 @@ describe("a build whose protocol version the server does not serve", () => {
     // No retry is scheduled: the drain waits for the user (pushNow) or an update. (Its state is
     // read directly: "never retries" has no event to wait for.)
     const drain = (a as unknown as { loop: SyncLoop | null }).loop?.drain;
-    await waitUntil("the drain halted", () => drain?.updateRequired === true, 60_000);
+    await waitUntil("the drain halted", () => drain?.updateRequired === true);
     expect(drain?.backingOff).toBe(false);
     expect(allPending(a.profile.db)[0]?.attemptCount).toBe(1);
   });

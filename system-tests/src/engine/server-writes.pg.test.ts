@@ -1,8 +1,9 @@
+import { isEngineError } from "@chorus/desktop-sync";
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isEngineError } from "../errors.js";
-import { TestBackend, waitUntil } from "../testing/backend.js";
-import { EngineFleet } from "../testing/engines.js";
-import { CuttingProxy } from "../testing/proxy.js";
+import { TestBackend } from "../support/backend.js";
+import { CuttingProxy } from "../support/proxy.js";
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -28,7 +29,7 @@ describe("a server-connected write whose answer is lost after commit", () => {
     await thin.setMode("server");
     await thin.start();
     await thin.createPlaylist("Loaded first");
-    await waitUntil("the first write is shown", () => thin.playlists().length === 1, 60_000);
+    await waitUntil("the first write is shown", () => thin.playlists().length === 1);
 
     proxy.cutNextPushAnswer();
     // What a user does with a write that reports failure: try it once more.
@@ -45,7 +46,6 @@ describe("a server-connected write whose answer is lost after commit", () => {
     await waitUntil(
       "the library shows it once",
       () => thin.playlists().filter((p) => p.name === "Made once").length === 1,
-      60_000,
     );
     expect(thin.playlists().filter((p) => p.name === "Made once")).toHaveLength(1);
   });
