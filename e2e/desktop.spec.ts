@@ -81,7 +81,7 @@ test.describe("desktop app", () => {
   test("a playlist created in the UI shows up on a second, headless engine", async ({ page }) => {
     await page.goto(harnessUrl);
     await expect(page.getByText("Profile: studio")).toBeVisible();
-    await expect(page.getByText("Connected")).toBeVisible();
+    await expect(page.getByTestId("sync-status")).toHaveAttribute("data-status", "synced");
 
     await page.getByLabel("New playlist").fill("Made in the desktop UI");
     await page.getByRole("button", { name: "Create" }).click();
@@ -90,11 +90,13 @@ test.describe("desktop app", () => {
     await page.getByLabel("Title").fill("Opening track");
     await page.getByLabel("Artist").fill("The Band");
     await page.getByRole("button", { name: "Add track" }).click();
-    await page.getByRole("button", { name: "Add to “Made in the desktop UI”" }).click();
+    await page
+      .getByRole("button", { name: "Add “Opening track” to “Made in the desktop UI”" })
+      .click();
     await expect(page.getByRole("list", { name: "Made in the desktop UI" })).toContainText(
       "Opening track",
     );
-    await expect(page.getByText("All changes uploaded")).toBeVisible();
+    await expect(page.getByTestId("sync-status")).toHaveAttribute("data-status", "synced");
 
     // The second engine: a one-shot sync, then its library.
     await expect
@@ -116,8 +118,8 @@ test.describe("desktop app", () => {
     await expect(playlists.getByRole("button", { name: /Renamed on the laptop/ })).toBeVisible();
 
     await page.getByRole("button", { name: "Sync diagnostics" }).click();
-    await expect(page.getByTestId("connection")).toHaveText("Connected");
-    await expect(page.getByTestId("pending-count")).toHaveText("0");
+    await expect(page.getByTestId("connection")).toHaveText("connected");
+    await expect(page.getByTestId("pending-count")).toHaveText("Nothing waiting");
     await page.screenshot({
       path: test.info().outputPath("desktop-diagnostics.png"),
       fullPage: true,
@@ -163,11 +165,11 @@ test.describe("desktop app signed in through the browser", () => {
     app = started.child;
     const appUrl: string = JSON.parse(started.line).url;
 
-    // The desktop UI: Settings -> Sign in through the browser. The harness keeps the URL the
-    // engine would open in the system browser; the signed-in browser tab approves it.
+    // The desktop UI: the first-run guide -> Sign in through the browser. The harness keeps
+    // the URL the engine would open in the system browser; the signed-in browser tab approves.
     const desktop = await context.newPage();
     await desktop.goto(appUrl);
-    await desktop.getByRole("button", { name: "Settings" }).click();
+    await expect(desktop.getByTestId("first-run")).toBeVisible();
     await expect(desktop.getByLabel("Chorus web address")).toHaveValue(webUrl);
     await desktop.getByRole("button", { name: "Sign in through the browser" }).click();
     await expect(desktop.getByText("Waiting for the browser")).toBeVisible();
@@ -185,10 +187,11 @@ test.describe("desktop app signed in through the browser", () => {
     await expect(page.getByTestId("consent-account")).toHaveText(credentials.email);
     await page.getByTestId("consent-approve").click();
     await expect(page.getByText("Chorus is connected")).toBeVisible();
+    await expect(desktop.getByTestId("sync-status")).toHaveAttribute("data-status", "synced");
+    await desktop.getByRole("button", { name: "Settings" }).click();
     await expect(desktop.getByTestId("signed-in-badge")).toHaveText(
       `Signed in as ${credentials.email}`,
     );
-    await expect(desktop.getByText("Connected", { exact: true })).toBeVisible();
 
     // The headless engine signs in the same way: it prints the URL, the browser approves.
     cli("profile", "create", "laptop");
@@ -222,7 +225,7 @@ test.describe("desktop app signed in through the browser", () => {
     await desktop.getByRole("button", { name: "Library" }).click();
     await desktop.getByLabel("New playlist").fill("Signed in through the browser");
     await desktop.getByRole("button", { name: "Create" }).click();
-    await expect(desktop.getByText("All changes uploaded")).toBeVisible();
+    await expect(desktop.getByTestId("sync-status")).toHaveAttribute("data-status", "synced");
     await expect
       .poll(
         () => {

@@ -112,9 +112,11 @@ export function spawnSyncServer(
         reject(new SyncServerExitError({ code, signal }, stderr.trim()));
       child.on("message", onMessage);
       child.once("close", onClose);
+      child.once("error", reject); // could not be spawned at all
       return () => {
         child.off("message", onMessage);
         child.off("close", onClose);
+        child.off("error", reject);
       };
     },
     { timeoutMs: startTimeoutMs },

@@ -45,6 +45,7 @@ describe("chorus-device CLI", () => {
       oldestPendingAgeMs: null,
       cursor: 0,
       lastError: null,
+      lastSyncAt: null,
       quarantinedCount: 0,
       quarantined: [],
       account: null,

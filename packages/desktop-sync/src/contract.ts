@@ -82,6 +82,12 @@ export const connectionStateSchema = z.enum([
   "offline",
   /** Rebuilding from a full pull after the server compacted history this device needed. */
   "resyncing",
+  /**
+   * The server refused this device's credential (revoked on the web, refresh token refused,
+   * or a bound token it no longer accepts): signed out until the user signs in again. Not
+   * offline — retrying cannot help.
+   */
+  "revoked",
   /** The server does not serve this build's protocol version: no retries until an update. */
   "update_required",
 ]);
@@ -140,6 +146,11 @@ export const diagnosticsSchema = z.object({
   oldestPendingAgeMs: z.int().nonnegative().nullable(),
   cursor: z.int().nonnegative(),
   lastError: syncErrorInfoSchema.nullable(),
+  /**
+   * ISO time this device last exchanged changes with the server (connected, uploaded or
+   * received); null until it first has. A lastError older than this has been recovered from.
+   */
+  lastSyncAt: z.string().nullable(),
   /** Local ops the server refused for good (never uploaded; the rest of the queue flows on). */
   quarantinedCount: z.int().nonnegative(),
   /** The newest of them (at most 20), with the reasons. */

@@ -79,6 +79,8 @@ export class DeviceEngine {
   private loop: SyncLoop | null = null;
   private started = false;
   private connection: ConnectionState = "disabled";
+  /** The server refused the credential this run; cleared by the next bind or sign-out. */
+  private revoked = false;
   private resyncProgress: ResyncProgress | null = null;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly tokens: TokenStore;
@@ -225,6 +227,7 @@ export class DeviceEngine {
         library.db.transaction(() => {
           for (const op of ops) library.foldOwn(op);
         })();
+        this.markSynced();
         this.emit({ type: "local-change" });
         return result;
       } catch (error) {
@@ -334,7 +337,7 @@ export class DeviceEngine {
       this.memory = null;
     }
     if (!this.started || mode === "local" || !this.session) {
-      this.setConnection("disabled");
+      this.setConnection(this.started && mode !== "local" && this.revoked ? "revoked" : "disabled");
       return;
     }
     let library = this.durable;
@@ -353,10 +356,25 @@ export class DeviceEngine {
       ...(this.options.protocolVersion !== undefined
         ? { protocolVersion: this.options.protocolVersion }
         : {}),
-      onRemoteOps: (ops) => this.emit({ type: "remote-ops", ops }),
-      onState: (state) => this.setConnection(state),
-      onFailure: (failure) => this.recordFailure(failure),
-      onPushed: () => this.emit({ type: "status" }),
+      onRemoteOps: (ops) => {
+        this.markSynced();
+        this.emit({ type: "remote-ops", ops });
+      },
+      onState: (state) => {
+        if (state === "connected") this.markSynced();
+        this.setConnection(state);
+      },
+      onFailure: (failure) => {
+        this.recordFailure(failure);
+        // A fixed token cannot be refreshed: once the server refuses it, it never will again.
+        if (failure.kind === "unauthorized" && this.session?.webUrl === null) {
+          this.signedOutByServer("the server refused this device's token");
+        }
+      },
+      onPushed: () => {
+        this.markSynced();
+        this.emit({ type: "status" });
+      },
       onQuarantined: (ops) => {
         for (const { op, reason } of ops) {
           this.log("the server refused a change for good; it is set aside (quarantined)", {
@@ -382,6 +400,11 @@ export class DeviceEngine {
     if (state === this.connection) return;
     this.connection = state;
     this.emit({ type: "status" });
+  }
+
+  /** Remembers that the server was just reached and changes moved (shown as "Synced · …"). */
+  private markSynced(): void {
+    writeMeta(this.profile.db, "last_sync_at", new Date().toISOString());
   }
 
   private recordFailure(failure: SyncFailure): void {
@@ -446,6 +469,7 @@ export class DeviceEngine {
     const outcome = bindProfile(this.durable, session);
     this.log("bound", { userId: session.userId, deviceId: session.deviceId, outcome });
     this.session = session;
+    this.revoked = false;
     this.emit({ type: "status" });
     await this.reconfigure();
   }
@@ -517,9 +541,12 @@ export class DeviceEngine {
     }
     this.tokens.clear();
     this.session = null;
+    this.revoked = false;
     const db = this.profile.db;
     db.transaction(() => {
-      for (const key of ["user_id", "email", "server_url", "web_url"] as const) deleteMeta(db, key);
+      for (const key of ["user_id", "email", "server_url", "web_url", "last_sync_at"] as const) {
+        deleteMeta(db, key);
+      }
     })();
     if (this.mode() === "server") writeMeta(db, "mode", "hybrid");
     await this.reconfigure();
@@ -528,7 +555,9 @@ export class DeviceEngine {
 
   private signedOutByServer(reason: string): void {
     this.log("signed out by the server", { reason });
+    if (!this.session) return;
     this.session = null;
+    this.revoked = true;
     this.recordFailure({ kind: "unauthorized", message: `signed out: ${reason}` });
     void this.reconfigure();
   }
@@ -552,6 +581,7 @@ export class DeviceEngine {
         oldestPendingAgeMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
         cursor: this.active.cursor(),
         lastError: lastError.success ? lastError.data : null,
+        lastSyncAt: readMeta(db, "last_sync_at") ?? null,
         quarantinedCount: quarantinedCount(db),
         quarantined: quarantinedOps(db).map(({ quarantinedAt, ...op }) => ({
           ...op,

@@ -10,10 +10,14 @@ import {
   makeTempDir,
   type SyncLoop,
 } from "@chorus/desktop-sync/testing";
-import { MAX_BATCH_BYTES, PROTOCOL_VERSION } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TestBackend } from "../support/backend.js";
+
+/** The push limit of this protocol (MAX_BATCH_BYTES): 512 KiB of JSON. */
+const MAX_BATCH_BYTES = 512 * 1024;
+/** A protocol version from the future, which this server does not serve. */
+const FUTURE_PROTOCOL_VERSION = 999;
 
 let backend: TestBackend;
 let fleet: EngineFleet;
@@ -167,7 +171,7 @@ describe("a build whose protocol version the server does not serve", () => {
   it("stops retrying and reports update required, keeping its edits queued", async () => {
     fleet = new EngineFleet();
     const account = await backend.createAccount();
-    const a = fleet.open("a", { protocolVersion: PROTOCOL_VERSION + 1 });
+    const a = fleet.open("a", { protocolVersion: FUTURE_PROTOCOL_VERSION });
     await a.bind((await account.device("a")).session);
     await a.createPlaylist("Made by a newer build");
     await a.start();

@@ -12,6 +12,8 @@ const harnessEnvSchema = z.object({
   CHORUS_PROFILE: optional(profileNameSchema),
   HARNESS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   CHORUS_WEB_URL: optional(z.url()),
+  /** Stands in for os.hostname() (the device name suggested at sign-in), for tests. */
+  CHORUS_HOST_NAME: optional(z.string().min(1).max(80)),
   /** Binds the profile with a fixed device token at start (tests, before web sign-in). */
   CHORUS_DEV_SYNC_URL: optional(z.url()),
   CHORUS_DEV_TOKEN: optional(z.string()),

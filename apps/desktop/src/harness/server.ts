@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { fileTokenStore, tokenClaims } from "@chorus/desktop-sync";
 import { EngineHost } from "../main/engine.js";
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     defaultWebUrl: env.CHORUS_WEB_URL,
     platform: process.platform,
     appVersion: "0.1.0-harness",
+    hostName: env.CHORUS_HOST_NAME ?? hostname(),
     log: (message, context) => log.info(message, context),
   });
   if (env.CHORUS_DEV_TOKEN && env.CHORUS_DEV_SYNC_URL && !host.engine.account()) {

@@ -18,10 +18,11 @@ afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function open(profile?: string) {
+async function open(profile?: string, hostName?: string) {
   const host = await EngineHost.open({
     dataDir,
     profile,
+    hostName,
     tokenStore: () => memoryTokenStore(),
     openUrl: () => {},
     platform: "linux",
@@ -87,6 +88,45 @@ describe("EngineHost", () => {
     expect(await call(IPC.getDiagnostics)).toMatchObject({
       ok: true,
       data: { pendingCount: 3, mode: "hybrid" },
+    });
+  });
+
+  it("settings name the open profile, so a profile switch shows the new profile's account", async () => {
+    const host = await open("home", "studio-pc");
+    host.createProfile("work");
+    expect(host.settings()).toMatchObject({ profile: "home", defaultDeviceName: "studio-pc" });
+    await host.switchProfile("work");
+    expect(host.settings()).toMatchObject({ profile: "work", account: null });
+  });
+
+  it("suggests a device name even when the host has none", async () => {
+    const host = await open("home", "  ");
+    expect(host.settings().defaultDeviceName).toBe("Chorus desktop");
+  });
+
+  it("counts the playlists a track leaves when it is deleted", async () => {
+    const host = await open();
+    const handlers = createHandlers(host);
+    const a = await host.engine.createPlaylist("A");
+    const b = await host.engine.createPlaylist("B");
+    await host.engine.createPlaylist("C");
+    const track = await host.engine.addTrack({ title: "Intro" });
+    await host.engine.addEntry(a.id, track.id);
+    await host.engine.addEntry(b.id, track.id);
+    await host.engine.addEntry(b.id, track.id);
+    expect(await invokeHandler(IPC.trackUsage, [{ id: track.id }], { handlers, log })).toEqual({
+      ok: true,
+      data: { playlists: 2 },
+    });
+  });
+
+  it("says what Sync now did: nothing, when the profile does not sync", async () => {
+    const host = await open();
+    const handlers = createHandlers(host);
+    await host.engine.createPlaylist("Waiting");
+    expect(await invokeHandler(IPC.pushNow, [], { handlers, log })).toMatchObject({
+      ok: true,
+      data: { outcome: "not_syncing", pushed: 0, diagnostics: { pendingCount: 1 } },
     });
   });
 });

@@ -22,11 +22,15 @@ export interface EngineHostOptions {
   defaultWebUrl?: string | null | undefined;
   platform: string;
   appVersion: string;
+  /** This computer's name, offered as the device's name at sign-in (os.hostname()). */
+  hostName?: string | undefined;
   log?: EngineLog;
   timing?: SyncTiming;
 }
 
 const DEFAULT_PROFILE = "default";
+/** The web app keeps at most this many characters of a device name. */
+export const DEVICE_NAME_MAX = 80;
 
 /**
  * Owns the one engine the window talks to, and swaps it when the user switches profile:
@@ -104,17 +108,38 @@ export class EngineHost {
       mode: this.current.mode(),
       defaultWebUrl: this.options.defaultWebUrl ?? null,
       signInPending: this.signIn !== null,
+      profile: this.current.profileName,
+      defaultDeviceName: this.defaultDeviceName(),
     };
   }
 
-  /** Browser sign-in; resolves when the browser came back (or failed, or was cancelled). */
-  async signInWithBrowser(webUrl: string): Promise<Settings> {
+  /** How many playlists hold a track: what deleting it takes the track out of. */
+  playlistsHoldingTrack(trackId: string): number {
+    return this.current
+      .snapshot()
+      .playlists.filter((playlist) => playlist.entries.some((entry) => entry.trackId === trackId))
+      .length;
+  }
+
+  /** The name a device gets when the user keeps the suggestion: the computer's host name. */
+  defaultDeviceName(): string {
+    const host = this.options.hostName?.trim();
+    return (host ? host : "Chorus desktop").slice(0, DEVICE_NAME_MAX);
+  }
+
+  /**
+   * Browser sign-in; resolves when the browser came back (or failed, or was cancelled). The
+   * device is listed under `deviceName` on the user's account (default: the host name), so
+   * two computers can be told apart.
+   */
+  async signInWithBrowser(webUrl: string, deviceName?: string): Promise<Settings> {
     this.signIn?.abort();
     const abort = new AbortController();
     this.signIn = abort;
     try {
       await this.current.signInWithBrowser({
         webUrl,
+        deviceName: deviceName?.trim() || this.defaultDeviceName(),
         platform: this.options.platform,
         appVersion: this.options.appVersion,
         openUrl: (url) => this.options.openUrl(url),

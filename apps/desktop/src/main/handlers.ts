@@ -1,4 +1,5 @@
 import { IPC } from "../shared/ipc-channels.js";
+import type { PushReport } from "../shared/ipc-schemas.js";
 import type { EngineHost } from "./engine.js";
 import type { IpcHandlers } from "./ipc-dispatch.js";
 
@@ -17,9 +18,21 @@ export function createHandlers(host: EngineHost): IpcHandlers {
       return host.status();
     },
     [IPC.getDiagnostics]: () => engine().diagnostics(),
-    [IPC.pushNow]: async () => {
-      await engine().pushNow();
-      return engine().diagnostics();
+    [IPC.pushNow]: async (): Promise<PushReport> => {
+      const outcome = await engine().pushNow();
+      const diagnostics = engine().diagnostics();
+      if (outcome === null) return { outcome: "not_syncing", pushed: 0, diagnostics };
+      if (outcome.status === "failed") {
+        return {
+          outcome: "failed",
+          pushed: outcome.pushed,
+          failure: outcome.failure.kind,
+          diagnostics,
+        };
+      }
+      return outcome.pushed > 0
+        ? { outcome: "uploaded", pushed: outcome.pushed, diagnostics }
+        : { outcome: "up_to_date", pushed: 0, diagnostics };
     },
     [IPC.clearLastError]: () => {
       engine().clearLastError();
@@ -30,7 +43,7 @@ export function createHandlers(host: EngineHost): IpcHandlers {
       await engine().setMode(mode);
       return host.settings();
     },
-    [IPC.signIn]: ({ webUrl }) => host.signInWithBrowser(webUrl),
+    [IPC.signIn]: ({ webUrl, deviceName }) => host.signInWithBrowser(webUrl, deviceName),
     [IPC.cancelSignIn]: () => host.cancelSignIn(),
     [IPC.signOut]: async () => {
       await engine().signOut();
@@ -44,6 +57,7 @@ export function createHandlers(host: EngineHost): IpcHandlers {
     [IPC.deletePlaylist]: ({ id }) => engine().deletePlaylist(id),
     [IPC.addTrack]: (track) => engine().addTrack(track),
     [IPC.deleteTrack]: ({ id }) => engine().deleteTrack(id),
+    [IPC.trackUsage]: ({ id }) => ({ playlists: host.playlistsHoldingTrack(id) }),
     [IPC.addEntry]: async ({ playlistId, trackId, after, before }) =>
       engine().addEntry(playlistId, trackId, {
         ...(after ? { after } : {}),

@@ -1,4 +1,4 @@
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { resolveDataDir } from "@chorus/desktop-sync";
@@ -36,6 +36,7 @@ async function start(): Promise<void> {
     defaultWebUrl: env.CHORUS_WEB_URL,
     platform: process.platform,
     appVersion: app.getVersion(),
+    hostName: hostname(),
     log: (message, context) => log.info(message, context),
   });
   log.info("engine opened", { dataDir, profile: host.engine.profileName });

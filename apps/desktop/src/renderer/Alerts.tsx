@@ -1,10 +1,13 @@
-/** The errors of a view's mutations, each said once (the engine's message says what to do). */
+import { useErrorText } from "./errors.js";
+
+/** The errors of a view's mutations, each said once, in the user's language. */
 export function Alerts({ errors }: { errors: ReadonlyArray<Error | null> }) {
-  const messages = [...new Set(errors.flatMap((error) => (error ? [error.message] : [])))];
+  const say = useErrorText();
+  const messages = [...new Set(errors.flatMap((error) => (error ? [say(error)] : [])))];
   return (
     <>
       {messages.map((message) => (
-        <p role="alert" key={message}>
+        <p role="alert" key={message} className="error">
           {message}
         </p>
       ))}

@@ -2,6 +2,7 @@ import { isLocale, type Locale, loadMessages, type Messages, textDirection } fro
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { IntlProvider } from "use-intl";
+import { usePreferences } from "./preferences.js";
 
 /** The first of the user's languages Chorus ships in, else English. */
 export function pickLocale(languages: readonly string[]): Locale {
@@ -16,21 +17,27 @@ export function pickLocale(languages: readonly string[]): Locale {
   return "en";
 }
 
-/** Loads the catalog of the system language (strings from packages/i18n, namespace Desktop). */
+/**
+ * Loads the catalog of the language chosen in Settings, else the system's (strings from
+ * packages/i18n, namespace Desktop).
+ */
 export function I18nProvider({ children }: { children: ReactNode }) {
-  const locale = pickLocale(navigator.languages);
-  const messages = useQuery<Messages>({
+  const { locale: chosen } = usePreferences();
+  const locale = chosen === "system" ? pickLocale(navigator.languages) : chosen;
+  // A language switch keeps the current catalog on screen until the next one has loaded.
+  const catalog = useQuery<{ locale: Locale; messages: Messages }>({
     queryKey: ["messages", locale],
-    queryFn: () => loadMessages(locale),
+    queryFn: async () => ({ locale, messages: await loadMessages(locale) }),
     staleTime: Number.POSITIVE_INFINITY,
+    placeholderData: (previous) => previous,
   });
-  if (!messages.data) return null;
-  document.documentElement.lang = locale;
-  document.documentElement.dir = textDirection(locale);
+  if (!catalog.data) return null;
+  document.documentElement.lang = catalog.data.locale;
+  document.documentElement.dir = textDirection(catalog.data.locale);
   return (
     <IntlProvider
-      locale={locale}
-      messages={messages.data}
+      locale={catalog.data.locale}
+      messages={catalog.data.messages}
       timeZone={Intl.DateTimeFormat().resolvedOptions().timeZone}
     >
       {children}

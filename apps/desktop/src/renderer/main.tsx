@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
 import { I18nProvider } from "./i18n.js";
+import { PreferencesProvider } from "./preferences.js";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -16,9 +17,11 @@ if (!container) throw new Error("index.html has no #root element");
 createRoot(container).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <I18nProvider>
-        <App />
-      </I18nProvider>
+      <PreferencesProvider>
+        <I18nProvider>
+          <App />
+        </I18nProvider>
+      </PreferencesProvider>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -22,7 +22,8 @@ export function createChorusApi(invoke: Invoke) {
     clearLastError: () => invoke(IPC.clearLastError, undefined),
     getSettings: () => invoke(IPC.getSettings, undefined),
     setMode: (mode: IpcPayload<typeof IPC.setMode>["mode"]) => invoke(IPC.setMode, { mode }),
-    signIn: (webUrl: string) => invoke(IPC.signIn, { webUrl }),
+    signIn: (webUrl: string, deviceName?: string) =>
+      invoke(IPC.signIn, deviceName ? { webUrl, deviceName } : { webUrl }),
     cancelSignIn: () => invoke(IPC.cancelSignIn, undefined),
     signOut: () => invoke(IPC.signOut, undefined),
     listPlaylists: () => invoke(IPC.listPlaylists, undefined),
@@ -33,6 +34,7 @@ export function createChorusApi(invoke: Invoke) {
     deletePlaylist: (id: string) => invoke(IPC.deletePlaylist, { id }),
     addTrack: (track: IpcPayload<typeof IPC.addTrack>) => invoke(IPC.addTrack, track),
     deleteTrack: (id: string) => invoke(IPC.deleteTrack, { id }),
+    trackUsage: (id: string) => invoke(IPC.trackUsage, { id }),
     addEntry: (entry: IpcPayload<typeof IPC.addEntry>) => invoke(IPC.addEntry, entry),
     moveEntry: (move: IpcPayload<typeof IPC.moveEntry>) => invoke(IPC.moveEntry, move),
     removeEntry: (entryId: string) => invoke(IPC.removeEntry, { entryId }),

@@ -26,6 +26,7 @@ export const IPC = {
   deletePlaylist: "chorus:library:delete-playlist",
   addTrack: "chorus:library:add-track",
   deleteTrack: "chorus:library:delete-track",
+  trackUsage: "chorus:library:track-usage",
   addEntry: "chorus:library:add-entry",
   moveEntry: "chorus:library:move-entry",
   removeEntry: "chorus:library:remove-entry",

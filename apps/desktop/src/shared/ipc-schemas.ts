@@ -39,6 +39,7 @@ export const ipcPayloadSchemas = {
       protocol: /^https?$/,
       error: "the web address must start with http:// or https://",
     }),
+    deviceName: z.string().trim().min(1).max(80).optional(),
   }),
   [IPC.cancelSignIn]: z.undefined(),
   [IPC.signOut]: z.undefined(),
@@ -54,6 +55,7 @@ export const ipcPayloadSchemas = {
     album: z.string().trim().max(200).nullish(),
   }),
   [IPC.deleteTrack]: z.strictObject({ id }),
+  [IPC.trackUsage]: z.strictObject({ id }),
   [IPC.addEntry]: z.strictObject({ playlistId: id, trackId: id, ...placement }),
   [IPC.moveEntry]: z.strictObject({ entryId: id, ...placement }),
   [IPC.removeEntry]: z.strictObject({ entryId: id }),
@@ -68,7 +70,22 @@ export interface Settings {
   defaultWebUrl: string | null;
   /** True while a browser sign-in waits for its callback. */
   signInPending: boolean;
+  /** The open profile: what the settings shown belong to. */
+  profile: string;
+  /** What the device is called at sign-in unless the user names it (the host name). */
+  defaultDeviceName: string;
 }
+
+/**
+ * What "Sync now" did: uploaded some changes, found nothing to upload, could not upload
+ * (the failure's code), or could not try because this profile does not sync (Local mode,
+ * signed out).
+ */
+export type PushReport =
+  | { outcome: "uploaded"; pushed: number; diagnostics: Diagnostics }
+  | { outcome: "up_to_date"; pushed: 0; diagnostics: Diagnostics }
+  | { outcome: "failed"; pushed: number; failure: string; diagnostics: Diagnostics }
+  | { outcome: "not_syncing"; pushed: 0; diagnostics: Diagnostics };
 
 /** What each channel answers with when it succeeds. */
 export interface IpcResults {
@@ -77,7 +94,7 @@ export interface IpcResults {
   [IPC.createProfile]: ProfileSummary;
   [IPC.switchProfile]: ProfileStatus;
   [IPC.getDiagnostics]: Diagnostics;
-  [IPC.pushNow]: Diagnostics;
+  [IPC.pushNow]: PushReport;
   [IPC.clearLastError]: Diagnostics;
   [IPC.getSettings]: Settings;
   [IPC.setMode]: Settings;
@@ -92,6 +109,7 @@ export interface IpcResults {
   [IPC.deletePlaylist]: { id: string };
   [IPC.addTrack]: { id: string; title: string };
   [IPC.deleteTrack]: { id: string };
+  [IPC.trackUsage]: { playlists: number };
   [IPC.addEntry]: { id: string };
   [IPC.moveEntry]: { id: string };
   [IPC.removeEntry]: { id: string };

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compactUser, DAY_MS } from "../../src/compaction/compact-user.js";
 import { ApiTestbed } from "../support.js";
 
+// A fixed amount of work (ten seeded users, each compaction killed and rerun): about a minute on
+// a quiet 2-core machine; the budget is only for a hang, sized for a CI machine's shared cores.
+const DRILL_BUDGET_MS = 600_000;
+
 let t: ApiTestbed;
 beforeAll(async () => {
   t = await ApiTestbed.start();
@@ -91,28 +95,32 @@ async function runChildAndKill(userId: string, early: boolean): Promise<"killed"
 }
 
 describe("compaction is atomic per transaction", () => {
-  it("killed with SIGKILL at random moments, the watermark and the table always agree; a rerun completes", async () => {
-    const outcomes = { beforeFirstCommit: 0, midway: 0, finished: 0 };
-    for (let round = 0; round < 10; round++) {
-      const { userId, min } = await seededUser();
-      const original = await t.allOps(userId);
-      const ended = await runChildAndKill(userId, round % 4 === 0);
+  it(
+    "killed with SIGKILL at random moments, the watermark and the table always agree; a rerun completes",
+    async () => {
+      const outcomes = { beforeFirstCommit: 0, midway: 0, finished: 0 };
+      for (let round = 0; round < 10; round++) {
+        const { userId, min } = await seededUser();
+        const original = await t.allOps(userId);
+        const ended = await runChildAndKill(userId, round % 4 === 0);
 
-      const watermark = await expectConsistent(userId, original);
-      if (ended === "finished" || watermark === min) outcomes.finished++;
-      else if (watermark === 0) outcomes.beforeFirstCommit++;
-      else outcomes.midway++;
+        const watermark = await expectConsistent(userId, original);
+        if (ended === "finished" || watermark === min) outcomes.finished++;
+        else if (watermark === 0) outcomes.beforeFirstCommit++;
+        else outcomes.midway++;
 
-      const rerun = await compactUser(t.prisma, t.acks, userId, {
-        staleWindowMs: 90 * DAY_MS,
-        batchSize: BATCH,
-        now: t.clock,
-      });
-      expect(rerun.watermarkAfter).toBe(min);
-      expect(await expectConsistent(userId, original)).toBe(min);
-    }
-    console.log("SIGKILL outcomes", outcomes);
-    // The kills must have landed inside the run, or this proved nothing.
-    expect(outcomes.midway).toBeGreaterThan(0);
-  }, 300_000);
+        const rerun = await compactUser(t.prisma, t.acks, userId, {
+          staleWindowMs: 90 * DAY_MS,
+          batchSize: BATCH,
+          now: t.clock,
+        });
+        expect(rerun.watermarkAfter).toBe(min);
+        expect(await expectConsistent(userId, original)).toBe(min);
+      }
+      console.log("SIGKILL outcomes", outcomes);
+      // The kills must have landed inside the run, or this proved nothing.
+      expect(outcomes.midway).toBeGreaterThan(0);
+    },
+    DRILL_BUDGET_MS,
+  );
 });

@@ -15,7 +15,9 @@ export type MetaKey =
   /** The account the library's history belongs to, kept across sign-out: another one re-bases. */
   | "bound_user_id"
   /** JSON { code, message, at } of the newest sync failure, until cleared. */
-  | "last_error";
+  | "last_error"
+  /** ISO time changes last moved to or from the server (cleared at sign-out). */
+  | "last_sync_at";
 
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
   const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);

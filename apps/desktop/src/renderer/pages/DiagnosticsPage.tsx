@@ -1,66 +1,97 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useTranslations } from "use-intl";
-import { LIVE_REFETCH_MS, queryKeys, unwrap } from "../bridge.js";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useFormatter, useLocale, useTranslations } from "use-intl";
+import { queryKeys, unwrap } from "../bridge.js";
+import { useDiagnostics } from "../navigation.js";
+import { useStatusText, useSyncNow, useSyncReportText } from "../StatusBar.js";
+import { currentError, relativeTime, syncStatus } from "../sync-status.js";
 
+/** What a failure code means for a person (the engine's own text stays in the details). */
+const PROBLEM_KEYS: Record<string, string> = {
+  offline: "offline",
+  unauthorized: "unauthorized",
+  server: "server",
+};
+
+/**
+ * Sync diagnostics, people first: is it syncing, with which server, when it last did, what
+ * is waiting and what went wrong; the engine's internals (device id, Lamport clock, cursor)
+ * below, under Technical details.
+ */
 export function DiagnosticsPage() {
-  const t = useTranslations("Desktop");
+  const t = useTranslations("Desktop.diagnostics");
+  const tMode = useTranslations("Desktop.settings.mode");
+  const locale = useLocale();
+  const format = useFormatter();
   const queryClient = useQueryClient();
-  const diagnostics = useQuery({
-    queryKey: queryKeys.diagnostics,
-    queryFn: () => unwrap(window.chorus.getDiagnostics()),
-    refetchInterval: LIVE_REFETCH_MS,
-  });
-  const refresh = (data: unknown) => queryClient.setQueryData(queryKeys.diagnostics, data);
-  const pushNow = useMutation({
-    mutationFn: () => unwrap(window.chorus.pushNow()),
-    onSuccess: refresh,
-  });
+  const diagnostics = useDiagnostics();
+  const statusText = useStatusText();
+  const syncNow = useSyncNow();
+  const reportText = useSyncReportText();
   const clear = useMutation({
     mutationFn: () => unwrap(window.chorus.clearLastError()),
-    onSuccess: refresh,
+    onSuccess: (data) => queryClient.setQueryData(queryKeys.diagnostics, data),
   });
   const d = diagnostics.data;
+  const problem = d ? currentError(d) : null;
+  const report = reportText(syncNow.data, syncNow.error);
+  const when = (iso: string) =>
+    `${relativeTime(iso, locale)} (${format.dateTime(new Date(iso), {
+      dateStyle: "medium",
+      timeStyle: "short",
+    })})`;
 
   return (
-    <section aria-labelledby="diagnostics-heading">
-      <h1 id="diagnostics-heading">{t("diagnostics.title")}</h1>
-      {diagnostics.isError && <p role="alert">{diagnostics.error.message}</p>}
+    <section aria-labelledby="diagnostics-heading" className="diagnostics">
+      <h1 id="diagnostics-heading" tabIndex={-1}>
+        {t("title")}
+      </h1>
+      {diagnostics.isError && (
+        <p role="alert" className="error">
+          {diagnostics.error.message}
+        </p>
+      )}
       {d && (
         <dl>
-          <dt>{t("diagnostics.deviceId")}</dt>
-          <dd>
-            <code>{d.deviceId}</code>
-          </dd>
-          <dt>{t("diagnostics.mode")}</dt>
-          <dd>{t(`settings.mode.${d.mode}`)}</dd>
-          <dt>{t("diagnostics.connection")}</dt>
-          <dd data-testid="connection">{t(`connection.${d.connection}`)}</dd>
-          <dt>{t("diagnostics.account")}</dt>
-          <dd>{d.account ? (d.account.email ?? d.account.userId) : t("diagnostics.none")}</dd>
-          <dt>{t("diagnostics.lamport")}</dt>
-          <dd>{d.lamport}</dd>
-          <dt>{t("diagnostics.pending")}</dt>
-          <dd data-testid="pending-count">{d.pendingCount}</dd>
-          <dt>{t("diagnostics.oldest")}</dt>
-          <dd>
-            {d.oldestPendingAgeMs === null
-              ? t("diagnostics.none")
-              : t("diagnostics.age", { seconds: Math.round(d.oldestPendingAgeMs / 1000) })}
-          </dd>
-          <dt>{t("diagnostics.cursor")}</dt>
-          <dd>{d.cursor}</dd>
-          <dt>{t("diagnostics.lastError")}</dt>
-          <dd>
-            {d.lastError ? (
+          <dt>{t("status")}</dt>
+          <dd data-testid="diagnostics-status">{statusText(syncStatus(d))}</dd>
+          <dt>{t("server")}</dt>
+          <dd data-testid="diagnostics-server">
+            {d.account ? (
               <>
-                <code>{d.lastError.code}</code> {d.lastError.message}{" "}
-                <time dateTime={d.lastError.at}>{new Date(d.lastError.at).toLocaleString()}</time>
+                <span className="url">{d.account.syncUrl}</span>
+                {d.account.webUrl && (
+                  <span className="muted url"> {t("webAddress", { url: d.account.webUrl })}</span>
+                )}
               </>
             ) : (
-              t("diagnostics.noError")
+              t("noServer")
             )}
           </dd>
-          <dt>{t("diagnostics.quarantined")}</dt>
+          <dt>{t("account")}</dt>
+          <dd>{d.account ? (d.account.email ?? d.account.userId) : t("none")}</dd>
+          <dt>{t("lastSync")}</dt>
+          <dd data-testid="last-sync">{d.lastSyncAt ? when(d.lastSyncAt) : t("never")}</dd>
+          <dt>{t("pending")}</dt>
+          <dd data-testid="pending-count">
+            {d.pendingCount === 0
+              ? t("nothingWaiting")
+              : t("waiting", {
+                  count: d.pendingCount,
+                  age: relativeTime(
+                    new Date(Date.now() - (d.oldestPendingAgeMs ?? 0)).toISOString(),
+                    locale,
+                  ),
+                })}
+          </dd>
+          <dt>{t("lastError")}</dt>
+          <dd data-testid="last-error">
+            {problem
+              ? `${t(`problem.${PROBLEM_KEYS[problem.code] ?? "other"}`)} · ${when(problem.at)}`
+              : d.lastError
+                ? t("recovered", { when: when(d.lastError.at) })
+                : t("noError")}
+          </dd>
+          <dt>{t("quarantined")}</dt>
           <dd data-testid="quarantined-count">
             {d.quarantinedCount}
             {d.quarantined.length > 0 && (
@@ -79,21 +110,59 @@ export function DiagnosticsPage() {
           </dd>
           {d.resync && (
             <>
-              <dt>{t("diagnostics.resync")}</dt>
-              <dd>{t(`diagnostics.resyncPhase.${d.resync.phase}`, { done: d.resync.done })}</dd>
+              <dt>{t("resync")}</dt>
+              <dd>{t(`resyncPhase.${d.resync.phase}`, { done: d.resync.done })}</dd>
             </>
           )}
         </dl>
       )}
       <div className="row">
-        <button type="button" onClick={() => pushNow.mutate()} disabled={pushNow.isPending}>
-          {t("diagnostics.pushNow")}
+        <button
+          type="button"
+          className="primary"
+          onClick={() => syncNow.mutate()}
+          disabled={syncNow.isPending}
+        >
+          {t("pushNow")}
         </button>
         <button type="button" onClick={() => clear.mutate()} disabled={!d?.lastError}>
-          {t("diagnostics.clearError")}
+          {t("clearError")}
         </button>
       </div>
-      {pushNow.isError && <p role="alert">{pushNow.error.message}</p>}
+      <p aria-live="polite" data-testid="diagnostics-report">
+        {report}
+      </p>
+      {d && (
+        <details>
+          <summary>{t("technical")}</summary>
+          <dl>
+            <dt>{t("profile")}</dt>
+            <dd>{d.profile}</dd>
+            <dt>{t("deviceId")}</dt>
+            <dd>
+              <code>{d.deviceId}</code>
+            </dd>
+            <dt>{t("mode")}</dt>
+            <dd>{tMode(d.mode)}</dd>
+            <dt>{t("connection")}</dt>
+            <dd data-testid="connection">{d.connection}</dd>
+            <dt>{t("lamport")}</dt>
+            <dd>{d.lamport}</dd>
+            <dt>{t("cursor")}</dt>
+            <dd>{d.cursor}</dd>
+            <dt>{t("errorDetail")}</dt>
+            <dd>
+              {d.lastError ? (
+                <>
+                  <code>{d.lastError.code}</code> <span className="url">{d.lastError.message}</span>
+                </>
+              ) : (
+                t("noError")
+              )}
+            </dd>
+          </dl>
+        </details>
+      )}
     </section>
   );
 }

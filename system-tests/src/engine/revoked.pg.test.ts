@@ -1,0 +1,48 @@
+import { staticSession } from "@chorus/desktop-sync";
+import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { waitUntil } from "@chorus/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBackend } from "../support/backend.js";
+
+let backend: TestBackend;
+let fleet: EngineFleet;
+beforeAll(async () => {
+  backend = await TestBackend.start();
+  fleet = new EngineFleet();
+});
+afterAll(async () => {
+  await fleet?.close();
+  await backend?.close();
+});
+
+describe("a credential the server refuses", () => {
+  it("is 'revoked' (signed out, not offline) until the next sign-in, and the edits wait for it", async () => {
+    const account = await backend.createAccount();
+    const engine = fleet.open("laptop");
+    const { deviceId } = await account.device("laptop");
+    // A bound token the server does not accept (as after a revocation): it cannot be refreshed.
+    await engine.bind(
+      staticSession({
+        syncUrl: backend.syncUrl,
+        userId: account.userId,
+        deviceId,
+        token: "not-a-valid-token",
+      }),
+    );
+    await engine.start();
+    await engine.createPlaylist("Made before the refusal was known");
+    await waitUntil("revoked", () => engine.diagnostics().connection === "revoked");
+    const refused = engine.diagnostics();
+    expect(refused.account?.signedIn).toBe(false);
+    expect(refused.lastError?.code).toBe("unauthorized");
+    expect(refused.pendingCount).toBe(1);
+
+    // Signing in again (a valid credential) clears it and uploads what waited.
+    await engine.bind((await account.device("laptop again")).session);
+    await waitUntil("synced again", () => {
+      const d = engine.diagnostics();
+      return d.connection === "connected" && d.pendingCount === 0;
+    });
+    expect((await backend.ops(account.userId)).length).toBe(1);
+  });
+});
