@@ -11,7 +11,7 @@ import {
 } from "./fixtures";
 
 /*
- * The admin console (issue #7) against the whole system, with real headless engines of
+ * The admin console against the whole system, with real headless engines of
  * packages/desktop-sync pushing and ACKing through the sync server while an admin watches.
  */
 

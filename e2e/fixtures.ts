@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { codeChallengeS256, generateCodeVerifier, generateOAuthState } from "@chorus/auth";
+import {
+  codeChallengeS256,
+  generateCodeVerifier,
+  generateOAuthState,
+  TokenEndpointResponse,
+} from "@chorus/auth";
 import {
   type APIRequestContext,
   type Browser,
@@ -167,19 +172,6 @@ export async function startLoopbackDesktop(
   };
 }
 
-/** The token endpoint's 200 body (ADR 0002 §3). */
-export interface DesktopTokens {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-  device_id: string;
-  user_id: string;
-  email: string;
-  sync_url: string;
-}
-
 /** POST /api/desktop/token; returns the status and the JSON body. */
 export async function tokenRequest(
   request: APIRequestContext,
@@ -194,7 +186,7 @@ export async function exchangeCode(
   request: APIRequestContext,
   desktop: LoopbackDesktop,
   code: string,
-): Promise<DesktopTokens> {
+): Promise<TokenEndpointResponse> {
   const { status, body } = await tokenRequest(request, {
     grant_type: "authorization_code",
     code,
@@ -202,7 +194,7 @@ export async function exchangeCode(
     redirect_uri: desktop.redirectUri,
   });
   expect(status, JSON.stringify(body)).toBe(200);
-  return body as unknown as DesktopTokens;
+  return TokenEndpointResponse.parse(body);
 }
 
 /** sync.pull over HTTP with a bearer token; returns the HTTP status. */

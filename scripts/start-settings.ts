@@ -1,20 +1,11 @@
 import { resolve } from "node:path";
-import { parseDatabaseUrl } from "@chorus/db";
+import { DatabaseUrl } from "@chorus/db";
 import { z } from "zod";
 
 /** Settings of `npm start`, validated once; the apps validate their own in their env.ts. */
 const StartSettingsSchema = z.object({
-  DATABASE_URL: z
-    .string()
-    .optional()
-    .superRefine((value, ctx) => {
-      if (value === undefined || value === "") return;
-      try {
-        parseDatabaseUrl(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-      }
-    }),
+  /** Unset or empty: an embedded database. */
+  DATABASE_URL: z.preprocess((value) => (value === "" ? undefined : value), DatabaseUrl.optional()),
   CHORUS_HOST: z.string().default("127.0.0.1"),
   WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   SYNC_PORT: z.coerce.number().int().min(1).max(65535).default(4000),

@@ -51,7 +51,7 @@ export async function rawPush(
 }
 
 /**
- * The issue's floor for push throughput: the same rows inserted with one `pg` unnest INSERT
+ * The floor for push throughput: the same rows inserted with one `pg` unnest INSERT
  * (autocommit), with no lock, no idempotency and no Lamport check.
  */
 export async function rawUnnestInsert(

@@ -1,19 +1,11 @@
 import { DEFAULT_RATE_LIMITS, type LimitedAction, type RateLimitConfig } from "@chorus/api";
-import { parseDatabaseUrl } from "@chorus/db";
+import { DatabaseUrl } from "@chorus/db";
 import { z } from "zod";
 
 /** Every setting of the sync server, read and validated once. Nothing else reads process.env. */
 const EnvSchema = z
   .object({
-    DATABASE_URL: z
-      .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
-      .superRefine((value, ctx) => {
-        try {
-          parseDatabaseUrl(value);
-        } catch (error) {
-          ctx.addIssue({ code: "custom", message: (error as Error).message });
-        }
-      }),
+    DATABASE_URL: DatabaseUrl,
     SYNC_HOST: z.string().default("127.0.0.1"),
     SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     LOG_LEVEL: z

@@ -11,6 +11,8 @@ import { TRPCError } from "@trpc/server";
  * - the body is read here, up to `limit` bytes, into a string;
  * - a plain JSON answer is sent in one write with a content-length.
  * A streamed answer (httpBatchStreamLink's `trpc-accept`, or server-sent events) is left alone.
+ * The first is tRPC's documented way to hand it a body; the second relies on how its adapter
+ * writes, which test/http-body.test.ts pins so that a tRPC upgrade that changes it fails there.
  */
 export type RequestWithBody = IncomingMessage & { body?: string };
 

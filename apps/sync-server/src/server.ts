@@ -174,7 +174,6 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
       const stated = req.headers[PROTOCOL_VERSION_HEADER];
       return {
-        prisma,
         services,
         socket: null,
         slowConsumerBytes,
@@ -336,7 +335,6 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       if (auth.principal) track(ws, auth.principal);
       const stated = info.connectionParams?.protocol;
       return {
-        prisma,
         services,
         socket: ws,
         slowConsumerBytes,

@@ -1,4 +1,4 @@
-import { parseDatabaseUrl } from "@chorus/db";
+import { DatabaseUrl } from "@chorus/db";
 import { z } from "zod";
 import { parseTrustedProxies } from "./server/client-address";
 
@@ -14,15 +14,7 @@ const EnvSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     CHORUS_ENV: z.enum(["local", "production"]).optional(),
-    DATABASE_URL: z
-      .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
-      .superRefine((value, ctx) => {
-        try {
-          parseDatabaseUrl(value);
-        } catch (error) {
-          ctx.addIssue({ code: "custom", message: (error as Error).message });
-        }
-      }),
+    DATABASE_URL: DatabaseUrl,
     /** Public URL of this web app (next-auth's NEXTAUTH_URL defaults to it). */
     WEB_URL: z.url({ error: "WEB_URL must be a URL" }).default("http://127.0.0.1:3000"),
     NEXTAUTH_URL: z.url({ error: "NEXTAUTH_URL must be a URL" }).optional(),
@@ -35,6 +27,11 @@ const EnvSchema = z
       .optional(),
     /** The access-token signing key: PKCS#8 PEM or a private Ed25519 JWK. */
     AUTH_PRIVATE_KEY: z.string().optional(),
+    /**
+     * During a key rotation: the previous signing key's public half (SPKI PEM or a public JWK),
+     * served in the JWKS beside the current key until tokens it signed have expired.
+     */
+    AUTH_PREVIOUS_PUBLIC_KEY: z.string().optional(),
     /** Development only: the signing key file shared with the sync server. */
     CHORUS_DEV_KEY_FILE: z.string().optional(),
     /**

@@ -7,6 +7,8 @@ import {
   generateSigningKey,
   hashRefreshToken,
   type SigningKey,
+  TokenEndpointError,
+  TokenEndpointResponse,
 } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
@@ -93,12 +95,13 @@ function secondsAfter(date: Date, seconds: number): Date {
 
 function success(result: TokenResult): TokenSuccess {
   if (result.status !== 200) throw new Error(`expected 200, got ${JSON.stringify(result.body)}`);
-  return result.body;
+  // The answer the desktop engine parses: the shared schema, not just this module's type.
+  return TokenEndpointResponse.parse(result.body);
 }
 
 function expectInvalidGrant(result: TokenResult) {
   expect(result.status).toBe(400);
-  expect(result.body).toMatchObject({ error: "invalid_grant" });
+  expect(TokenEndpointError.parse(result.body).error).toBe("invalid_grant");
 }
 
 describe("authorization_code grant", () => {

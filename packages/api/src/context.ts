@@ -65,7 +65,7 @@ export interface SocketLike {
 
 /** What every procedure sees. Built per request (HTTP) or per connection (WebSocket). */
 export interface Context {
-  prisma: PrismaClient;
+  /** The database is `services.prisma`: one client per process, shared by every request. */
   services: Services;
   principal: Principal | null;
   /** Why the presented token was refused, when one was presented and refused. */

@@ -9,7 +9,6 @@ export {
   compactUser,
   DAY_MS,
   DEFAULT_COMPACTION_SETTINGS,
-  previewUser,
 } from "./compaction/compact-user.js";
 export type { DevicePosition } from "./compaction/positions.js";
 export {

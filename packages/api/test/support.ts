@@ -2,15 +2,10 @@ import { randomUUID } from "node:crypto";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import type { LwwOp, OpInput, SyncOp } from "@chorus/protocol";
-import {
-  appRouter,
-  type Context,
-  createCallerFactory,
-  createServices,
-  type Principal,
-} from "../src/index.js";
+import { appRouter, type Context, createServices, type Principal } from "../src/index.js";
 import { AckBuffer } from "../src/sync/ack-buffer.js";
-import { pushOps, readOps } from "../src/sync/ops-store.js";
+import { lockUser, pushOps, readOps } from "../src/sync/ops-store.js";
+import { createCallerFactory } from "../src/trpc.js";
 
 /** A fresh database, a Prisma client and a controllable clock for one test file. */
 export class ApiTestbed {
@@ -90,7 +85,6 @@ export class ApiTestbed {
       expiresAt: new Date(Date.now() + 600_000),
     };
     const ctx: Context = {
-      prisma: this.prisma,
       services: { ...createServices({ prisma: this.prisma }), acks: this.acks },
       principal,
       authError: null,
@@ -98,6 +92,36 @@ export class ApiTestbed {
       slowConsumerBytes: 1 << 20,
     };
     return createCallerFactory(appRouter)(ctx);
+  }
+
+  /**
+   * Holds the user's push lock (the one compaction takes) in an open transaction until
+   * `release()`; resolves once the lock is held.
+   */
+  async holdUserLock(userId: string): Promise<{ release(): Promise<void> }> {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = this.prisma.$transaction(
+      async (tx) => {
+        await lockUser(tx, userId);
+        locked();
+        await held;
+      },
+      { timeout: 120_000 },
+    );
+    await isLocked;
+    return {
+      release: async () => {
+        release();
+        await holder;
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { appRouter, type Context, createCallerFactory, createServices } from "../src/index.js";
+import { appRouter, type Context, createServices } from "../src/index.js";
+import { createCallerFactory } from "../src/trpc.js";
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -16,7 +17,6 @@ afterAll(async () => {
 
 function contextFor(client: PrismaClient): Context {
   return {
-    prisma: client,
     services: createServices({ prisma: client }),
     principal: null,
     authError: null,

@@ -30,6 +30,7 @@ export {
   matchesStoredHash,
   REFRESH_TOKEN_TTL_SECONDS,
 } from "./refresh.js";
+export { TokenEndpointError, TokenEndpointResponse } from "./token-endpoint.js";
 export {
   ACCESS_TOKEN_TYPE,
   type AccessTokenVerifier,

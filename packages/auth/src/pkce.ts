@@ -48,7 +48,7 @@ export function generateOAuthState(): string {
 }
 
 /*
- * RFC 8252 §7.3 loopback redirect, as DESIGN §6 narrows it: http, the literal IP 127.0.0.1 or
+ * RFC 8252 §7.3 loopback redirect, as Chorus narrows it (docs/design.md#authentication): http, the literal IP 127.0.0.1 or
  * [::1] (never "localhost", which DNS or a hosts file may point elsewhere), any port, path
  * exactly /callback, and nothing else: no userinfo, query or fragment. Matched on the raw
  * string, because URL parsing would normalise forms such as http://127.1/ or upper case.

@@ -48,7 +48,7 @@ describe("PKCE (RFC 7636)", () => {
   });
 });
 
-describe("isLoopbackRedirectUri (RFC 8252, DESIGN §6)", () => {
+describe("isLoopbackRedirectUri (RFC 8252, narrowed to 127.0.0.1 / [::1] and /callback)", () => {
   it.each([
     "http://127.0.0.1/callback",
     "http://127.0.0.1:53682/callback",

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Parses a Postgres URL, throwing one clear message when it is not one. */
 export function parseDatabaseUrl(raw: string, settingName = "DATABASE_URL"): URL {
   let url: URL;
@@ -33,3 +35,17 @@ export function redactDatabaseUrl(raw: string): string {
     return "<invalid url>";
   }
 }
+
+/**
+ * `DATABASE_URL` as every app's settings validate it: a PostgreSQL URL with a host and a
+ * database, else one clear message. Each app's env.ts uses this schema; none repeats the rules.
+ */
+export const DatabaseUrl = z
+  .string({ error: "DATABASE_URL is not set (npm start sets it for the embedded database)" })
+  .superRefine((value, ctx) => {
+    try {
+      parseDatabaseUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });

@@ -1,3 +1,9 @@
 export { createPrisma, Prisma, PrismaClient } from "./client.js";
-export { parseDatabaseUrl, redactDatabaseUrl, withDatabase } from "./database-url.js";
+export {
+  DatabaseUrl,
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  withDatabase,
+} from "./database-url.js";
 export * from "./generated/prisma/enums.js";
+export { USER_LOCK_STATEMENT } from "./locks.js";

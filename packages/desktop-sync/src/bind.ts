@@ -1,6 +1,6 @@
+import type { LibraryState } from "./library-state.js";
 import { renameDevice, renamePendingVersions, visibleEntities } from "./lww/registers.js";
 import { clearQueue } from "./queue.js";
-import type { Replica } from "./replica.js";
 import { readMeta, writeMeta } from "./store/meta.js";
 import type { SyncSession } from "./sync/session.js";
 
@@ -25,8 +25,8 @@ export type BindOutcome = "attached" | "first-bind" | "new-device" | "rebased";
  *
  * `bound_user_id` remembers the account the library's history belongs to, across sign-outs.
  */
-export function bindProfile(replica: Replica, session: SyncSession): BindOutcome {
-  const { db } = replica;
+export function bindProfile(library: LibraryState, session: SyncSession): BindOutcome {
+  const { db } = library;
   return db
     .transaction((): BindOutcome => {
       const previousUser = readMeta(db, "user_id");
@@ -44,9 +44,9 @@ export function bindProfile(replica: Replica, session: SyncSession): BindOutcome
       } else {
         const visible = visibleEntities(db);
         clearQueue(db);
-        replica.clearLibrary();
+        library.clearLibrary();
         writeMeta(db, "device_id", session.deviceId);
-        replica.commitLocal(
+        library.commitLocal(
           visible.map((view) => ({
             entity: view.entity,
             entityId: view.entityId,
@@ -66,7 +66,7 @@ export function bindProfile(replica: Replica, session: SyncSession): BindOutcome
       if (session.email) writeMeta(db, "email", session.email);
       if (session.webUrl) writeMeta(db, "web_url", session.webUrl);
       writeMeta(db, "bound_user_id", session.userId);
-      if (outcome === "first-bind" || outcome === "rebased") replica.setCursor(0);
+      if (outcome === "first-bind" || outcome === "rebased") library.setCursor(0);
       return outcome;
     })
     .immediate();

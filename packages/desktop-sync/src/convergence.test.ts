@@ -2,12 +2,12 @@ import type { LwwOp } from "@chorus/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DeviceEngine } from "./engine.js";
+import { LibraryState } from "./library-state.js";
 import { allPending } from "./queue.js";
-import { Replica } from "./replica.js";
 import { EngineFleet } from "./testing/engines.js";
 
 /*
- * DESIGN §3's last invariant: every device applying the same set of ops, in any order, ends
+ * The convergence invariant (docs/design.md#invariants): every device applying the same set of ops, in any order, ends
  * in the same state. Three real engines (real SQLite files) edit concurrently — creates,
  * renames, deletes, entry adds and moves — on views that diverge, exchange some ops in random
  * order with duplicates as they go, and finally receive everything, again reordered and
@@ -94,11 +94,13 @@ function madeBy(engine: DeviceEngine): LwwOp[] {
 }
 
 function receive(engine: DeviceEngine, ops: readonly LwwOp[]): void {
-  const replica = new Replica(engine.profile.db, engine.profile.clock, () => engine.deviceId());
+  const library = new LibraryState(engine.profile.db, engine.profile.clock, () =>
+    engine.deviceId(),
+  );
   engine.profile.db.transaction(() => {
     for (const op of ops) {
-      replica.clock.observe(op.lamportTs);
-      replica.fold(op);
+      library.clock.observe(op.lamportTs);
+      library.fold(op);
     }
   })();
 }

@@ -20,11 +20,11 @@ import type {
 } from "./contract.js";
 import { syncErrorInfoSchema, syncModeSchema } from "./contract.js";
 import { EngineError } from "./errors.js";
-import * as commands from "./library/commands.js";
+import * as plans from "./library/edit-plans.js";
 import { getPlaylist, librarySnapshot, listPlaylists, listTracks } from "./library/read.js";
+import { LibraryState, type LibraryStateHooks } from "./library-state.js";
 import { openProfile, type Profile } from "./profiles.js";
 import { oldestPendingAt, pendingCount, quarantinedCount, quarantinedOps } from "./queue.js";
-import { Replica, type ReplicaHooks } from "./replica.js";
 import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
 import { openMemoryStore, type SqliteDatabase } from "./store/sqlite.js";
 import type { DrainOutcome } from "./sync/drain.js";
@@ -47,7 +47,7 @@ export interface EngineOptions {
   /** Where the credential lives (default: a 0600 file in the profile folder). */
   tokenStore?: TokenStore;
   timing?: SyncTiming;
-  hooks?: ReplicaHooks;
+  hooks?: LibraryStateHooks;
   log?: EngineLog;
   fetch?: typeof fetch;
   /**
@@ -57,7 +57,7 @@ export interface EngineOptions {
   protocolVersion?: number;
 }
 
-type Mutation<T> = (db: SqliteDatabase) => commands.Plan<T>;
+type Mutation<T> = (db: SqliteDatabase) => plans.Plan<T>;
 
 /** Tries this many re-stamps when a server-connected write meets a Lamport regression. */
 const MAX_DIRECT_PUSH_ATTEMPTS = 3;
@@ -73,8 +73,8 @@ const UNANSWERED_RETRY_MS = 250;
  * swaps the server identity together with the library.
  */
 export class DeviceEngine {
-  private readonly durable: Replica;
-  private memory: { db: SqliteDatabase; replica: Replica } | null = null;
+  private readonly durable: LibraryState;
+  private memory: { db: SqliteDatabase; library: LibraryState } | null = null;
   private session: SyncSession | null = null;
   private loop: SyncLoop | null = null;
   private started = false;
@@ -93,7 +93,12 @@ export class DeviceEngine {
   ) {
     this.tokens = options.tokenStore ?? fileTokenStore(profile.dir);
     this.log = options.log ?? (() => {});
-    this.durable = new Replica(profile.db, profile.clock, () => this.deviceId(), options.hooks);
+    this.durable = new LibraryState(
+      profile.db,
+      profile.clock,
+      () => this.deviceId(),
+      options.hooks,
+    );
     this.session = this.restoreSession();
     if (this.revokedAt()) this.connection = "revoked";
   }
@@ -124,9 +129,9 @@ export class DeviceEngine {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** The replica edits and reads go to: the profile file, or memory in server-connected mode. */
-  private get active(): Replica {
-    return this.mode() === "server" && this.memory ? this.memory.replica : this.durable;
+  /** The library edits and reads go to: the profile file, or memory in server-connected mode. */
+  private get active(): LibraryState {
+    return this.mode() === "server" && this.memory ? this.memory.library : this.durable;
   }
 
   // ---- the library ------------------------------------------------------------------------
@@ -148,46 +153,46 @@ export class DeviceEngine {
   }
 
   createPlaylist(name: string) {
-    return this.mutate(() => commands.planCreatePlaylist(name));
+    return this.mutate(() => plans.planCreatePlaylist(name));
   }
 
   renamePlaylist(id: string, name: string) {
-    return this.mutate((db) => commands.planRenamePlaylist(db, id, name));
+    return this.mutate((db) => plans.planRenamePlaylist(db, id, name));
   }
 
   deletePlaylist(id: string) {
-    return this.mutate((db) => commands.planDeletePlaylist(db, id));
+    return this.mutate((db) => plans.planDeletePlaylist(db, id));
   }
 
   addTrack(track: NewTrack) {
-    return this.mutate(() => commands.planAddTrack(track));
+    return this.mutate(() => plans.planAddTrack(track));
   }
 
   deleteTrack(id: string) {
-    return this.mutate((db) => commands.planDeleteTrack(db, id));
+    return this.mutate((db) => plans.planDeleteTrack(db, id));
   }
 
   addEntry(playlistId: string, trackId: string, placement: EntryPlacement = {}) {
-    return this.mutate((db) => commands.planAddEntry(db, playlistId, trackId, placement));
+    return this.mutate((db) => plans.planAddEntry(db, playlistId, trackId, placement));
   }
 
   moveEntry(entryId: string, placement: EntryPlacement) {
-    return this.mutate((db) => commands.planMoveEntry(db, entryId, placement));
+    return this.mutate((db) => plans.planMoveEntry(db, entryId, placement));
   }
 
   removeEntry(entryId: string) {
-    return this.mutate((db) => commands.planRemoveEntry(db, entryId));
+    return this.mutate((db) => plans.planRemoveEntry(db, entryId));
   }
 
   private async mutate<T>(plan: Mutation<T>): Promise<T> {
     if (this.mode() === "server") return this.mutateOnServer(plan);
-    const replica = this.durable;
+    const library = this.durable;
     // IMMEDIATE: the plan reads (neighbour positions, existence) under the write lock, so a
     // second process on the same profile cannot interleave between read and write.
-    const result = replica.db
+    const result = library.db
       .transaction(() => {
-        const { drafts, result } = plan(replica.db);
-        replica.commitLocal(drafts, { capture: true });
+        const { drafts, result } = plan(library.db);
+        library.commitLocal(drafts, { capture: true });
         return result;
       })
       .immediate();
@@ -209,19 +214,19 @@ export class DeviceEngine {
     }
     if (!(await loop.whenLoaded()))
       throw offline("the library could not be loaded from the server");
-    const { replica } = memory;
-    const { drafts, result } = plan(replica.db);
+    const { library } = memory;
+    const { drafts, result } = plan(library.db);
     // Stamped once. A push that got no answer (a timeout, a cut connection, a 5xx) may have
     // been stored: it is re-sent under the SAME operation ids, which the server answers as
     // duplicates with the stored ids, so a lost answer never turns into a second entity. Only
     // a refusal that stored nothing (a Lamport regression, a 401) gets fresh stamps.
-    let ops = drafts.map((draft) => replica.stamp(draft));
+    let ops = drafts.map((draft) => library.stamp(draft));
     let unanswered = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await loop.push(ops);
-        replica.db.transaction(() => {
-          for (const op of ops) replica.foldOwn(op);
+        library.db.transaction(() => {
+          for (const op of ops) library.foldOwn(op);
         })();
         this.markSynced();
         this.emit({ type: "local-change" });
@@ -231,13 +236,13 @@ export class DeviceEngine {
         this.recordFailure(failure);
         const retry = attempt < MAX_DIRECT_PUSH_ATTEMPTS;
         if (retry && failure.kind === "sync" && failure.error.type === "lamport_regression") {
-          replica.clock.observe(failure.error.storedMax);
-          ops = drafts.map((draft) => replica.stamp(draft));
+          library.clock.observe(failure.error.storedMax);
+          ops = drafts.map((draft) => library.stamp(draft));
           continue;
         }
         if (retry && failure.kind === "unauthorized") {
           this.session.tokenRejected();
-          ops = drafts.map((draft) => replica.stamp(draft));
+          ops = drafts.map((draft) => library.stamp(draft));
           continue;
         }
         if (failure.kind === "revoked") throw this.revokedError();
@@ -341,16 +346,16 @@ export class DeviceEngine {
       this.setConnection(this.started && mode !== "local" && this.revoked ? "revoked" : "disabled");
       return;
     }
-    let replica = this.durable;
+    let library = this.durable;
     if (mode === "server") {
       this.memory?.db.close();
       const db = openMemoryStore();
-      replica = new Replica(db, this.profile.clock, () => this.deviceId());
-      this.memory = { db, replica };
+      library = new LibraryState(db, this.profile.clock, () => this.deviceId());
+      this.memory = { db, library };
     }
     this.loop = new SyncLoop({
       session: this.session,
-      replica,
+      library,
       withDrain: mode === "hybrid",
       loadFirst: mode === "server",
       timing: this.options.timing ?? {},

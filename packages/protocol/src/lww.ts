@@ -2,7 +2,7 @@ import type { SyncOp } from "./op.js";
 import type { JsonValue } from "./wire.js";
 
 /*
- * The conflict rule (DESIGN §4), shared by the server's compaction and the device's apply.
+ * The conflict rule (docs/design.md#conflict-rule), shared by the server's compaction and the device's apply.
  *
  * - Each (entity, entityId, field) is a last-writer-wins register ordered by
  *   (lamportTs, deviceId); `set` and `insert` write registers.

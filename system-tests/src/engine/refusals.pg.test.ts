@@ -6,8 +6,8 @@ import {
   Drain,
   EngineFleet,
   enqueue,
+  LibraryState,
   makeTempDir,
-  Replica,
   type SyncLoop,
 } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
@@ -120,11 +120,11 @@ describe("a batch larger than the server takes", () => {
     const { session } = await account.device("big");
     const client = createSyncClient(session);
     try {
-      const replica = new Replica(profile.db, profile.clock, () => session.deviceId);
+      const library = new LibraryState(profile.db, profile.clock, () => session.deviceId);
       // 12 ops of ~50 KB: each within MAX_VALUE_BYTES, together over MAX_BATCH_BYTES.
       profile.db.transaction(() => {
         for (let i = 0; i < 12; i++) {
-          replica.commitLocal(
+          library.commitLocal(
             [
               {
                 entity: "playlist",
@@ -141,7 +141,7 @@ describe("a batch larger than the server takes", () => {
       const failures: string[] = [];
       const sizes: number[] = [];
       const drain = new Drain({
-        replica,
+        library,
         push: (ops) => {
           sizes.push(ops.length);
           return client.trpc.sync.push.mutate({ ops });

@@ -1,3 +1,4 @@
+import { USER_LOCK_STATEMENT } from "@chorus/db";
 import type { DeviceEngine } from "@chorus/desktop-sync";
 import { allPending, EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
@@ -75,9 +76,7 @@ describe("the server killed mid-push", () => {
     // Hold the user's advisory lock, so the push blocks inside its transaction.
     const blocker = await backend.pool.connect();
     await blocker.query("BEGIN");
-    await blocker.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-      `chorus:user:${account.userId}`,
-    ]);
+    await blocker.query(USER_LOCK_STATEMENT, [account.userId]);
     for (let i = 0; i < 5; i++) await a.createPlaylist(`Playlist ${i}`);
     const queued = allPending(a.profile.db).map((op) => op.operationId);
     await waitUntil("the push waits inside the server's transaction", async () => {

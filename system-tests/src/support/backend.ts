@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   exportPublicJwks,
   generateSigningKey,
@@ -25,23 +27,52 @@ export interface TestAccount {
   device(name?: string, syncUrl?: string): Promise<{ deviceId: string; session: SyncSession }>;
 }
 
+export interface TestBackendOptions {
+  /** Extra sync-server settings (RATE_LIMITS, ...). */
+  env?: Record<string, string>;
+  /**
+   * Verify tokens the way production does, by `kid` against a JWKS URL (served here, as the web
+   * app serves its own), so `rotateKey()` can switch the signing key. Default: one fixed key.
+   */
+  jwks?: boolean;
+}
+
 export class TestBackend {
+  /** The keys the JWKS publishes: the current one first, then the previous. */
+  private published: SigningKey[];
+
   private constructor(
     readonly db: TestDatabase,
     readonly pool: pg.Pool,
-    readonly key: SigningKey,
+    private currentKey: SigningKey,
     readonly server: SyncServerProcess,
-  ) {}
+    private readonly jwksServer: Server | null,
+  ) {
+    this.published = [currentKey];
+  }
 
-  /** `env`: extra sync-server settings (RATE_LIMITS, ...). */
-  static async start(options: { env?: Record<string, string> } = {}): Promise<TestBackend> {
+  static async start(options: TestBackendOptions = {}): Promise<TestBackend> {
     const db = await createTestDatabase();
     const key = await generateSigningKey();
+    let backend: TestBackend | undefined;
+    const jwksServer = options.jwks
+      ? createServer((_req, res) => {
+          void exportPublicJwks(backend?.published ?? [key]).then((jwks) => {
+            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));
+          });
+        })
+      : null;
+    if (jwksServer)
+      await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     const server = new SyncServerProcess({
       env: {
         ...options.env,
         DATABASE_URL: db.url,
-        AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]),
+        ...(jwksServer
+          ? {
+              AUTH_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`,
+            }
+          : { AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]) }),
         LOG_LEVEL: "info",
         NODE_ENV: "test",
         ACK_FLUSH_INTERVAL_MS: "200",
@@ -52,7 +83,25 @@ export class TestBackend {
     const pool = new pg.Pool({ connectionString: db.url, max: 4 });
     // Dropping the database terminates idle connections; that is the end, not an error.
     pool.on("error", () => {});
-    return new TestBackend(db, pool, key, server);
+    backend = new TestBackend(db, pool, key, server, jwksServer);
+    return backend;
+  }
+
+  /** The key tokens are signed with now. */
+  get key(): SigningKey {
+    return this.currentKey;
+  }
+
+  /**
+   * Rotates the signing key as an operator does (docs/deploy.md): a new key signs from now on,
+   * and the JWKS publishes it beside the previous one. Needs `jwks: true`.
+   */
+  async rotateKey(): Promise<SigningKey> {
+    if (!this.jwksServer) throw new Error("rotateKey needs TestBackend.start({ jwks: true })");
+    const next = await generateSigningKey();
+    this.published = [next, this.currentKey];
+    this.currentKey = next;
+    return next;
   }
 
   get syncUrl(): string {
@@ -142,6 +191,9 @@ export class TestBackend {
 
   async close(): Promise<void> {
     await this.server.stop();
+    await new Promise<void>((resolve) =>
+      this.jwksServer ? this.jwksServer.close(() => resolve()) : resolve(),
+    );
     await this.pool.end();
     await this.db.drop();
   }

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isLoopbackRedirectUri, verifyCodeChallenge } from "@chorus/auth";
+import {
+  isLoopbackRedirectUri,
+  type TokenEndpointResponse,
+  verifyCodeChallenge,
+} from "@chorus/auth";
 
 /**
  * The web side of ADR 0002, as small as the engine's tests need: /desktop-login is played
@@ -21,6 +25,8 @@ export class FakeWeb {
   private readonly liveRefresh = new Set<string>();
   private readonly usedRefresh = new Set<string>();
   readonly grants: string[] = [];
+  /** Every access token the token endpoint issued, oldest first. */
+  readonly issued: string[] = [];
   /** Refresh tokens presented to /api/desktop/revoke. */
   readonly revoked: string[] = [];
 
@@ -114,12 +120,14 @@ export class FakeWeb {
     return { status: 400, body: { error: "invalid_request" } };
   }
 
-  private async tokens() {
+  private async tokens(): Promise<TokenEndpointResponse> {
     const refresh = randomBytes(24).toString("base64url");
     this.liveRefresh.add(refresh);
     const { userId, deviceId } = this.options;
+    const accessToken = await this.options.mint(userId, deviceId);
+    this.issued.push(accessToken);
     return {
-      access_token: await this.options.mint(userId, deviceId),
+      access_token: accessToken,
       token_type: "Bearer",
       expires_in: this.options.expiresIn ?? 600,
       refresh_token: refresh,

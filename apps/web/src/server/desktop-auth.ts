@@ -7,6 +7,8 @@ import {
   mintAccessToken,
   REFRESH_TOKEN_TTL_SECONDS,
   type SigningKey,
+  type TokenEndpointError,
+  type TokenEndpointResponse,
   verifyCodeChallenge,
 } from "@chorus/auth";
 import type { PrismaClient } from "@chorus/db";
@@ -35,25 +37,9 @@ export interface TokenEndpointDeps {
   onDeviceBound?(deviceId: string): void;
 }
 
-export interface TokenSuccess {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-  device_id: string;
-  user_id: string;
-  email: string;
-  sync_url: string;
-}
-
-export interface TokenFailure {
-  error: "invalid_request" | "invalid_grant";
-  error_description: string;
-  /** An extension parameter (RFC 6749 §5.2 allows them): why the grant died, when a device
-   * acts on it differently ("device_revoked": bind again, rather than retry). */
-  reason?: "device_revoked";
-}
+/** The token endpoint's answers are @chorus/auth's schemas, which the desktop engine parses. */
+export type TokenSuccess = TokenEndpointResponse;
+export type TokenFailure = TokenEndpointError;
 
 export type TokenResult = { status: 200; body: TokenSuccess } | { status: 400; body: TokenFailure };
 

@@ -3,8 +3,10 @@ import {
   defaultDevKeyFile,
   exportSigningKeyPem,
   importSigningKey,
+  importVerificationKey,
   loadOrCreateDevSigningKey,
   type SigningKey,
+  type VerificationKey,
 } from "@chorus/auth";
 import { env, SettingsError } from "@/env";
 
@@ -28,6 +30,31 @@ export function getSigningKey(): Promise<SigningKey> {
     throw error;
   });
   return signingKey;
+}
+
+let previousKey: Promise<VerificationKey | null> | undefined;
+
+async function loadPreviousKey(): Promise<VerificationKey | null> {
+  const text = env().AUTH_PREVIOUS_PUBLIC_KEY;
+  if (!text) return null;
+  try {
+    return await importVerificationKey(text);
+  } catch (error) {
+    throw new SettingsError(`cannot load AUTH_PREVIOUS_PUBLIC_KEY: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The keys the JWKS publishes: the current signing key, then (during a rotation) the previous
+ * one, so tokens it signed stay verifiable until they expire. The sync server picks by kid.
+ */
+export async function getPublishedKeys(): Promise<Array<SigningKey | VerificationKey>> {
+  previousKey ??= loadPreviousKey().catch((error: unknown) => {
+    previousKey = undefined;
+    throw error;
+  });
+  const [current, previous] = await Promise.all([getSigningKey(), previousKey]);
+  return previous && previous.kid !== current.kid ? [current, previous] : [current];
 }
 
 let sessionSecret: Promise<string> | undefined;

@@ -1,7 +1,7 @@
 import { Prisma } from "@chorus/db";
 
 /*
- * The SQL twin of @chorus/protocol's `compactionSurvivors` (the LWW rule of DESIGN §4): among a
+ * The SQL twin of @chorus/protocol's `compactionSurvivors` (the conflict rule, docs/design.md#conflict-rule): among a
  * user's ops with id < target, keep each entity's winning tombstone, its newest write when that
  * outlives the tombstone, and each field's winning write (an insert writes the fields of its
  * object value) when it outlives the tombstone. Everything else below target is superseded.

@@ -30,11 +30,11 @@ function present(result: RunResult) {
 export const adminRouter = {
   users: adminProcedure
     .input(UsersPageInput)
-    .query(({ ctx, input }) => usersPage(ctx.prisma, input)),
+    .query(({ ctx, input }) => usersPage(ctx.services.prisma, input)),
 
   /** The devices table: server-side paging, sorting and filtering; live cursor, lag, staleness. */
   devices: adminProcedure.input(DevicesPageInput).query(({ ctx, input }) =>
-    devicesPage(ctx.prisma, input, {
+    devicesPage(ctx.services.prisma, input, {
       online: ctx.services.bus.onlineDevices(),
       buffered: ctx.services.acks.peek(),
       staleWindowMs: ctx.services.compaction.settings.staleWindowMs,
@@ -45,12 +45,12 @@ export const adminRouter = {
   /** One user's compaction state: watermark, schedule, and what a run now would do. */
   user: adminProcedure.input(z.object({ userId: z.uuid() })).query(async ({ ctx, input }) => {
     const { compaction, acks } = ctx.services;
-    const user = await ctx.prisma.user.findUnique({
+    const user = await ctx.services.prisma.user.findUnique({
       where: { id: input.userId },
       select: { id: true, email: true, role: true, watermark: true },
     });
     if (!user) return null;
-    const preview = await previewUser(ctx.prisma, acks, user.id, compaction.settings);
+    const preview = await previewUser(ctx.services.prisma, acks, user.id, compaction.settings);
     return {
       id: user.id,
       email: user.email,
@@ -96,7 +96,7 @@ export const adminRouter = {
   compactionRuns: adminProcedure
     .input(z.object({ limit: z.int().min(1).max(200).default(50) }))
     .query(async ({ ctx, input }) => {
-      const runs = await ctx.prisma.compactionRun.findMany({
+      const runs = await ctx.services.prisma.compactionRun.findMany({
         orderBy: { id: "desc" },
         take: input.limit,
       });

@@ -27,7 +27,7 @@ const deviceFields = {
 /** The caller's own bound desktop profiles. Another user's device is simply not found. */
 export const devicesRouter = {
   list: userProcedure.query(async ({ ctx }) => {
-    const devices = await ctx.prisma.device.findMany({
+    const devices = await ctx.services.prisma.device.findMany({
       where: { userId: ctx.principal.userId },
       select: deviceFields,
       orderBy: { boundAt: "asc" },
@@ -43,12 +43,12 @@ export const devicesRouter = {
   rename: userProcedure
     .input(z.object({ deviceId: DeviceId, name: DeviceName }))
     .mutation(async ({ ctx, input }) => {
-      const { count } = await ctx.prisma.device.updateMany({
+      const { count } = await ctx.services.prisma.device.updateMany({
         where: { id: input.deviceId, userId: ctx.principal.userId },
         data: { name: input.name },
       });
       if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
-      return ctx.prisma.device.findUniqueOrThrow({
+      return ctx.services.prisma.device.findUniqueOrThrow({
         where: { id: input.deviceId },
         select: deviceFields,
       });
@@ -60,7 +60,7 @@ export const devicesRouter = {
     if (!(await revokeDevice(ctx.services, ref))) {
       throw new TRPCError({ code: "NOT_FOUND", message: "no such device" });
     }
-    return ctx.prisma.device.findUniqueOrThrow({
+    return ctx.services.prisma.device.findUniqueOrThrow({
       where: { id: input.deviceId },
       select: deviceFields,
     });

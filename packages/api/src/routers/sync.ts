@@ -30,7 +30,7 @@ export const syncRouter = {
     services.lastSeen.touch(device.id);
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
-      outcome = await pushOps(ctx.prisma, device.userId, device.id, input.ops);
+      outcome = await pushOps(ctx.services.prisma, device.userId, device.id, input.ops);
     } catch (error) {
       if (error instanceof SyncProtocolError) services.metrics.conflict();
       throw error;
@@ -52,7 +52,7 @@ export const syncRouter = {
   /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
   pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
     await ctx.services.limits.consume("pull", ctx.device.id);
-    const page = await readPage(ctx.prisma, ctx.device.userId, input.since, input.limit, {
+    const page = await readPage(ctx.services.prisma, ctx.device.userId, input.since, input.limit, {
       checkWatermark: !input.fullResync,
       maxBytes: ctx.services.bounds.settings.pageMaxBytes,
     });
@@ -71,7 +71,7 @@ export const syncRouter = {
     const { services, device } = ctx;
     await services.limits.consume("ack", device.id);
     services.lastSeen.touch(device.id);
-    const newestId = await newestOpId(ctx.prisma, device.userId);
+    const newestId = await newestOpId(ctx.services.prisma, device.userId);
     if (input.lastSeenId > newestId) {
       throw new SyncProtocolError(syncError("ack_beyond_head", { newestId }));
     }
@@ -119,7 +119,7 @@ export const syncRouter = {
         for (;;) {
           let batch: SyncOp[];
           if (catchingUp) {
-            const page = await readPage(ctx.prisma, device.userId, cursor, BACKFILL_PAGE, {
+            const page = await readPage(ctx.services.prisma, device.userId, cursor, BACKFILL_PAGE, {
               checkWatermark: !checked,
               maxBytes: services.bounds.settings.pageMaxBytes,
             });

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@chorus/db";
+import { type Prisma, type PrismaClient, USER_LOCK_STATEMENT } from "@chorus/db";
 import {
   type OpInput,
   type PushOpResult,
@@ -7,6 +7,7 @@ import {
   syncError,
   toWireInt,
 } from "@chorus/protocol";
+import { z } from "zod";
 import type { OpsEvent } from "./bus.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -47,19 +48,43 @@ export interface PushOutcome {
   duplicates: number;
 }
 
-/** What chorus_push_ops returns (see its migration). */
-type PushAnswer =
-  | {
-      kind: "ok";
-      newestBefore: number;
-      storedMax: number;
-      stored: { operationId: string; id: number; createdAt: string }[];
-      duplicates: { operationId: string; id: number }[];
-    }
-  | { kind: "lamport_regression"; newestBefore: number; storedMax: number };
+const StoredOp = z.object({ operationId: z.string(), id: z.number(), createdAt: z.string() });
+
+/** What chorus_push_ops answers (see its migration), parsed before it is trusted. */
+export const PushAnswer = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("ok"),
+    newestBefore: z.number(),
+    storedMax: z.number(),
+    stored: z.array(StoredOp),
+    duplicates: z.array(StoredOp.omit({ createdAt: true })),
+  }),
+  z.object({
+    kind: z.literal("lamport_regression"),
+    newestBefore: z.number(),
+    storedMax: z.number(),
+  }),
+]);
+export type PushAnswer = z.infer<typeof PushAnswer>;
+
+/** The push function answered something this code does not understand: a server bug. */
+export class PushAnswerError extends Error {
+  override name = "PushAnswerError";
+}
+
+/** Parses chorus_push_ops' answer; a wrong shape is a PushAnswerError naming what is wrong. */
+export function parsePushAnswer(raw: unknown): PushAnswer {
+  const parsed = PushAnswer.safeParse(raw);
+  if (!parsed.success) {
+    throw new PushAnswerError(
+      `chorus_push_ops answered an unexpected shape: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
 
 /**
- * DESIGN §3 push in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
+ * The push of docs/design.md#protocol in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
  * 0003) takes the user's advisory lock, reports ops already stored with their existing id,
  * refuses the whole batch when its first new op is not above the device's stored Lamport
  * maximum, inserts the new ops in batch order and raises that maximum, all in the statement's
@@ -74,10 +99,9 @@ export async function pushOps(
   deviceId: string,
   ops: OpInput[],
 ): Promise<PushOutcome> {
-  const [row] = await prisma.$queryRaw<{ answer: PushAnswer }[]>`
+  const [row] = await prisma.$queryRaw<{ answer: unknown }[]>`
     SELECT chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb) AS answer`;
-  const answer = row?.answer;
-  if (!answer) throw new Error("chorus_push_ops returned nothing");
+  const answer = parsePushAnswer(row?.answer);
   if (answer.kind === "lamport_regression") {
     throw new SyncProtocolError(
       syncError("lamport_regression", { storedMax: toWireInt(answer.storedMax) }),
@@ -92,7 +116,7 @@ export async function pushOps(
     const fresh = stored.get(op.operationId);
     const storedId = fresh?.id ?? duplicates.get(op.operationId);
     if (storedId === undefined)
-      throw new Error(`chorus_push_ops returned no id for ${op.operationId}`);
+      throw new PushAnswerError(`chorus_push_ops returned no id for ${op.operationId}`);
     const id = toWireInt(storedId);
     results.push({ operationId: op.operationId, id, duplicate: !fresh });
     if (fresh) inserted.push({ ...op, id, deviceId, createdAt: fresh.createdAt });
@@ -109,12 +133,9 @@ export async function pushOps(
   };
 }
 
-/**
- * The per-user lock push takes (inside chorus_push_ops, with the same key); compaction takes
- * it too.
- */
+/** The per-user lock push takes (inside chorus_push_ops); compaction takes it too. */
 export async function lockUser(tx: Prisma.TransactionClient, userId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('chorus:user:' || ${userId}::uuid::text, 0))`;
+  await tx.$executeRawUnsafe(USER_LOCK_STATEMENT, userId);
 }
 
 /** The user's newest op id, 0 when none. */

@@ -3,7 +3,6 @@ import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/compaction/compact-user.js";
 import { runCompaction } from "../../src/compaction/runner.js";
-import { lockUser } from "../../src/sync/ops-store.js";
 import { ApiTestbed, setOp } from "../support.js";
 
 let t: ApiTestbed;
@@ -83,23 +82,7 @@ describe("compaction runs", () => {
     const { userId } = await userWithHistory(20);
     // Hold the user's push lock so the first runner is certainly still running when the
     // second one starts.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const blocker = t.prisma.$transaction(
-      async (tx) => {
-        await lockUser(tx, userId);
-        locked();
-        await held;
-      },
-      { timeout: 120_000 }, // holds while the test waits (up to 60 s) for the first runner
-    );
-    await isLocked;
+    const lock = await t.holdUserLock(userId);
     const newestBefore = await t.prisma.compactionRun.findFirst({ orderBy: { id: "desc" } });
     const first = runCompaction(deps(), { trigger: "scheduled", userIds: [userId] });
     // The first runner holds the runner lock once its run row says "running" (and it stays
@@ -111,8 +94,7 @@ describe("compaction runs", () => {
       return running !== null;
     });
     const second = await runCompaction(deps(), { trigger: "manual", userIds: [userId] });
-    release();
-    await blocker;
+    await lock.release();
     expect(second.outcome).toBe("skipped");
     expect((await first).outcome).toBe("succeeded");
     const runs = await t.prisma.compactionRun.findMany({ orderBy: { id: "desc" }, take: 2 });

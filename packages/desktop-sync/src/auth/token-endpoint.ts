@@ -1,19 +1,10 @@
+import { TokenEndpointResponse } from "@chorus/auth";
 import { z } from "zod";
 import { EngineError } from "../errors.js";
 
-/** The token endpoint's 200 answer (ADR 0002 §3-4). */
-export const TokenResponse = z.object({
-  access_token: z.string().min(1),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number().int().positive(),
-  refresh_token: z.string().min(1),
-  refresh_expires_in: z.number().int().positive().optional(),
-  device_id: z.uuid(),
-  user_id: z.uuid(),
-  email: z.string().nullish(),
-  sync_url: z.string().min(1),
-});
-export type TokenResponse = z.infer<typeof TokenResponse>;
+/** The token endpoint's 200 answer: one schema, shared with the web app that builds it. */
+export const TokenResponse = TokenEndpointResponse;
+export type TokenResponse = TokenEndpointResponse;
 
 const OAuthError = z.object({
   error: z.string(),

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { SyncOp } from "@chorus/protocol";
+import packageJson from "../../package.json" with { type: "json" };
 import type { Diagnostics, EntryPlacement, LibrarySnapshot } from "../contract.js";
 import { DeviceEngine } from "../engine.js";
 import { EngineError } from "../errors.js";
@@ -20,7 +21,8 @@ export interface CommandContext {
   timeoutMs: number;
 }
 
-const APP_VERSION = "0.1.0";
+/** The version this CLI reports when it binds a profile: its package's, bundled at build. */
+const APP_VERSION = packageJson.version;
 
 function str(ctx: CommandContext, name: string): string | undefined {
   const value = ctx.values[name];

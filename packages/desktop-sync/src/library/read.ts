@@ -10,7 +10,7 @@ import type { SqliteDatabase } from "../store/sqlite.js";
 /*
  * Reading the library. Entries whose playlist or track is not visible (deleted, or not
  * arrived yet) are hidden here rather than refused at write time: remote ops arrive in any
- * order (DESIGN §4) and the tables deliberately have no foreign keys.
+ * order (docs/design.md#conflict-rule) and the tables deliberately have no foreign keys.
  */
 
 interface TrackRow {

@@ -12,7 +12,7 @@ import type Database from "better-sqlite3";
 import type { SqliteDatabase } from "../store/sqlite.js";
 
 /*
- * The registers of DESIGN §4 kept in SQLite (lww_entity, lww_field). Folding an op loads the
+ * The conflict rule's registers (docs/design.md#conflict-rule) kept in SQLite (lww_entity, lww_field). Folding an op loads the
  * one entity it touches into @chorus/protocol's in-memory LwwState, applies the op with the
  * shared rule (applyOp), writes the registers back and returns the entity's view (viewState).
  * The device therefore cannot disagree with the server's compaction about who wins.

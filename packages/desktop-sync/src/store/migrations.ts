@@ -77,7 +77,7 @@ CREATE INDEX playlist_entries_by_track ON playlist_entries (track_id);
 `;
 
 /*
- * Per-field last-writer-wins registers and entity tombstones (DESIGN §4). The domain tables
+ * Per-field last-writer-wins registers and entity tombstones (docs/design.md#conflict-rule). The domain tables
  * above are a view of these: every apply folds the op into the registers with
  * @chorus/protocol's rule and rewrites the one domain row it touched, so any order of the
  * same ops (and any duplicates) leaves the same rows.

@@ -1,21 +1,21 @@
 import type { OpInput, PushResult } from "@chorus/protocol";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
 import { allPending, quarantinedOps } from "../queue.js";
-import { Replica } from "../replica.js";
 import { makeTempDir } from "../test-support.js";
 import { fullJitterDelay } from "./backoff.js";
 import { Drain } from "./drain.js";
 
 let temp: ReturnType<typeof makeTempDir>;
 let profile: Profile;
-let replica: Replica;
+let library: LibraryState;
 beforeEach(() => {
   temp = makeTempDir();
   createProfile(temp.path, "main");
   profile = openProfile(temp.path, "main");
-  replica = new Replica(profile.db, profile.clock, () => profile.deviceId);
+  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
 });
 afterEach(() => {
   profile.close();
@@ -25,7 +25,7 @@ afterEach(() => {
 function queue(count: number): void {
   profile.db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      replica.commitLocal(
+      library.commitLocal(
         [
           {
             entity: "playlist",
@@ -64,7 +64,7 @@ describe("Drain", () => {
     let inFlight = 0;
     let overlapped = false;
     const drain = new Drain({
-      replica,
+      library,
       maxOpsPerBatch: 3,
       push: async (ops) => {
         overlapped ||= inFlight > 0;
@@ -91,7 +91,7 @@ describe("Drain", () => {
     let fail = true;
     const failures: string[] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         sent.push(ops.map((op) => op.operationId));
         if (fail) throw new TypeError("fetch failed");
@@ -121,7 +121,7 @@ describe("Drain", () => {
     const before = allPending(profile.db);
     const pushed: OpInput[][] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         pushed.push(ops);
         if (pushed.length === 1) {
@@ -146,7 +146,7 @@ describe("Drain", () => {
     const [, poisoned] = allPending(profile.db);
     const sent: string[][] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         sent.push(ops.map((op) => op.entityId));
         const index = ops.findIndex((op) => op.operationId === poisoned?.operationId);
@@ -187,7 +187,7 @@ describe("Drain", () => {
     queue(3);
     const sent: number[] = [];
     const drain = new Drain({
-      replica,
+      library,
       push: async (ops) => {
         sent.push(ops.length);
         if (ops.some((op) => op.entityId === "p1")) {
@@ -215,7 +215,7 @@ describe("Drain", () => {
     queue(1);
     let pushes = 0;
     const drain = new Drain({
-      replica,
+      library,
       push: async () => {
         pushes += 1;
         throw Object.assign(new Error("upgrade"), {

@@ -5,6 +5,7 @@ import {
   type PushResult,
   refusedOpIndexes,
 } from "@chorus/protocol";
+import type { LibraryState } from "../library-state.js";
 import {
   markAttempt,
   nextBatch,
@@ -14,12 +15,11 @@ import {
   restampPending,
   toOpInput,
 } from "../queue.js";
-import type { Replica } from "../replica.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay } from "./backoff.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
 
 export interface DrainDeps {
-  replica: Replica;
+  library: LibraryState;
   /** One push call; rejects with the client's error. */
   push(ops: OpInput[]): Promise<PushResult>;
   /** The server refused the token: refresh before the next attempt. */
@@ -221,8 +221,8 @@ export class Drain {
   }
 
   private async drainBatches(): Promise<DrainOutcome> {
-    const { replica } = this.deps;
-    const { db } = replica;
+    const { library } = this.deps;
+    const { db } = library;
     let pushed = 0;
     let regressions = 0;
     let reauthorized = false;
@@ -244,8 +244,8 @@ export class Drain {
           regressions += 1;
           const storedMax = failure.error.storedMax;
           db.transaction(() => {
-            replica.clock.observe(storedMax);
-            for (const op of restampPending(db, replica.clock)) replica.foldOwn(op);
+            library.clock.observe(storedMax);
+            for (const op of restampPending(db, library.clock)) library.foldOwn(op);
           }).immediate();
           continue;
         }

@@ -1,10 +1,10 @@
 import { MAX_PULL_LIMIT, type PullResult, type SyncOp } from "@chorus/protocol";
 import type { ResyncProgress } from "../contract.js";
-import type { Replica } from "../replica.js";
+import type { LibraryState } from "../library-state.js";
 import { classifyFailure } from "./failure.js";
 
 export interface RebuildDeps {
-  replica: Replica;
+  library: LibraryState;
   pull(input: { since: number; limit: number; fullResync: boolean }): Promise<PullResult>;
   onProgress(progress: ResyncProgress): void;
   pageSize?: number;
@@ -21,7 +21,7 @@ const PROGRESS_EVERY = 500;
 const FOLD_CHUNK = 500;
 
 /*
- * The pulled pages wait in a TEMP table of the replica's own connection: on disk (SQLite's
+ * The pulled pages wait in a TEMP table of the library's own connection: on disk (SQLite's
  * temporary storage), not in this process's memory, so an account of any size can be rebuilt;
  * invisible to other connections; and gone with the connection if the process dies mid-pull
  * (a new rebuild starts from 0 anyway).
@@ -40,8 +40,8 @@ const STAGING = "chorus_resync_staging";
 export async function rebuildFromServer(
   deps: RebuildDeps,
 ): Promise<{ ops: number; cursor: number }> {
-  const { replica } = deps;
-  const { db } = replica;
+  const { library } = deps;
+  const { db } = library;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const limit = Math.min(deps.pageSize ?? MAX_PULL_LIMIT, MAX_PULL_LIMIT);
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (id INTEGER PRIMARY KEY, op TEXT NOT NULL)`);
@@ -101,22 +101,22 @@ export async function rebuildFromServer(
       `SELECT id, op FROM ${STAGING} WHERE id > ? ORDER BY id LIMIT ?`,
     );
     db.transaction(() => {
-      replica.clearLibrary();
+      library.clearLibrary();
       let done = 0;
       for (let after = 0; ; ) {
         const rows = chunk.all(after, FOLD_CHUNK);
         if (rows.length === 0) break;
         for (const row of rows) {
           const op = JSON.parse(row.op) as SyncOp;
-          replica.clock.observe(op.lamportTs);
-          replica.fold(op);
+          library.clock.observe(op.lamportTs);
+          library.fold(op);
           done += 1;
           if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
         }
         after = rows.at(-1)?.id ?? after;
       }
-      replica.refoldPending();
-      replica.setCursor(since);
+      library.refoldPending();
+      library.setCursor(since);
     }).immediate();
     deps.onProgress({ phase: "done", done: total, total });
     return { ops: total, cursor: since };

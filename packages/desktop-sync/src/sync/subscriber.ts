@@ -1,5 +1,5 @@
 import type { SyncOp } from "@chorus/protocol";
-import type { Replica } from "../replica.js";
+import type { LibraryState } from "../library-state.js";
 import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
 import type { SyncClient } from "./client.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
@@ -8,7 +8,7 @@ export type SubscriberState = "connecting" | "connected" | "offline" | "update_r
 
 export interface SubscriberDeps {
   client: SyncClient;
-  replica: Replica;
+  library: LibraryState;
   /** Ops applied to the library (not the ones skipped as already seen). */
   onApplied(ops: SyncOp[]): void;
   onResyncRequired(compactedUpTo: number): void;
@@ -27,7 +27,7 @@ export interface SubscriberDeps {
  * Follows the user's op log over the WebSocket from the local cursor: `lastEventId` is the
  * cursor when (re)subscribing, and the client carries the last tracked id across reconnects.
  * Ops are buffered for one turn of the event loop and applied in one transaction together
- * with the cursor, with capture suppressed (Replica.applyRemote never queues). After each
+ * with the cursor, with capture suppressed (LibraryState.applyRemote never queues). After each
  * apply an ACK of the cursor is sent, debounced.
  */
 export class Subscriber {
@@ -63,8 +63,8 @@ export class Subscriber {
   }
 
   private subscribe(): void {
-    const { replica } = this.deps;
-    const cursor = replica.cursor();
+    const { library } = this.deps;
+    const cursor = library.cursor();
     this.deps.onState("connecting");
     this.subscription = this.deps.client.trpc.sync.subscribe.subscribe(
       { lastEventId: cursor },
@@ -127,11 +127,11 @@ export class Subscriber {
     if (this.buffer.length === 0) return;
     const ops = this.buffer;
     this.buffer = [];
-    const { replica } = this.deps;
+    const { library } = this.deps;
     let applied: SyncOp[];
     try {
-      applied = replica.db
-        .transaction(() => ops.filter((op) => replica.applyRemote(op)))
+      applied = library.db
+        .transaction(() => ops.filter((op) => library.applyRemote(op)))
         .immediate();
     } catch (error) {
       // Nothing was applied and the cursor did not move: start over from the cursor.
@@ -154,7 +154,7 @@ export class Subscriber {
   private async sendAck(): Promise<void> {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    const cursor = this.deps.replica.cursor();
+    const cursor = this.deps.library.cursor();
     if (cursor <= this.ackedUpTo) return;
     try {
       await this.deps.client.trpc.sync.ack.mutate({ lastSeenId: cursor });

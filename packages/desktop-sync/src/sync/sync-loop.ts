@@ -1,7 +1,7 @@
 import type { OpInput, PushResult, SyncOp } from "@chorus/protocol";
 import type { ConnectionState, ResyncProgress } from "../contract.js";
+import type { LibraryState } from "../library-state.js";
 import type { PendingOp } from "../queue.js";
-import type { Replica } from "../replica.js";
 import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
 import { createSyncClient, type SyncClient } from "./client.js";
 import { Drain, type DrainOutcome } from "./drain.js";
@@ -27,10 +27,10 @@ export interface SyncTiming {
 
 export interface SyncLoopDeps {
   session: SyncSession;
-  replica: Replica;
+  library: LibraryState;
   /** Hybrid drains the durable queue; server-connected mode pushes each edit itself. */
   withDrain: boolean;
-  /** Server-connected mode starts from a full pull into its in-memory replica. */
+  /** Server-connected mode starts from a full pull into its in-memory library. */
   loadFirst: boolean;
   timing: SyncTiming;
   /** The protocol version stated to the server (default PROTOCOL_VERSION). */
@@ -45,7 +45,7 @@ export interface SyncLoopDeps {
 }
 
 /**
- * The network side of one replica while it is bound and not Local: the typed client, the
+ * The network side of one library while it is bound and not Local: the typed client, the
  * drain, the subscriber, and resync when the server says history this device needs is gone.
  */
 export class SyncLoop {
@@ -61,7 +61,7 @@ export class SyncLoop {
   private waiters: Array<() => void> = [];
 
   constructor(private readonly deps: SyncLoopDeps) {
-    const { session, replica, timing } = deps;
+    const { session, library, timing } = deps;
     this.loaded = !deps.loadFirst;
     this.client = createSyncClient(session, {
       ...(deps.protocolVersion !== undefined ? { protocolVersion: deps.protocolVersion } : {}),
@@ -75,7 +75,7 @@ export class SyncLoop {
     });
     this.drain = deps.withDrain
       ? new Drain({
-          replica,
+          library,
           push: (ops) => this.push(ops),
           tokenRejected: () => session.tokenRejected(),
           onFailure: (failure) => deps.onFailure(failure),
@@ -87,10 +87,10 @@ export class SyncLoop {
       : null;
     this.subscriber = new Subscriber({
       client: this.client,
-      replica,
+      library,
       onApplied: (ops) => deps.onRemoteOps(ops),
       onResyncRequired: (compactedUpTo) => {
-        deps.log("resync required", { compactedUpTo, cursor: replica.cursor() });
+        deps.log("resync required", { compactedUpTo, cursor: library.cursor() });
         this.scheduleRebuild(0);
       },
       onState: (state) => deps.onState(state),
@@ -101,7 +101,7 @@ export class SyncLoop {
     });
   }
 
-  /** True once the replica holds the server's state (always, except a loading server mode). */
+  /** True once the library holds the server's state (always, except a loading server mode). */
   get ready(): boolean {
     return this.loaded;
   }
@@ -132,7 +132,7 @@ export class SyncLoop {
   }
 
   /**
-   * Server-connected mode: resolves once the replica holds the server's state, or false when
+   * Server-connected mode: resolves once the library holds the server's state, or false when
    * the attempt to load it failed. A retry waiting out its backoff is started now: the user
    * is asking, so they get an answer from a fresh attempt rather than a stale failure.
    */
@@ -174,7 +174,7 @@ export class SyncLoop {
     const started = Date.now();
     try {
       const result = await rebuildFromServer({
-        replica: deps.replica,
+        library: deps.library,
         pull: (input) =>
           this.client.trpc.sync.pull.query(input, {
             signal: AbortSignal.timeout(deps.timing.requestTimeoutMs ?? 20_000),

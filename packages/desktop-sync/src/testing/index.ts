@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
  * inspection. Test-only; nothing at run time imports it.
  */
 export { runCli } from "../cli/run.js";
+export { LibraryState } from "../library-state.js";
 export { allPending, enqueue } from "../queue.js";
-export { Replica } from "../replica.js";
 export { createSyncClient } from "../sync/client.js";
 export { Drain } from "../sync/drain.js";
 export type { SyncLoop } from "../sync/sync-loop.js";

@@ -2,12 +2,12 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useFormatter, useLocale, useTranslations } from "next-intl";
-import { useId } from "react";
 import { formatBytes, formatDuration } from "@/lib/format-duration";
 import { useTRPC } from "@/lib/trpc";
 import { CompactionControl } from "./CompactionControl";
 import styles from "./console.module.css";
-import { Loading, QueryProblem } from "./QueryProblem";
+import { Panel } from "./Panel";
+import { QueryState } from "./QueryProblem";
 import type { CompactionProgress } from "./types";
 
 /** The history of compaction runs (nightly and on demand), newest first; run one for all. */
@@ -22,88 +22,84 @@ export function CompactionRunsPanel({
   const format = useFormatter();
   const locale = useLocale();
   const trpc = useTRPC();
-  const id = useId();
   const runs = useQuery(trpc.admin.compactionRuns.queryOptions({ limit: 20 }));
 
   return (
-    <section className={styles.panel} aria-labelledby={`${id}-title`} data-testid="compaction-runs">
-      <header className={styles.panelHeader}>
-        <div>
-          <h2 id={`${id}-title`}>{t("title")}</h2>
-          <p>{t("subtitle")}</p>
-        </div>
-      </header>
+    <Panel title={t("title")} subtitle={t("subtitle")} testId="compaction-runs">
       <CompactionControl progress={progress} label={t("runAll")} testId="all-compaction" />
-      {runs.isPending ? (
-        <Loading />
-      ) : runs.isError ? (
-        <QueryProblem error={runs.error} onRetry={() => runs.refetch()} signInHref={signInHref} />
-      ) : runs.data.length === 0 ? (
-        <p className={styles.empty} data-testid="compaction-runs-empty">
-          {t("empty")}
-        </p>
-      ) : (
-        <div className={styles.tableWrap}>
-          <table className={styles.table}>
-            <thead>
-              <tr>
-                <th scope="col">{t("columns.started")}</th>
-                <th scope="col">{t("columns.trigger")}</th>
-                <th scope="col">{t("columns.outcome")}</th>
-                <th scope="col" className={styles.num}>
-                  {t("columns.users")}
-                </th>
-                <th scope="col" className={styles.num}>
-                  {t("columns.opsDeleted")}
-                </th>
-                <th scope="col" className={styles.num}>
-                  {t("columns.bytesFreed")}
-                </th>
-                <th scope="col" className={styles.num}>
-                  {t("columns.duration")}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.map((run) => (
-                <tr
-                  key={run.id}
-                  data-testid="compaction-run"
-                  data-run-id={run.id}
-                  data-outcome={run.outcome}
-                >
-                  <td>
-                    {format.dateTime(new Date(run.startedAt), {
-                      dateStyle: "medium",
-                      timeStyle: "medium",
-                    })}
-                  </td>
-                  <td>
-                    {t(`trigger.${run.trigger}`)}
-                    {run.dryRun ? <span className={styles.tag}>{t("dryRun")}</span> : null}
-                  </td>
-                  <td>
-                    <span className={styles.pill} data-tone={run.outcome} title={run.error ?? ""}>
-                      {t(`outcome.${run.outcome}`)}
-                    </span>
-                  </td>
-                  <td className={styles.num}>{format.number(run.usersProcessed)}</td>
-                  <td className={styles.num}>{format.number(run.opsDeleted)}</td>
-                  <td className={styles.num}>{formatBytes(run.bytesFreed, locale)}</td>
-                  <td className={styles.num}>
-                    {run.finishedAt
-                      ? formatDuration(
-                          Date.parse(run.finishedAt) - Date.parse(run.startedAt),
-                          locale,
-                        )
-                      : "—"}
-                  </td>
+      <QueryState
+        query={runs}
+        signInHref={signInHref}
+        isEmpty={(list) => list.length === 0}
+        empty={
+          <p className={styles.empty} data-testid="compaction-runs-empty">
+            {t("empty")}
+          </p>
+        }
+      >
+        {(list) => (
+          <div className={styles.tableWrap}>
+            <table className={styles.table}>
+              <thead>
+                <tr>
+                  <th scope="col">{t("columns.started")}</th>
+                  <th scope="col">{t("columns.trigger")}</th>
+                  <th scope="col">{t("columns.outcome")}</th>
+                  <th scope="col" className={styles.num}>
+                    {t("columns.users")}
+                  </th>
+                  <th scope="col" className={styles.num}>
+                    {t("columns.opsDeleted")}
+                  </th>
+                  <th scope="col" className={styles.num}>
+                    {t("columns.bytesFreed")}
+                  </th>
+                  <th scope="col" className={styles.num}>
+                    {t("columns.duration")}
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+              </thead>
+              <tbody>
+                {list.map((run) => (
+                  <tr
+                    key={run.id}
+                    data-testid="compaction-run"
+                    data-run-id={run.id}
+                    data-outcome={run.outcome}
+                  >
+                    <td>
+                      {format.dateTime(new Date(run.startedAt), {
+                        dateStyle: "medium",
+                        timeStyle: "medium",
+                      })}
+                    </td>
+                    <td>
+                      {t(`trigger.${run.trigger}`)}
+                      {run.dryRun ? <span className={styles.tag}>{t("dryRun")}</span> : null}
+                    </td>
+                    <td>
+                      <span className={styles.pill} data-tone={run.outcome} title={run.error ?? ""}>
+                        {t(`outcome.${run.outcome}`)}
+                      </span>
+                    </td>
+                    <td className={styles.num}>{format.number(run.usersProcessed)}</td>
+                    <td className={styles.num}>{format.number(run.opsDeleted)}</td>
+                    <td className={styles.num}>{formatBytes(run.bytesFreed, locale)}</td>
+                    <td className={styles.num}>
+                      {run.finishedAt
+                        ? formatDuration(
+                            Date.parse(run.finishedAt) - Date.parse(run.startedAt),
+                            locale,
+                          )
+                        : "—"}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
+    </Panel>
   );
 }

@@ -2,9 +2,9 @@
 
 import { useFormatter, useTranslations } from "next-intl";
 import { useCallback, useEffect, useState } from "react";
+import { AllDevicesPanel } from "./AllDevicesPanel";
 import { CompactionRunsPanel } from "./CompactionRunsPanel";
 import styles from "./console.module.css";
-import { DevicesPanel } from "./DevicesPanel";
 import { LagHistory } from "./lag-history";
 import { StatsBar } from "./StatsBar";
 import { UserDetailPanel } from "./UserDetailPanel";
@@ -56,7 +56,7 @@ export function ConsoleApp({
           signInHref={signInHref}
         />
       </div>
-      <DevicesPanel onSelectUser={select} history={history} signInHref={signInHref} />
+      <AllDevicesPanel onSelectUser={select} history={history} signInHref={signInHref} />
       <CompactionRunsPanel progress={live.progress} signInHref={signInHref} />
     </>
   );

@@ -1,10 +1,12 @@
 "use client";
 
+import type { UseQueryResult } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
+import type { ReactNode } from "react";
 import { isSessionEnded } from "@/components/SyncApiProvider";
 import styles from "./console.module.css";
 
-/** Loading and failure states shared by the console's panels. */
+/** A failed query: "session ended, sign in again", or "could not load" with a retry. */
 export function QueryProblem({
   error,
   onRetry,
@@ -45,4 +47,31 @@ export function Loading() {
       {t("loading")}
     </p>
   );
+}
+
+/**
+ * The states of one query, the same in every panel: loading, failed (with retry or "sign in
+ * again"), empty (when `empty` is given and `isEmpty` says so), else `children(data)`.
+ */
+export function QueryState<T, E = unknown>({
+  query,
+  signInHref,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<T, E>;
+  signInHref: string;
+  isEmpty?: (data: T) => boolean;
+  empty?: ReactNode;
+  children: (data: T) => ReactNode;
+}): ReactNode {
+  if (query.isPending) return <Loading />;
+  if (query.isError) {
+    return (
+      <QueryProblem error={query.error} onRetry={() => query.refetch()} signInHref={signInHref} />
+    );
+  }
+  if (isEmpty?.(query.data)) return empty;
+  return children(query.data);
 }

@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useFormatter, useLocale, useTranslations } from "next-intl";
-import { type ReactNode, useEffect, useId, useSyncExternalStore } from "react";
+import { useEffect, useSyncExternalStore } from "react";
 import { formatBytes, formatDuration } from "@/lib/format-duration";
 import { formatDateTime, formatRelative } from "@/lib/format-time";
 import { useTRPC } from "@/lib/trpc";
@@ -12,7 +12,8 @@ import { effectiveCursor, staleCountdown } from "./device-state";
 import { useNow } from "./hooks";
 import { LagChart } from "./LagChart";
 import type { LagHistory } from "./lag-history";
-import { Loading, QueryProblem } from "./QueryProblem";
+import { Panel } from "./Panel";
+import { QueryState } from "./QueryProblem";
 import type { CompactionProgress } from "./types";
 
 interface DetailProps {
@@ -26,18 +27,14 @@ interface DetailProps {
 /** One user's compaction state: watermark, schedule, a dry-run preview, run now, lag. */
 export function UserDetailPanel(props: DetailProps) {
   const t = useTranslations("Console.detail");
-  const id = useId();
   if (!props.userId) {
     return (
-      <section className={styles.panel} aria-labelledby={`${id}-title`} data-testid="user-detail">
-        <header className={styles.panelHeader}>
-          <h2 id={`${id}-title`}>{t("title")}</h2>
-        </header>
+      <Panel title={t("title")} testId="user-detail">
         <div className={styles.placeholder}>
           <p className={styles.placeholderTitle}>{t("emptyTitle")}</p>
           <p>{t("emptyBody")}</p>
         </div>
-      </section>
+      </Panel>
     );
   }
   return <UserDetail key={props.userId} {...props} userId={props.userId} />;
@@ -55,7 +52,6 @@ function UserDetail({
   const format = useFormatter();
   const locale = useLocale();
   const trpc = useTRPC();
-  const id = useId();
   const now = useNow();
   const detail = useQuery(trpc.admin.user.queryOptions({ userId }));
   const devices = useQuery(
@@ -68,42 +64,25 @@ function UserDetail({
     if (deviceRows) history.record(deviceRows.rows, dataUpdatedAt);
   }, [deviceRows, dataUpdatedAt, history]);
 
-  const header = (title: string | null) => (
-    <header className={styles.panelHeader}>
-      <div>
-        <h2 id={`${id}-title`}>{t("title")}</h2>
-        {title ? (
-          <p className="ltr-value" data-testid="user-detail-email">
-            {title}
-          </p>
-        ) : null}
-      </div>
-      <button
-        type="button"
-        className={`button button--small button--ghost ${styles.iconButton}`}
-        onClick={onClose}
-        aria-label={t("close")}
-        title={t("close")}
-      >
-        <svg viewBox="0 0 20 20" aria-hidden="true">
-          <path d="M5 5l10 10M15 5L5 15" />
-        </svg>
-      </button>
-    </header>
+  const closeButton = (
+    <button
+      type="button"
+      className={`button button--small button--ghost ${styles.iconButton}`}
+      onClick={onClose}
+      aria-label={t("close")}
+      title={t("close")}
+    >
+      <svg viewBox="0 0 20 20" aria-hidden="true">
+        <path d="M5 5l10 10M15 5L5 15" />
+      </svg>
+    </button>
   );
 
-  let body: ReactNode;
-  if (detail.isPending) body = <Loading />;
-  else if (detail.isError)
-    body = (
-      <QueryProblem error={detail.error} onRetry={() => detail.refetch()} signInHref={signInHref} />
-    );
-  else if (detail.data === null) body = <p className={styles.empty}>{t("notFound")}</p>;
-  else {
-    const user = detail.data;
+  type UserData = NonNullable<typeof detail.data>;
+  const render = (user: UserData) => {
     const needsResync = new Set(user.preview.devicesNeedingResync.map((d) => d.deviceId));
     const rows = deviceRows?.rows ?? [];
-    body = (
+    return (
       <>
         <dl className={styles.facts}>
           <div>
@@ -243,17 +222,30 @@ function UserDetail({
         <LagChart series={history.of(rows.map((device) => device.id))} now={now} />
       </>
     );
-  }
+  };
 
   return (
-    <section
-      className={styles.panel}
-      aria-labelledby={`${id}-title`}
-      data-testid="user-detail"
-      data-user-id={userId}
+    <Panel
+      title={t("title")}
+      subtitle={
+        detail.data ? (
+          <p className="ltr-value" data-testid="user-detail-email">
+            {detail.data.email}
+          </p>
+        ) : null
+      }
+      actions={closeButton}
+      testId="user-detail"
+      data={{ "user-id": userId }}
     >
-      {header(detail.data?.email ?? null)}
-      {body}
-    </section>
+      <QueryState
+        query={detail}
+        signInHref={signInHref}
+        isEmpty={(data) => data === null}
+        empty={<p className={styles.empty}>{t("notFound")}</p>}
+      >
+        {(data) => (data === null ? null : render(data))}
+      </QueryState>
+    </Panel>
   );
 }

@@ -5,9 +5,10 @@ import { useFormatter, useTranslations } from "next-intl";
 import { useId, useState } from "react";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
-import { useDebounced } from "./hooks";
+import { useDebounced, usePaging } from "./hooks";
 import { Pager } from "./Pager";
-import { Loading, QueryProblem } from "./QueryProblem";
+import { Panel } from "./Panel";
+import { QueryState } from "./QueryProblem";
 import { SearchField } from "./SearchField";
 
 /** Accounts with their device count, total ops and watermark; paged and searched on the server. */
@@ -25,8 +26,8 @@ export function UsersPanel({
   const trpc = useTRPC();
   const id = useId();
   const [search, setSearch] = useState("");
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(10);
+  const paging = usePaging(10);
+  const { page, pageSize } = paging;
   const query = useDebounced(search.trim());
   const users = useQuery(
     trpc.admin.users.queryOptions(
@@ -36,13 +37,7 @@ export function UsersPanel({
   );
 
   return (
-    <section className={styles.panel} aria-labelledby={`${id}-title`} data-testid="console-users">
-      <header className={styles.panelHeader}>
-        <div>
-          <h2 id={`${id}-title`}>{t("title")}</h2>
-          <p>{t("subtitle")}</p>
-        </div>
-      </header>
+    <Panel title={t("title")} subtitle={t("subtitle")} testId="console-users">
       <div className={styles.toolbar}>
         <SearchField
           id={`${id}-search`}
@@ -51,89 +46,80 @@ export function UsersPanel({
           value={search}
           onChange={(value) => {
             setSearch(value);
-            setPage(0);
+            paging.restart();
           }}
           testId="console-users-search"
         />
       </div>
-      {users.isPending ? (
-        <Loading />
-      ) : users.isError ? (
-        <QueryProblem error={users.error} onRetry={() => users.refetch()} signInHref={signInHref} />
-      ) : users.data.rows.length === 0 ? (
-        <p className={styles.empty}>{t("empty")}</p>
-      ) : (
-        <>
-          <div className={styles.tableWrap}>
-            <table className={styles.table}>
-              <thead>
-                <tr>
-                  <th scope="col">{t("email")}</th>
-                  <th scope="col" className={styles.num}>
-                    {t("devices")}
-                  </th>
-                  <th scope="col" className={styles.num}>
-                    {t("ops")}
-                  </th>
-                  <th scope="col" className={styles.num}>
-                    {t("watermark")}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.rows.map((user) => {
-                  const selected = user.id === selectedUserId;
-                  return (
-                    <tr
-                      key={user.id}
-                      className={styles.selectableRow}
-                      aria-selected={selected}
-                      data-testid="console-user"
-                      data-user-id={user.id}
-                    >
-                      <td>
-                        <button
-                          type="button"
-                          className={`${styles.rowButton} ${styles.truncate}`}
-                          onClick={() => onSelect(user.id)}
-                          aria-label={t("select", { email: user.email })}
-                          aria-pressed={selected}
-                          title={user.email}
-                        >
-                          <span className="ltr-value">{user.email}</span>
-                        </button>
-                        {user.role === "admin" ? (
-                          <span className={styles.tag}>{t("adminBadge")}</span>
-                        ) : null}
-                      </td>
-                      <td className={styles.num} data-testid="console-user-devices">
-                        {format.number(user.devices)}
-                      </td>
-                      <td className={styles.num} data-testid="console-user-ops">
-                        {format.number(user.ops)}
-                      </td>
-                      <td className={styles.num} data-testid="console-user-watermark">
-                        {format.number(user.watermark)}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-          <Pager
-            page={page}
-            pageSize={pageSize}
-            total={users.data.total}
-            onPage={setPage}
-            onPageSize={(size) => {
-              setPageSize(size);
-              setPage(0);
-            }}
-            testId="console-users-pager"
-          />
-        </>
-      )}
-    </section>
+      <QueryState
+        query={users}
+        signInHref={signInHref}
+        isEmpty={(data) => data.rows.length === 0}
+        empty={<p className={styles.empty}>{t("empty")}</p>}
+      >
+        {(data) => (
+          <>
+            <div className={styles.tableWrap}>
+              <table className={styles.table}>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("email")}</th>
+                    <th scope="col" className={styles.num}>
+                      {t("devices")}
+                    </th>
+                    <th scope="col" className={styles.num}>
+                      {t("ops")}
+                    </th>
+                    <th scope="col" className={styles.num}>
+                      {t("watermark")}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.rows.map((user) => {
+                    const selected = user.id === selectedUserId;
+                    return (
+                      <tr
+                        key={user.id}
+                        className={styles.selectableRow}
+                        aria-selected={selected}
+                        data-testid="console-user"
+                        data-user-id={user.id}
+                      >
+                        <td>
+                          <button
+                            type="button"
+                            className={`${styles.rowButton} ${styles.truncate}`}
+                            onClick={() => onSelect(user.id)}
+                            aria-label={t("select", { email: user.email })}
+                            aria-pressed={selected}
+                            title={user.email}
+                          >
+                            <span className="ltr-value">{user.email}</span>
+                          </button>
+                          {user.role === "admin" ? (
+                            <span className={styles.tag}>{t("adminBadge")}</span>
+                          ) : null}
+                        </td>
+                        <td className={styles.num} data-testid="console-user-devices">
+                          {format.number(user.devices)}
+                        </td>
+                        <td className={styles.num} data-testid="console-user-ops">
+                          {format.number(user.ops)}
+                        </td>
+                        <td className={styles.num} data-testid="console-user-watermark">
+                          {format.number(user.watermark)}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+            <Pager {...paging.pager} total={data.total} testId="console-users-pager" />
+          </>
+        )}
+      </QueryState>
+    </Panel>
   );
 }

@@ -21,3 +21,26 @@ export function useDebounced<T>(value: T, delayMs = 300): T {
   }, [value, delayMs]);
   return settled;
 }
+
+/**
+ * Page and page size of a server-paged table. A new page size, search or filter starts again at
+ * the first page (`restart`). `pager` is what `<Pager>` takes for them.
+ */
+export function usePaging(initialPageSize: number) {
+  const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState(initialPageSize);
+  return {
+    page,
+    pageSize,
+    restart: () => setPage(0),
+    pager: {
+      page,
+      pageSize,
+      onPage: setPage,
+      onPageSize: (size: number) => {
+        setPageSize(size);
+        setPage(0);
+      },
+    },
+  };
+}

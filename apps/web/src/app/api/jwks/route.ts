@@ -1,14 +1,17 @@
 import { exportPublicJwks } from "@chorus/auth";
 import { withInternalErrors } from "@/server/internal-error";
-import { getSigningKey } from "@/server/signing-key";
+import { getPublishedKeys } from "@/server/signing-key";
 
 // Served at /.well-known/jwks.json through a rewrite (next.config.ts): the App Router does not
 // route folders whose name starts with a dot.
 export const dynamic = "force-dynamic";
 
-/** The public half of the signing key, for the sync server's AUTH_JWKS_URL. */
+/**
+ * The public keys, for the sync server's AUTH_JWKS_URL: the current signing key and, during a
+ * rotation, the previous one (AUTH_PREVIOUS_PUBLIC_KEY).
+ */
 async function handleGET(): Promise<Response> {
-  return Response.json(await exportPublicJwks([await getSigningKey()]), {
+  return Response.json(await exportPublicJwks(await getPublishedKeys()), {
     headers: { "cache-control": "public, max-age=300" },
   });
 }

@@ -8,13 +8,13 @@ import {
   playlistNameSchema,
 } from "../contract.js";
 import { EngineError } from "../errors.js";
-import type { OpDraft } from "../replica.js";
+import type { OpDraft } from "../library-state.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
 import { ENTITY } from "./domain.js";
 import { allEntryRows, findEntry, findPlaylistName, findTrack } from "./read.js";
 
 /*
- * Library commands as plans: each reads the current state and says which ops express the
+ * Edit plans: each reads the current state and says which ops express the
  * edit (the drafts) and what to answer. The engine commits the drafts in the way its mode
  * requires (one local transaction with the queue, or a push first in server-connected mode).
  */

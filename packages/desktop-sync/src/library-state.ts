@@ -18,7 +18,7 @@ export interface OpDraft {
 }
 
 /** Test seams: a failpoint between the domain write and the queue insert. */
-export interface ReplicaHooks {
+export interface LibraryStateHooks {
   afterDomainWrite?(op: OpInput): void;
 }
 
@@ -28,12 +28,12 @@ export interface ReplicaHooks {
  * one in server-connected mode). Every method expects to run inside the caller's transaction,
  * so a domain write and its queued op commit together or not at all.
  */
-export class Replica {
+export class LibraryState {
   constructor(
     readonly db: SqliteDatabase,
     readonly clock: LamportClock,
     private readonly deviceId: () => string,
-    private readonly hooks: ReplicaHooks = {},
+    private readonly hooks: LibraryStateHooks = {},
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PushAnswerError, parsePushAnswer, pushOps } from "../src/sync/ops-store.js";
+import { ApiTestbed, setOp } from "./support.js";
+
+let bed: ApiTestbed;
+beforeAll(async () => {
+  bed = await ApiTestbed.start();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the push function's answer", () => {
+  it("is parsed before it is trusted: a wrong shape is a PushAnswerError naming the field", () => {
+    const ok = {
+      kind: "ok",
+      newestBefore: 0,
+      storedMax: 1,
+      stored: [{ operationId: randomUUID(), id: 1, createdAt: new Date().toISOString() }],
+      duplicates: [],
+    };
+    expect(parsePushAnswer(ok)).toEqual(ok);
+    expect(() => parsePushAnswer({ ...ok, stored: [{ ...ok.stored[0], id: "1" }] })).toThrow(
+      PushAnswerError,
+    );
+    expect(() => parsePushAnswer({ kind: "conflict" })).toThrow(/kind/);
+    expect(() => parsePushAnswer(null)).toThrow(PushAnswerError);
+  });
+
+  it("of the real function matches the schema (a push round-trips through it)", async () => {
+    const userId = await bed.user();
+    const deviceId = await bed.device(userId);
+    const outcome = await pushOps(bed.prisma, userId, deviceId, [setOp(randomUUID(), "name", "A")]);
+    expect(outcome.results).toHaveLength(1);
+    expect(outcome.event?.ops[0]?.id).toBe(outcome.maxId);
+  });
+});
+
+describe("the per-user lock", () => {
+  it("is one key: a push waits while lockUser (compaction's lock) is held for its user", async () => {
+    const userId = await bed.user();
+    const deviceId = await bed.device(userId);
+    let pushed = false;
+    const lock = await bed.holdUserLock(userId);
+    const push = pushOps(bed.prisma, userId, deviceId, [setOp(randomUUID(), "name", "B")]).then(
+      (outcome) => {
+        pushed = true;
+        return outcome;
+      },
+    );
+    await until("the push waits on the user's advisory lock", async () => {
+      const rows = await bed.prisma.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`;
+      return (rows[0]?.n ?? 0) > 0;
+    });
+    expect(pushed).toBe(false);
+    await lock.release();
+    expect((await push).results).toHaveLength(1);
+  });
+});
