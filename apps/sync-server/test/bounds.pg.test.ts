@@ -70,11 +70,12 @@ describe("resource bounds", () => {
   }, 120_000);
 
   it("a user's pushes waiting on that user's lock do not hold the shared pool hostage", async () => {
-    harness = await Harness.start({
+    const bed = await Harness.start({
       poolSize: 4,
       bounds: { pushesPerUser: 2, pushQueuePerUser: 3 },
       rateLimits: GENEROUS_LIMITS,
     });
+    harness = bed;
     const crowded = await harness.createDevice();
     const other = await harness.createDevice();
 
@@ -88,13 +89,21 @@ describe("resource bounds", () => {
         [crowded.userId],
       );
       const settled: Array<{ ok: true } | { ok: false; error: unknown }> = [];
-      // One request per push (a batched link would answer them all together).
-      const unbatched = harness.clientWithHeader(`Bearer ${crowded.token}`);
-      const pushes = Array.from({ length: 8 }, (_, i) =>
-        unbatched.sync.push.mutate({ ops: makeOps(1, 100 + i * 10, randomUUID()) }).then(
-          () => settled.push({ ok: true }),
-          (error: unknown) => settled.push({ ok: false, error }),
-        ),
+      // Eight desktops of the crowded user, one push each and one request per push (a batched
+      // link would answer them all together). Separate devices: the order in which the pushes
+      // reach the server is not the order they were sent, and one device's later stamp landing
+      // first would refuse its earlier one as a Lamport regression, which is not what this
+      // test is about.
+      const desktops = [crowded];
+      while (desktops.length < 8) desktops.push(await bed.createDevice(crowded.userId));
+      const pushes = desktops.map((desktop, i) =>
+        bed
+          .clientWithHeader(`Bearer ${desktop.token}`)
+          .sync.push.mutate({ ops: makeOps(1, 100 + i * 10, randomUUID()) })
+          .then(
+            () => settled.push({ ok: true }),
+            (error: unknown) => settled.push({ ok: false, error }),
+          ),
       );
       // Two run (waiting in the database for the lock), three wait in line without a
       // connection, and the rest are refused at once with a typed retry.

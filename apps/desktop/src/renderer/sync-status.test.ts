@@ -26,6 +26,7 @@ function diagnostics(overrides: Partial<Diagnostics> = {}): Diagnostics {
     lastSyncAt: "2026-01-01T10:00:00.000Z",
     account,
     resync: null,
+    revokedAt: null,
     ...overrides,
   };
 }
