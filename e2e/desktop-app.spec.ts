@@ -60,7 +60,7 @@ async function signInDesktop(desktop: Desktop, web: Page, deviceName: string): P
   await web.goto(loginUrl);
   await expect(web.getByTestId("consent-device")).toHaveText(deviceName);
   await web.getByTestId("consent-approve").click();
-  await expect(web.getByText("Chorus is connected")).toBeVisible();
+  await expect(web.getByRole("heading", { name: "Your desktop is connected" })).toBeVisible();
 }
 
 /** axe-core on the page as it is now: zero violations, the full report attached. */

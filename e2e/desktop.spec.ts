@@ -186,7 +186,7 @@ test.describe("desktop app signed in through the browser", () => {
     await page.goto(loginUrl);
     await expect(page.getByTestId("consent-account")).toHaveText(credentials.email);
     await page.getByTestId("consent-approve").click();
-    await expect(page.getByText("Chorus is connected")).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Your desktop is connected" })).toBeVisible();
     await expect(desktop.getByTestId("sync-status")).toHaveAttribute("data-status", "synced");
     await desktop.getByRole("button", { name: "Settings" }).click();
     await expect(desktop.getByTestId("signed-in-badge")).toHaveText(
