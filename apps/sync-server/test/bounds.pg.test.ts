@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import type { AppRouter } from "@chorus/api";
+import { USER_LOCK_STATEMENT } from "@chorus/db";
 import { parseSyncError } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from "@trpc/client";
@@ -84,10 +85,7 @@ describe("resource bounds", () => {
     await holder.connect();
     try {
       await holder.query("BEGIN");
-      await holder.query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('chorus:user:' || $1::uuid::text, 0))",
-        [crowded.userId],
-      );
+      await holder.query(USER_LOCK_STATEMENT, [crowded.userId]);
       const settled: Array<{ ok: true } | { ok: false; error: unknown }> = [];
       // Eight desktops of the crowded user, one push each and one request per push (a batched
       // link would answer them all together). Separate devices: the order in which the pushes
