@@ -127,6 +127,39 @@ function refreshExpiry(now: Date): Date {
   return new Date(now.getTime() + REFRESH_TOKEN_TTL_SECONDS * 1000);
 }
 
+/**
+ * In one transaction: retires the family's token `retiringId` (rotated, or revoked when a
+ * successor is replaced) unless another request already did, and stores `next` as the family's
+ * new token. False when the other request got there first (nothing is written).
+ */
+async function retireAndSucceed(
+  prisma: PrismaClient,
+  family: { familyId: string; userId: string; deviceId: string },
+  retiringId: string,
+  retire: { rotatedAt: Date } | { revokedAt: Date },
+  next: string,
+  now: Date,
+): Promise<boolean> {
+  return await prisma.$transaction(async (tx) => {
+    const { count } = await tx.refreshToken.updateMany({
+      where: { id: retiringId, rotatedAt: null, revokedAt: null },
+      data: retire,
+    });
+    if (count === 0) return false;
+    await tx.refreshToken.create({
+      data: {
+        tokenHash: hashRefreshToken(next),
+        familyId: family.familyId,
+        userId: family.userId,
+        deviceId: family.deviceId,
+        expiresAt: refreshExpiry(now),
+        createdAt: now,
+      },
+    });
+    return true;
+  });
+}
+
 /** authorization_code: one use, within its life, same redirect_uri, matching PKCE verifier. */
 export async function exchangeCode(
   deps: TokenEndpointDeps,
@@ -235,24 +268,7 @@ export async function refresh(deps: TokenEndpointDeps, presented: string): Promi
     return invalidGrant("the refresh token has expired; sign in again");
   }
   const next = generateRefreshToken();
-  const rotated = await prisma.$transaction(async (tx) => {
-    const { count } = await tx.refreshToken.updateMany({
-      where: { id: row.id, rotatedAt: null, revokedAt: null },
-      data: { rotatedAt: now },
-    });
-    if (count === 0) return false;
-    await tx.refreshToken.create({
-      data: {
-        tokenHash: hashRefreshToken(next),
-        familyId: row.familyId,
-        userId: row.userId,
-        deviceId: row.deviceId,
-        expiresAt: refreshExpiry(now),
-        createdAt: now,
-      },
-    });
-    return true;
-  });
+  const rotated = await retireAndSucceed(prisma, row, row.id, { rotatedAt: now }, next, now);
   if (!rotated) {
     // Another request rotated it between our read and our write: the same token twice. Within
     // the grace window that is a retry (or two refreshes of one desktop at once).
@@ -317,24 +333,7 @@ async function replaceUnusedSuccessor(
   if (!successor) return null;
 
   const next = generateRefreshToken();
-  const replaced = await prisma.$transaction(async (tx) => {
-    const { count } = await tx.refreshToken.updateMany({
-      where: { id: successor.id, rotatedAt: null, revokedAt: null },
-      data: { revokedAt: now },
-    });
-    if (count === 0) return false;
-    await tx.refreshToken.create({
-      data: {
-        tokenHash: hashRefreshToken(next),
-        familyId: row.familyId,
-        userId: row.userId,
-        deviceId: row.deviceId,
-        expiresAt: refreshExpiry(now),
-        createdAt: now,
-      },
-    });
-    return true;
-  });
+  const replaced = await retireAndSucceed(prisma, row, successor.id, { revokedAt: now }, next, now);
   if (!replaced) return null;
   return issueTokens(deps, now, { user: row.user, deviceId: row.deviceId, refreshToken: next });
 }
