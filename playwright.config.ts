@@ -56,6 +56,11 @@ export default defineConfig({
       CHORUS_DATABASE_URL_FILE: DATABASE_URL_FILE,
       // Flows run compaction themselves; a nightly run must not move a watermark mid-test.
       COMPACTION_TIME: "off",
+      // Every flow signs up from 127.0.0.1; a fast run creates more than the default 30
+      // accounts in ten minutes, and the throttle would refuse the rest.
+      SIGN_UPS_PER_IP: "10000",
+      // The console's throughput history: a sample every 2 s, so a flow sees it fill.
+      THROUGHPUT_SAMPLE_MS: "2000",
     },
     reuseExistingServer: false,
     timeout: 180_000,

@@ -9,6 +9,7 @@ import {
   trpcQuery,
   webSyncToken,
 } from "./fixtures";
+import { horizontalOverflow, pageOverflow } from "./support/layout";
 
 /*
  * The admin console against the whole system, with real headless engines of
@@ -195,6 +196,62 @@ test.describe("admin console", () => {
       data: {},
     });
     expect(run.status()).toBe(403);
+  });
+
+  test("the devices table fits a 1280 px window in English and German, revoked rows included", async ({
+    page,
+    admin: _signedInAdmin,
+    db,
+  }, testInfo) => {
+    const tag = randomUUID().slice(0, 8);
+    const email = `fit-${tag}-with-a-rather-long-address@example.test`;
+    await db.query(
+      `WITH owner AS (
+         INSERT INTO users (id, email, password_hash, updated_at)
+         VALUES (gen_random_uuid(), $1, 'unused', now()) RETURNING id)
+       INSERT INTO devices (id, user_id, name, platform, app_version, bound_at, last_seen_at, revoked_at)
+       SELECT gen_random_uuid(), owner.id, d.name, d.platform, d.version, now() - interval '400 days',
+              now() - d.seen, d.revoked
+         FROM owner, (VALUES
+           ('Workstation whose name goes on and on for eighty characters in total, no less!!', 'darwin',
+            '12.4.10-beta.3', interval '100 days', now() - interval '3 days'),
+           ('Old studio', 'linux', '1.0.0', interval '100 days', NULL::timestamptz),
+           ('Laptop', 'win32', '1.4.2', interval '1 minute', NULL::timestamptz)
+         ) AS d(name, platform, version, seen, revoked)`,
+      [email],
+    );
+    try {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      for (const locale of ["en", "de"]) {
+        await page.goto(`/${locale}/console`);
+        await page.getByTestId("console-devices-search").fill(`fit-${tag}-`);
+        const rows = page.getByTestId("console-devices").getByTestId("console-device");
+        await expect(rows).toHaveCount(3);
+        // The revoked row shows its pill and date, the stale one its countdown pill.
+        await expect(
+          page.getByTestId("console-device-revoked-at").filter({ hasText: /\d/ }),
+        ).toHaveCount(1);
+        // The table's scroll container: nothing hidden off to the side.
+        const wrap = page.getByTestId("console-devices").locator("table").locator("..");
+        expect(await horizontalOverflow(wrap), locale).toBe(0);
+        expect(await pageOverflow(page), locale).toBe(0);
+        await attachScreenshot(page, testInfo, `console-devices-1280-${locale}`);
+      }
+    } finally {
+      await db.query("DELETE FROM users WHERE email = $1", [email]);
+    }
+  });
+
+  test("a user with no devices says so under the devices heading", async ({ page, admin }) => {
+    await page.goto("/en/console");
+    await page.getByTestId("console-users-search").fill(admin.email);
+    const user = page.getByTestId("console-users").getByTestId("console-user");
+    await expect(user).toHaveCount(1);
+    await user.getByRole("button").first().click();
+    await expect(page.getByTestId("user-detail-no-devices")).toHaveText(
+      "This user has no devices yet.",
+    );
+    await expect(page.getByTestId("detail-device")).toHaveCount(0);
   });
 
   test("signed out, the console sends you to sign in and back", async ({ page }) => {

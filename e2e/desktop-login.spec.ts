@@ -130,15 +130,26 @@ test.describe("binding a desktop through the browser (ADR 0002)", () => {
       ["a plain challenge", { code_challenge_method: "plain" }, "code_challenge_method"],
     ];
     for (const [what, overrides, problem] of bad) {
+      // The localized error page, answered with 400: the request, not the server, is wrong.
       const response = await page.goto(desktop.loginPath(overrides));
-      expect(response?.status(), what).toBe(200);
+      expect(response?.status(), what).toBe(400);
       await expect(page, what).toHaveURL(/\/en\/desktop-login\?/);
       await expect(page.getByTestId("desktop-login-invalid"), what).toBeVisible();
       await expect(page.getByTestId(`problem-${problem}`), what).toBeVisible();
     }
     const missingState = desktop.loginPath().replace(/&state=[^&]+/, "");
-    await page.goto(missingState);
+    expect((await page.goto(missingState))?.status()).toBe(400);
     await expect(page.getByTestId("problem-state")).toBeVisible();
+    // In the reader's language, with the same status.
+    const german = await page.goto(desktop.loginPath({ state: "short" }, "de"));
+    expect(german?.status()).toBe(400);
+    await expect(page.locator("html")).toHaveAttribute("lang", "de");
+    await expect(page.getByTestId("problem-state")).toBeVisible();
+    await expect(page.getByTestId("problem-state")).not.toHaveText(/state/i);
+    // A valid request is not refused: signed out, the reader is sent to sign in.
+    const valid = await page.request.get(desktop.loginPath(), { maxRedirects: 0 });
+    expect(valid.status()).toBe(307);
+    expect(valid.headers().location).toContain("/en/sign-in?callbackUrl=");
     // The listener heard nothing.
     const heard = await Promise.race([
       desktop.callback().then(() => true),

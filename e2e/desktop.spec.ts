@@ -1,15 +1,18 @@
 import type { ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { signUpThroughUi } from "./fixtures";
 import {
+  boundHarnessEnv,
   buildDesktopHarness,
+  DEVICE_CLI,
   DesktopBackend,
+  deviceCli,
   ROOT,
   spawnUntil,
+  startHarness,
   stop,
   TSX,
 } from "./support/desktop-backend.ts";
@@ -21,7 +24,7 @@ import {
  * second signs both in through the real web app's /desktop-login (ADR 0002) on the system
  * playwright.config.ts starts.
  */
-const CLI = join(ROOT, "packages/desktop-sync/src/cli.ts");
+const CLI = DEVICE_CLI;
 
 let backend: DesktopBackend;
 let dataDir: string;
@@ -30,10 +33,7 @@ let harnessUrl: string;
 let tokens: string[] = [];
 
 function device(...args: string[]): string {
-  return execFileSync(process.execPath, [TSX, CLI, ...args, "--data-dir", dataDir, "--json"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  return deviceCli(dataDir)(...args);
 }
 
 test.describe("desktop app", () => {
@@ -46,19 +46,12 @@ test.describe("desktop app", () => {
     ({ tokens } = await backend.account(2));
     dataDir = mkdtempSync(join(tmpdir(), "chorus-e2e-devices-"));
 
-    const started = await spawnUntil(
-      process.execPath,
-      [TSX, join(ROOT, "apps/desktop/src/harness/server.ts")],
-      {
-        CHORUS_DATA_DIR: join(dataDir, "harness"),
-        CHORUS_PROFILE: "studio",
-        CHORUS_DEV_SYNC_URL: backend.syncUrl,
-        CHORUS_DEV_TOKEN: tokens[0] as string,
-      },
-      (line) => line.includes('"harness":"listening"'),
-    );
+    const started = await startHarness({
+      ...boundHarnessEnv(dataDir, "studio", backend.syncUrl, tokens[0] as string),
+      CHORUS_DATA_DIR: join(dataDir, "harness"),
+    });
     harness = started.child;
-    harnessUrl = JSON.parse(started.line).url;
+    harnessUrl = started.url;
 
     device("profile", "create", "laptop");
     device(
@@ -150,11 +143,7 @@ test.describe("desktop app signed in through the browser", () => {
     test.setTimeout(150_000);
     const webUrl = baseURL as string;
     const credentials = await signUpThroughUi(page);
-    const cli = (...args: string[]) =>
-      execFileSync(process.execPath, [TSX, CLI, ...args, "--data-dir", home, "--json"], {
-        cwd: ROOT,
-        encoding: "utf8",
-      });
+    const cli = deviceCli(home);
 
     const started = await spawnUntil(
       process.execPath,

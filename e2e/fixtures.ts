@@ -42,7 +42,10 @@ export function newCredentials(overrides: Partial<Credentials> = {}): Credential
   };
 }
 
-/** Signs up through the UI; ends signed in, on /{locale}/account. */
+/**
+ * Signs up through the UI, then signs in (sign-up only says "check your inbox", the same for
+ * every address); ends signed in, on /{locale}/account, with the address not yet confirmed.
+ */
 export async function signUpThroughUi(
   page: Page,
   credentials: Credentials = newCredentials(),
@@ -54,6 +57,8 @@ export async function signUpThroughUi(
   await page.getByTestId("sign-up-email").fill(credentials.email);
   await page.getByTestId("sign-up-password").fill(credentials.password);
   await page.getByTestId("sign-up-submit").click();
+  await expect(page.getByTestId("sign-up-check-inbox")).toBeVisible();
+  await signInThroughUi(page, credentials, { locale });
   await expect(page).toHaveURL(new RegExp(`/${locale}/account$`));
   return credentials;
 }

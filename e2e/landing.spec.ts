@@ -1,4 +1,5 @@
 import { expect, type Page, type TestInfo, test } from "@playwright/test";
+import { lineBreaking, pageOverflow } from "./support/layout";
 
 async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
   const path = testInfo.outputPath(`${name}.png`);
@@ -45,5 +46,44 @@ test.describe("landing page for a Brazilian browser", () => {
     await expect(page).toHaveURL(/\/pt-BR$/);
     await expect(page.locator("html")).toHaveAttribute("lang", "pt-BR");
     await expect(page.getByTestId("landing-cta")).toHaveAttribute("href", "/pt-BR/sign-up");
+  });
+});
+
+test.describe("pages of their own", () => {
+  test("an unknown page says so in its title and answers 404, in the reader's language", async ({
+    page,
+  }) => {
+    const english = await page.goto("/en/no-such-page");
+    expect(english?.status()).toBe(404);
+    await expect(page).toHaveTitle("Page not found · Chorus");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+    const german = await page.goto("/de/no-such-page");
+    expect(german?.status()).toBe(404);
+    await expect(page).toHaveTitle("Seite nicht gefunden · Chorus");
+    await page.goto("/en");
+    await expect(page).not.toHaveTitle(/Page not found/);
+  });
+});
+
+test.describe("Japanese on a phone", () => {
+  test.use({ locale: "ja-JP", viewport: { width: 390, height: 844 } });
+
+  test("headlines break between phrases, never inside a word, and never overflow", async ({
+    page,
+  }, testInfo) => {
+    await page.goto("/ja");
+    await expect(page.locator("html")).toHaveAttribute("lang", "ja");
+    const title = page.getByTestId("landing-title");
+    await expect(title).toBeVisible();
+    const headings = await lineBreaking(page.locator("h1, h2, h3"));
+    expect(headings.length).toBeGreaterThan(1);
+    for (const heading of headings) {
+      // Chromium segments Japanese into phrases (auto-phrase); elsewhere keep-all.
+      expect(["auto-phrase", "keep-all"]).toContain(heading.wordBreak);
+      expect(heading.lineBreak).toBe("strict");
+      expect(heading.overflow).toBe(0);
+    }
+    expect(await pageOverflow(page)).toBe(0);
+    await attachScreenshot(page, testInfo, "landing-ja-phone");
   });
 });

@@ -58,6 +58,18 @@ async function signUp(page: Page, testInfo: TestInfo, locale = "en") {
   await expectNoAxeViolations(page, testInfo, `sign-up-weak-password-${locale}`);
   await page.getByTestId("sign-up-password").fill(credentials.password);
   await page.getByTestId("sign-up-submit").click();
+  // The same answer whether or not the address has an account: check the inbox.
+  await expect(page.getByTestId("sign-up-check-inbox")).toContainText(credentials.email, {
+    timeout: E2E_TIMEOUTS.navigation,
+  });
+  return credentials;
+}
+
+/** Signs up, then signs in: ends on /account with the address not yet confirmed. */
+async function signUpAndSignIn(page: Page, testInfo: TestInfo, locale = "en") {
+  const credentials = await signUp(page, testInfo, locale);
+  await page.getByTestId("sign-up-to-sign-in").click();
+  await signInThroughUi(page, credentials, { goto: false });
   await expect(page).toHaveURL(new RegExp(`/${locale}/account$`), {
     timeout: E2E_TIMEOUTS.navigation,
   });
@@ -78,13 +90,8 @@ test.describe("the newcomer's on-ramp", () => {
     await expect(page).toHaveURL(/\/en\/sign-up$/);
 
     const credentials = await signUp(page, testInfo);
-    await expect(page.getByTestId("email-unverified")).toBeVisible();
-    await expect(page.getByTestId("connect-desktop")).toBeVisible();
-    await expect(page.getByTestId("connect-cli")).toContainText(
-      `npx chorus-device signin --profile laptop --web-url ${WEB_URL}`,
-    );
-    await expectNoAxeViolations(page, testInfo, "account-empty-light");
-    await attachScreenshot(page, testInfo, "account-connect-a-desktop");
+    await expectNoAxeViolations(page, testInfo, "sign-up-check-inbox");
+    await attachScreenshot(page, testInfo, "sign-up-check-inbox");
 
     const verify = await mailedLink(page, credentials.email, "/verify-email");
     await attachScreenshot(page, testInfo, "dev-mailbox");
@@ -94,8 +101,17 @@ test.describe("the newcomer's on-ramp", () => {
     // The link works once.
     await page.goto(verify);
     await expect(page.getByTestId("verify-email")).toHaveAttribute("data-result", "invalid");
-    await page.goto("/en/account");
+    // "Go to your account" asks to sign in first, then lands there.
+    await page.getByTestId("verify-email").getByRole("link").click();
+    await signInThroughUi(page, credentials, { goto: false });
+    await expect(page).toHaveURL(/\/en\/account$/, { timeout: E2E_TIMEOUTS.navigation });
     await expect(page.getByTestId("email-verified")).toBeVisible();
+    await expect(page.getByTestId("connect-desktop")).toBeVisible();
+    await expect(page.getByTestId("connect-cli")).toContainText(
+      `npx chorus-device signin --profile laptop --web-url ${WEB_URL}`,
+    );
+    await expectNoAxeViolations(page, testInfo, "account-empty-light");
+    await attachScreenshot(page, testInfo, "account-connect-a-desktop");
 
     // Connect a desktop (the real engine, through the browser) and let it sync.
     const device = await HeadlessDevice.signIn(page, WEB_URL, { name: "Studio laptop" });
@@ -141,7 +157,7 @@ test.describe("the newcomer's on-ramp", () => {
     page,
     browser,
   }, testInfo) => {
-    const credentials = await signUp(page, testInfo);
+    const credentials = await signUpAndSignIn(page, testInfo);
     // A second browser, not signed in (axe needs a page of a context made by newContext).
     const context = await browser.newContext({ baseURL: WEB_URL, locale: "en-US" });
     const other = await context.newPage();
@@ -187,7 +203,7 @@ test.describe("the newcomer's on-ramp", () => {
     page,
   }, testInfo) => {
     await page.emulateMedia({ colorScheme: "dark" });
-    const credentials = await signUp(page, testInfo);
+    const credentials = await signUpAndSignIn(page, testInfo);
     await page.getByTestId("delete-account").click();
     await page.getByTestId("delete-password").fill("not my password");
     await page.getByTestId("delete-submit").click();
@@ -209,7 +225,7 @@ test.describe("the account's language", () => {
   test("the language chosen in the switcher is saved with the account and used at sign-in", async ({
     page,
   }, testInfo) => {
-    const credentials = await signUp(page, testInfo);
+    const credentials = await signUpAndSignIn(page, testInfo);
     await page.getByTestId("locale-switcher").selectOption("de");
     await expect(page).toHaveURL(/\/de\/account$/);
     await expect(page.locator("html")).toHaveAttribute("lang", "de");
@@ -217,6 +233,52 @@ test.describe("the account's language", () => {
     await page.context().clearCookies();
     await signInThroughUi(page, credentials, { locale: "en" });
     await expect(page).toHaveURL(/\/de\/account$/, { timeout: E2E_TIMEOUTS.navigation });
+
+    // Mail follows the saved language, not the page it was asked from: German, formal.
+    await signOutThroughUi(page);
+    await page.goto("/en/forgot-password");
+    await page.getByTestId("forgot-email").fill(credentials.email);
+    await page.getByTestId("forgot-submit").click();
+    await expect(page.getByTestId("forgot-sent")).toBeVisible();
+    expect(await mailedLink(page, credentials.email, "/reset-password")).toContain(
+      "/de/reset-password?token=",
+    );
+    const mail = page.locator(`[data-testid=mail][data-to="${credentials.email}"]`).first();
+    await expect(mail.getByTestId("mail-subject")).toHaveText(
+      "Setzen Sie Ihr Chorus-Passwort zurück",
+    );
+    await expect(mail.getByTestId("mail-text")).toContainText("Wählen Sie mit diesem Link");
+    await attachScreenshot(page, testInfo, "dev-mailbox-german-reset");
+  });
+});
+
+test.describe("error pages", () => {
+  test("404, an invalid desktop request and a refused sign-in pass axe in light, dark and Arabic", async ({
+    page,
+  }, testInfo) => {
+    for (const [scheme, locale] of [
+      ["light", "en"],
+      ["dark", "en"],
+      ["light", "ar"],
+      ["dark", "ar"],
+    ] as const) {
+      const label = `${locale}-${scheme}`;
+      await page.emulateMedia({ colorScheme: scheme });
+      expect((await page.goto(`/${locale}/no-such-page`))?.status()).toBe(404);
+      await expectNoAxeViolations(page, testInfo, `404-${label}`);
+
+      expect((await page.goto(`/${locale}/desktop-login?state=short`))?.status()).toBe(400);
+      await expect(page.getByTestId("desktop-login-invalid")).toBeVisible();
+      await expectNoAxeViolations(page, testInfo, `desktop-login-invalid-${label}`);
+      await attachScreenshot(page, testInfo, `desktop-login-invalid-${label}`);
+
+      await page.goto(`/${locale}/sign-in`);
+      await page.getByTestId("sign-in-email").fill(`nobody-${Date.now()}@example.test`);
+      await page.getByTestId("sign-in-password").fill("not the password at all");
+      await page.getByTestId("sign-in-submit").click();
+      await expect(page.getByTestId("form-error-invalid_credentials")).toBeVisible();
+      await expectNoAxeViolations(page, testInfo, `sign-in-refused-${label}`);
+    }
   });
 });
 
@@ -247,7 +309,7 @@ test.describe("the CLI of a revoked desktop", () => {
   test("exits non-zero with one message that says how to bind again", async ({
     page,
   }, testInfo) => {
-    await signUp(page, testInfo);
+    await signUpAndSignIn(page, testInfo);
     const dataDir = mkdtempSync(join(tmpdir(), "chorus-e2e-cli-"));
     try {
       expect((await chorusDevice(dataDir, ["profile", "create", "laptop"])).code).toBe(0);

@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       // production sets AUTH_PRIVATE_KEY on the web app and AUTH_JWKS_URL on the sync server.
       CHORUS_DEV_KEY_FILE:
         process.env.CHORUS_DEV_KEY_FILE ?? join(settings.dataDir, "dev-signing-key.json"),
+      // Blob files (attachments) beside the embedded database.
+      BLOB_DIR: process.env.BLOB_DIR ?? join(settings.dataDir, "blobs"),
       // Without SMTP_URL, account mail is kept here and shown at /dev/mailbox.
       CHORUS_DEV_MAILBOX_DIR:
         process.env.CHORUS_DEV_MAILBOX_DIR ?? join(settings.dataDir, "dev-mailbox"),

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
           "typecheck",
           "lint",
           "test",
+          "chaos:short",
           "check:root",
           "--concurrency=3",
           "--continue",

@@ -25,15 +25,25 @@ export default defineConfig({
     build: {
       externalizeDeps: {
         // Workspace packages export TypeScript source, which Electron cannot load: bundle
-        // them. better-sqlite3 (a native addon reached through @chorus/desktop-sync) must
-        // stay a runtime import so it loads the binary rebuilt for Electron's ABI.
-        exclude: ["@chorus/desktop-sync", "@chorus/i18n", "@chorus/protocol", "@chorus/auth"],
-        include: ["better-sqlite3"],
+        // them. better-sqlite3 and @node-rs/argon2 (native addons reached through
+        // @chorus/desktop-sync and @chorus/crypto) stay runtime imports so they load their
+        // binaries (better-sqlite3 rebuilt for Electron's ABI; argon2 is N-API).
+        exclude: [
+          "@chorus/desktop-sync",
+          "@chorus/i18n",
+          "@chorus/protocol",
+          "@chorus/auth",
+          "@chorus/crypto",
+        ],
+        include: ["better-sqlite3", "@node-rs/argon2"],
       },
     },
   },
   preload: {
     build: {
+      // A sandboxed preload can require nothing but electron: the command table it builds the
+      // bridge from (and the zod schemas in it) is bundled.
+      externalizeDeps: { exclude: ["@chorus/desktop-sync", "zod"] },
       // A sandboxed preload runs as a classic script: CommonJS, not an ES module.
       rolldownOptions: { output: { format: "cjs" } },
     },

@@ -15,11 +15,16 @@ const nextConfig: NextConfig = {
   ],
   // Built with webpack (`next build --webpack`): our packages import their TypeScript siblings
   // as "./x.js" (ESM style), which Turbopack cannot map to "./x.ts" yet (vercel/next.js#82945).
-  webpack(config: { resolve: { extensionAlias?: Record<string, string[]> } }) {
+  webpack(config: {
+    resolve: { extensionAlias?: Record<string, string[]> };
+    module: { rules: unknown[] };
+  }) {
     config.resolve.extensionAlias = {
       ".js": [".ts", ".tsx", ".js"],
       ".mjs": [".mts", ".mjs"],
     };
+    // The runbooks page shows docs/runbooks/devices.md: a Markdown file imports as its text.
+    config.module.rules.push({ test: /\.md$/, type: "asset/source" });
     return config;
   },
   // forbidden() (the console for non-admins) renders [locale]/forbidden.tsx with HTTP 403.

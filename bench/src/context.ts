@@ -27,3 +27,4 @@ export interface Section {
 /** The bench's source folder, for starting children. */
 export const CHILD_SYNC_SERVER = new URL("./child/sync-server.ts", import.meta.url);
 export const CHILD_RAW_WS = new URL("./child/raw-ws-server.ts", import.meta.url);
+export const CHILD_ENGINE = new URL("./child/engine.ts", import.meta.url);

@@ -12,11 +12,13 @@ import { createProgress } from "./progress.js";
 import { consoleTable, type SectionResult, writeReport } from "./report.js";
 import { compaction } from "./sections/compaction.js";
 import { crossReplica } from "./sections/cross-replica.js";
+import { encryptionCost } from "./sections/encryption-cost.js";
 import { engineLatency } from "./sections/engine-latency.js";
 import { fanoutLatency } from "./sections/fanout-latency.js";
 import { idleMemory } from "./sections/idle-memory.js";
 import { prismaOverhead } from "./sections/prisma-overhead.js";
 import { pushThroughput } from "./sections/push-throughput.js";
+import { saturation } from "./sections/saturation.js";
 
 /** `npm run bench`: every figure beside its raw baseline, printed and written to results/. */
 const SECTIONS: Section[] = [
@@ -27,6 +29,8 @@ const SECTIONS: Section[] = [
   compaction,
   engineLatency,
   crossReplica,
+  saturation,
+  encryptionCost,
 ];
 /** Past this the run stops itself, whatever is still going. */
 const RUN_LIMIT_MS = 12 * 60_000;

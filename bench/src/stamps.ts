@@ -1,4 +1,4 @@
-import { type LatencySummary, summarize } from "./stats.js";
+import { distribution, type LatencyDistribution, type LatencySummary, summarize } from "./stats.js";
 
 /**
  * Latency stamps travel inside the op value (`seq`, `sentAt`, `stampedAt`) and in the
@@ -51,5 +51,9 @@ export class Samples {
 
   summary(): LatencySummary {
     return summarize(this.values.subarray(0, this.count));
+  }
+
+  distribution(): LatencyDistribution {
+    return distribution(this.values.subarray(0, this.count));
   }
 }

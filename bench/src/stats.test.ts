@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  describeDistribution,
+  distribution,
   formatNumber,
   overheadRatio,
   percentile,
@@ -60,5 +62,28 @@ describe("rates, ratios and verdicts", () => {
     expect(formatNumber(12345.678)).toBe("12,346");
     expect(formatNumber(1.234)).toBe("1.23");
     expect(formatNumber(Number.NaN)).toBe("—");
+  });
+});
+
+describe("distribution", () => {
+  it("counts each sample in the bucket below its edge, the last one open", () => {
+    const d = distribution([0.5, 1, 3, 3, 700], [1, 5, Number.POSITIVE_INFINITY]);
+    expect(d.buckets).toEqual([
+      { upTo: 1, count: 1 },
+      { upTo: 5, count: 3 },
+      { upTo: Number.POSITIVE_INFINITY, count: 1 },
+    ]);
+    expect(d.min).toBe(0.5);
+    expect(d.max).toBe(700);
+    expect(d.mean).toBeCloseTo(141.5);
+    expect(d.p90).toBe(700);
+    expect(describeDistribution(d)).toContain("0-1 ms: 1, 1-5 ms: 3, 5-∞ ms: 1");
+  });
+
+  it("is all NaN and empty buckets for no samples", () => {
+    const d = distribution([]);
+    expect(d.count).toBe(0);
+    expect(Number.isNaN(d.min) && Number.isNaN(d.mean)).toBe(true);
+    expect(d.buckets.every((bucket) => bucket.count === 0)).toBe(true);
   });
 });

@@ -76,3 +76,53 @@ export function formatNumber(value: number, digits = 2): string {
     maximumFractionDigits: decimals,
   });
 }
+
+/** The whole shape of a latency sample set, not only its middle and its tail. */
+export interface LatencyDistribution extends LatencySummary {
+  min: number;
+  p90: number;
+  p999: number;
+  mean: number;
+  /** How many samples fall in each bucket: [edges[i-1], edges[i]) and the last open. */
+  buckets: { upTo: number; count: number }[];
+}
+
+/** Bucket edges in ms for latency histograms (each bucket holds samples below its edge). */
+export const LATENCY_EDGES_MS = [1, 2, 5, 10, 20, 30, 50, 100, 200, 500, Number.POSITIVE_INFINITY];
+
+export function distribution(
+  samples: ArrayLike<number>,
+  edges: readonly number[] = LATENCY_EDGES_MS,
+): LatencyDistribution {
+  const summary = summarize(samples);
+  const counts = edges.map(() => 0);
+  let min = Number.NaN;
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i] as number;
+    if (!(value >= min)) min = value;
+    sum += value;
+    const bucket = edges.findIndex((edge) => value < edge);
+    const at = bucket < 0 ? edges.length - 1 : bucket;
+    counts[at] = (counts[at] as number) + 1;
+  }
+  return {
+    ...summary,
+    min,
+    p90: percentile(samples, 90),
+    p999: percentile(samples, 99.9),
+    mean: samples.length > 0 ? sum / samples.length : Number.NaN,
+    buckets: edges.map((upTo, i) => ({ upTo, count: counts[i] as number })),
+  };
+}
+
+/** "p50 1.2 / p90 … / max …" for notes. */
+export function describeDistribution(d: LatencyDistribution): string {
+  const ms = (value: number) => `${formatNumber(value, 1)} ms`;
+  const buckets = d.buckets
+    .map((bucket, i) => ({ ...bucket, from: d.buckets[i - 1]?.upTo ?? 0 }))
+    .filter((bucket) => bucket.count > 0)
+    .map((b) => `${b.from}-${Number.isFinite(b.upTo) ? b.upTo : "∞"} ms: ${b.count}`)
+    .join(", ");
+  return `min ${ms(d.min)}, p50 ${ms(d.p50)}, p90 ${ms(d.p90)}, p99 ${ms(d.p99)}, p99.9 ${ms(d.p999)}, max ${ms(d.max)}, mean ${ms(d.mean)} over ${d.count} samples; histogram ${buckets}`;
+}

@@ -10,6 +10,8 @@ import WebSocket from "ws";
 export type DataListener = (message: string, receivedAt: number) => void;
 
 export interface TrpcSocket {
+  /** One query or mutation over the socket (as wsLink sends it); resolves with its data. */
+  call(method: "query" | "mutation", path: string, input: unknown): Promise<unknown>;
   /** Starts a subscription; resolves when the server says it started. */
   subscribe(path: string, input: unknown, onData: DataListener, timeoutMs?: number): Promise<void>;
   readonly isOpen: boolean;
@@ -31,6 +33,7 @@ export function connectTrpcSocket(
     }, timeoutMs);
     const started = new Map<number, { resolve(): void; reject(error: Error): void }>();
     const listeners = new Map<number, DataListener>();
+    const calls = new Map<number, { resolve(data: unknown): void; reject(error: Error): void }>();
     let nextId = 1;
 
     ws.on("message", (data, isBinary) => {
@@ -43,6 +46,14 @@ export function connectTrpcSocket(
       // Cheap routing without parsing the whole message: ids are small integers up front.
       const match = /^\{"id":(\d+)/.exec(text);
       const id = match ? Number(match[1]) : Number.NaN;
+      const call = calls.get(id);
+      if (call) {
+        calls.delete(id);
+        const answer = JSON.parse(text) as { result?: { data?: unknown }; error?: unknown };
+        if (answer.error) call.reject(new Error(`call refused: ${text.slice(0, 300)}`));
+        else call.resolve(answer.result?.data);
+        return;
+      }
       const waiter = started.get(id);
       if (waiter) {
         if (text.includes('"type":"started"')) {
@@ -63,8 +74,11 @@ export function connectTrpcSocket(
       reject(error);
     });
     ws.once("close", () => {
-      for (const waiter of started.values()) waiter.reject(new Error("socket closed"));
+      for (const waiter of [...started.values(), ...calls.values()]) {
+        waiter.reject(new Error("socket closed"));
+      }
       started.clear();
+      calls.clear();
     });
     ws.once("open", () => {
       clearTimeout(timer);
@@ -72,6 +86,13 @@ export function connectTrpcSocket(
       resolve({
         get isOpen() {
           return ws.readyState === WebSocket.OPEN;
+        },
+        call(method, path, input) {
+          const id = nextId++;
+          return new Promise((resolveCall, rejectCall) => {
+            calls.set(id, { resolve: resolveCall, reject: rejectCall });
+            ws.send(JSON.stringify({ id, method, params: { path, input } }));
+          });
         },
         subscribe(path, input, onData, subscribeTimeoutMs = 30_000) {
           const id = nextId++;

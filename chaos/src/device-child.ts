@@ -17,8 +17,8 @@ import type { ChildMessage, ParentMessage, RecordedOp } from "./ipc.js";
  * request, so it decides when they expire.
  */
 
-const [dataDir, profile, syncUrl, userId, deviceId] = process.argv.slice(2);
-if (!dataDir || !profile || !syncUrl || !userId || !deviceId) {
+const [dataDir, profile, syncUrl, userId, boundDeviceId] = process.argv.slice(2);
+if (!dataDir || !profile || !syncUrl || !userId || !boundDeviceId) {
   throw new Error("usage: device-child <dataDir> <profile> <syncUrl> <userId> <deviceId>");
 }
 
@@ -32,20 +32,22 @@ Date.now = () => realNow() + skewMs;
 
 let nextTokenRequest = 1;
 const tokenWaiters = new Map<number, (token: string) => void>();
-const session: SyncSession = {
+/** The device id the profile is bound to (a re-bind after a revocation changes it). */
+let deviceId: string = boundDeviceId;
+const sessionFor = (id: string): SyncSession => ({
   syncUrl,
   userId,
-  deviceId,
+  deviceId: id,
   email: null,
   webUrl: null,
   accessToken: () =>
     new Promise<string>((resolve) => {
-      const id = nextTokenRequest++;
-      tokenWaiters.set(id, resolve);
-      send({ t: "need-token", id });
+      const request = nextTokenRequest++;
+      tokenWaiters.set(request, resolve);
+      send({ t: "need-token", id: request });
     }),
   tokenRejected: () => send({ t: "token-rejected" }),
-};
+});
 
 if (!listProfiles(dataDir).some((p) => p.name === profile)) createProfile(dataDir, profile);
 
@@ -177,7 +179,22 @@ process.on("message", (raw) => {
         connection: d.connection,
         lamport: d.lamport,
         lastError: d.lastError?.message ?? null,
+        revokedAt: d.revokedAt,
       });
+      return;
+    }
+    case "rebind": {
+      // The profile bound anew under a new device id (after its device was revoked), as a
+      // browser sign-in would bind it: the engine's bind keeps the library and the cursor and
+      // renames the queued ops to the new id.
+      deviceId = message.deviceId;
+      engine.bind(sessionFor(deviceId)).then(
+        () => {
+          const outcome = engine.diagnostics().deviceId === deviceId ? "bound" : "not bound";
+          send({ t: "rebound", id: message.id, outcome });
+        },
+        (error: unknown) => send({ t: "rebound", id: message.id, outcome: String(error) }),
+      );
       return;
     }
     case "stop": {
@@ -198,6 +215,6 @@ process.on("message", (raw) => {
   }
 });
 
-await engine.bind(session);
+await engine.bind(sessionFor(deviceId));
 await engine.start();
 send({ t: "ready" });

@@ -29,11 +29,15 @@ export class DeviceProcess {
   readonly cursors: number[] = [];
   resyncs = 0;
   skewMs = 0;
+  /** The random workload leaves this device alone (a scenario drives it). */
+  quiet = false;
+  /** When its process last became ready (ms epoch; 0 before the first start). */
+  readyAt = 0;
 
   constructor(
     readonly label: string,
     readonly userId: string,
-    readonly deviceId: string,
+    public deviceId: string,
     readonly dataDir: string,
     readonly proxy: FaultProxy,
     private readonly hooks: DeviceHooks,
@@ -82,6 +86,7 @@ export class DeviceProcess {
     switch (message.t) {
       case "ready":
         this.ready = true;
+        this.readyAt = Date.now();
         return;
       case "need-token":
       case "token-rejected": {
@@ -148,8 +153,12 @@ export class DeviceProcess {
     });
   }
 
-  async edit(r: number[]): Promise<{ kind: string; error?: string } | null> {
+  async edit(
+    r: number[],
+    onOp?: (op: RecordedOp) => void,
+  ): Promise<{ kind: string; error?: string } | null> {
     const answer = await this.request((id) => ({ t: "edit", id, r }), 30_000);
+    if (answer?.t === "edited" && onOp) for (const op of answer.ops) onOp(op);
     return answer?.t === "edited"
       ? { kind: answer.kind, ...(answer.error ? { error: answer.error } : {}) }
       : null;
@@ -158,6 +167,13 @@ export class DeviceProcess {
   async status(): Promise<DeviceStatus | null> {
     const answer = await this.request((id) => ({ t: "status", id }), 15_000);
     return answer?.t === "status" ? answer : null;
+  }
+
+  /** Binds the profile anew under `deviceId` (after a revocation); answers the bind's outcome. */
+  async rebind(deviceId: string): Promise<string | null> {
+    this.deviceId = deviceId;
+    const answer = await this.request((id) => ({ t: "rebind", id, deviceId }), 60_000);
+    return answer?.t === "rebound" ? answer.outcome : null;
   }
 
   setSkew(ms: number): void {

@@ -81,22 +81,25 @@ export class History {
   /** Reads every user's new rows (id above the position); a failure (Postgres down) is skipped. */
   async poll(url: string, userIds: readonly string[]): Promise<boolean> {
     try {
-      await withClient(url, async (client) => {
-        for (const userId of userIds) {
-          const after = this.position.get(userId) ?? 0;
-          const { rows } = await client.query<OpRow>(
-            `SELECT id, user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value
-               FROM sync_op WHERE user_id = $1 AND id > $2 ORDER BY id`,
-            [userId, after],
-          );
-          for (const row of rows) this.stored.set(Number(row.id), toStored(row));
-          const last = rows.at(-1);
-          if (last) this.position.set(userId, Number(last.id));
-        }
-      });
+      await withClient(url, (client) => this.pollWith(client, userIds));
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** One poll on an open connection (a tight poller keeps one). */
+  async pollWith(client: pg.Client, userIds: readonly string[]): Promise<void> {
+    for (const userId of userIds) {
+      const after = this.position.get(userId) ?? 0;
+      const { rows } = await client.query<OpRow>(
+        `SELECT id, user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value
+           FROM sync_op WHERE user_id = $1 AND id > $2 ORDER BY id`,
+        [userId, after],
+      );
+      for (const row of rows) this.stored.set(Number(row.id), toStored(row));
+      const last = rows.at(-1);
+      if (last) this.position.set(userId, Number(last.id));
     }
   }
 
@@ -119,13 +122,18 @@ export class History {
     });
   }
 
-  /** Every op known for a user: the server's and the devices' (by operation id). */
+  /**
+   * Every op known for a user: the server's, and the devices' not stored (yet, or ever). A
+   * stored op stands for the op its device recorded: a profile bound anew after a revocation
+   * uploads its queued ops under its new device id, so the stored version is the one every
+   * device holds.
+   */
   opsOf(userId: string): LwwOp[] {
-    const byOperation = new Map<string, LwwOp>();
+    const stored = [...this.stored.values()].filter((op) => op.userId === userId);
+    const storedIds = new Set(stored.map((op) => op.operationId));
+    const all: LwwOp[] = [...stored];
     for (const op of this.recorded.values())
-      if (op.userId === userId) byOperation.set(op.operationId, op);
-    const all: LwwOp[] = [...byOperation.values()];
-    for (const op of this.stored.values()) if (op.userId === userId) all.push(op);
+      if (op.userId === userId && !storedIds.has(op.operationId)) all.push(op);
     return all;
   }
 }

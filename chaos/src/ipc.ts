@@ -9,7 +9,8 @@ export type ParentMessage =
   | { t: "status"; id: number }
   | { t: "token"; id: number; token: string }
   | { t: "skew"; ms: number }
-  | { t: "stop"; id: number };
+  | { t: "stop"; id: number }
+  | { t: "rebind"; id: number; deviceId: string };
 
 export interface DeviceStatus {
   pendingCount: number;
@@ -17,6 +18,7 @@ export interface DeviceStatus {
   connection: string;
   lamport: number;
   lastError: string | null;
+  revokedAt: string | null;
 }
 
 /** Device process -> harness. */
@@ -28,4 +30,5 @@ export type ChildMessage =
   | { t: "token-rejected" }
   | { t: "resync" }
   | { t: "log"; line: string }
-  | { t: "stopped"; id: number };
+  | { t: "stopped"; id: number }
+  | { t: "rebound"; id: number; outcome: string };

@@ -6,7 +6,7 @@ const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 
 export function replayCommand(result: RunResult): string {
   const minutes = +(result.durationMs / 60_000).toFixed(2);
-  return `npm run chaos -- --seed ${result.seed} --minutes ${minutes} --users ${result.users} --devices ${result.devicesPerUser}`;
+  return `npm run chaos -- --seed ${result.seed} --minutes ${minutes} --users ${result.users} --devices ${result.devicesPerUser} --fault-gap-ms ${result.faultGapMs}`;
 }
 
 const ms = (value: number | null) => (value === null ? "n/a" : `${(value / 1000).toFixed(1)} s`);
@@ -21,7 +21,13 @@ export function renderReport(results: readonly RunResult[], title: string): stri
   );
   for (const r of results) {
     const faultTotal = Object.entries(r.faults)
-      .filter(([kind]) => kind !== "token-expiry" && kind !== "push-answers-actually-cut")
+      // Counts of what happened, not faults of their own.
+      .filter(
+        ([kind]) =>
+          kind !== "token-expiry" &&
+          kind !== "push-answers-actually-cut" &&
+          kind !== "revoked-with-ops-in-flight",
+      )
       .reduce((sum, [, n]) => sum + n, 0);
     const kills =
       (r.faults["device-sigkill"] ?? 0) +

@@ -20,6 +20,7 @@ import {
 import { ChaosPostgres } from "./postgres.js";
 import { FaultProxy } from "./proxy.js";
 import { Rng } from "./rng.js";
+import { revokeRebind, runScenarios, type ScenarioContext, scenarioPins } from "./scenarios.js";
 import { ServerReplica } from "./servers.js";
 import { canonicalJson, percentile, sleep, waitUntil } from "./util.js";
 
@@ -33,6 +34,8 @@ export interface RunOptions {
   redisUrl: string;
   log: (line: string) => void;
   keepWorkDir?: boolean;
+  /** Run the safeguard scenarios (scenarios.ts) before the random faults (default true). */
+  scenarios?: boolean;
 }
 
 export interface TimelineEvent {
@@ -47,6 +50,7 @@ export interface RunResult {
   durationMs: number;
   users: number;
   devicesPerUser: number;
+  faultGapMs: number;
   violations: string[];
   faults: Record<string, number>;
   timeline: TimelineEvent[];
@@ -79,6 +83,7 @@ export const FAULT_KINDS = [
   "compaction-away",
   "compaction-return",
   "compaction-reconnect",
+  "device-revoke",
 ] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -97,6 +102,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   "compaction-away": 0.8,
   "compaction-return": 0.8,
   "compaction-reconnect": 0.7,
+  "device-revoke": 0.4,
 };
 
 const FORCED: readonly FaultKind[] = [
@@ -119,8 +125,13 @@ function pickKind(rng: Rng): FaultKind {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
-/** The replicas' periodic ACK flush (the default): a returning device's ACK stays buffered that long. */
-const ACK_FLUSH_MS = 5_000;
+/**
+ * The replicas' periodic ACK flush. Longer than the default (5 s) so that a returning device's
+ * ACK is still buffered when the scenario that needs it there runs compaction, however slow
+ * the machine; the harness makes a flush happen when it needs one (a compaction run flushes
+ * every replica's buffered ACKs of the user first).
+ */
+const ACK_FLUSH_MS = 60_000;
 
 /**
  * One chaos run: real Postgres, two sync-server replicas over Redis, users' device engines
@@ -136,7 +147,12 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   const violations: string[] = [];
   const note = (kind: string, target: string, detail = "") => {
     timeline.push({ atMs: at(), kind, target, detail });
-    if (FAULT_KINDS.includes(kind as FaultKind) || kind === "token-expiry")
+    if (
+      FAULT_KINDS.includes(kind as FaultKind) ||
+      kind === "token-expiry" ||
+      kind === "revoked-with-ops-in-flight" ||
+      (kind.startsWith("scenario-") && !kind.endsWith("-done") && kind !== "scenario-note")
+    )
       faults[kind] = (faults[kind] ?? 0) + 1;
     log(`[${(at() / 1000).toFixed(1)}s] ${kind} ${target} ${detail}`);
   };
@@ -243,11 +259,16 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       if (/exited with|close failed/.test(line)) log(`  ${device.label}: ${line}`);
     },
   };
+  /** A device pinned to one replica: its new connections go there (or nowhere while it is down). */
+  const pins = new Map<string, ServerReplica>();
   const makeDevice = async (userIndex: number, label: string) => {
     const userId = userIds[userIndex] ?? "";
     const deviceId = await newDeviceRow(userId);
     deviceOwner.set(deviceId, userId);
-    const proxy = await FaultProxy.start(liveTarget);
+    const proxy = await FaultProxy.start(() => {
+      const pinned = pins.get(label);
+      return pinned ? pinned.target : liveTarget();
+    });
     const dataDir = join(workDir, "devices", label);
     mkdirSync(dataDir, { recursive: true });
     return new DeviceProcess(label, userId, deviceId, dataDir, proxy, hooks);
@@ -256,7 +277,8 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     for (let d = 0; d < options.devicesPerUser; d++)
       devices.push(await makeDevice(u, `u${u}d${d}`));
   }
-  for (const device of devices) await device.start();
+  for (const [label, server] of scenarioPins(devices, userIds, servers)) pins.set(label, server);
+  await Promise.all(devices.map((device) => device.start()));
   log(
     `chaos seed ${seed}: ${devices.length} devices of ${options.users} users, 2 replicas, work dir ${workDir}`,
   );
@@ -304,7 +326,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       await sleep(rng.int(600, 2_400));
       if (!writing) break;
       const r = Array.from({ length: 8 }, () => rng.next());
-      if (!device.usable) continue;
+      if (!device.usable || device.quiet) continue;
       const outcome = await device.edit(r);
       if (outcome?.error) editsFailed++;
     }
@@ -323,9 +345,9 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     }
   })();
 
-  const admin = async (path: string, input: unknown) => {
-    const port = servers.find((s) => s.target !== null)?.target;
-    if (!port) throw new Error("no live server");
+  const admin = async (path: string, input: unknown, via?: ServerReplica) => {
+    const port = via ? via.target : servers.find((s) => s.target !== null)?.target;
+    if (!port) throw new Error(via ? `${via.name} is down` : "no live server");
     const token = (await mintAccessToken(key, { userId: adminId, role: "admin", kind: "web" }))
       .token;
     const res = await fetch(`http://127.0.0.1:${port}/trpc/${path}`, {
@@ -338,16 +360,29 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as { result: { data: Record<string, unknown> } };
   };
-  const compact = async (userId: string, label: string) => {
-    await history.poll(dbUrl(), userIds);
-    try {
-      const answer = await admin("admin.runCompaction", { userId });
-      history.compactedUsers.add(userId);
-      const data = answer.result.data;
-      note("compaction-done", label, JSON.stringify(data).slice(0, 200));
-    } catch (error) {
-      note("compaction-failed", label, String(error).slice(0, 200));
-    }
+  // One compaction at a time from the harness: the servers run one across replicas and
+  // answer "skipped" to a second.
+  let compactionChain: Promise<unknown> = Promise.resolve();
+  const compact = (userId: string, label: string, via?: ServerReplica): Promise<boolean> => {
+    const run = compactionChain.then(async () => {
+      await history.poll(dbUrl(), userIds);
+      try {
+        const answer = await admin("admin.runCompaction", { userId }, via);
+        history.compactedUsers.add(userId);
+        const data = answer.result.data;
+        note(
+          "compaction-done",
+          label,
+          `${via ? `via ${via.name} ` : ""}${JSON.stringify(data).slice(0, 200)}`,
+        );
+        return data.outcome === "succeeded";
+      } catch (error) {
+        note("compaction-failed", label, String(error).slice(0, 200));
+        return false;
+      }
+    });
+    compactionChain = run;
+    return run;
   };
   const watermarkOf = (userId: string) =>
     withClient(dbUrl(), async (c) => {
@@ -416,6 +451,49 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       200,
     );
     await sleep(700); // their ACKs (debounced 100 ms) reach a replica
+  };
+
+  /** Revokes a device as the account page does: devices.revoke with the user's web token. */
+  const revoke = async (device: DeviceProcess): Promise<void> => {
+    const port = servers.find((s) => s.target !== null)?.target;
+    if (!port) throw new Error("no live server");
+    const token = (await mintAccessToken(key, { userId: device.userId, role: "user", kind: "web" }))
+      .token;
+    const res = await fetch(`http://127.0.0.1:${port}/trpc/devices.revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ deviceId: device.deviceId }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!res.ok)
+      throw new Error(`devices.revoke: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+  };
+  /** A new device row of the same user (what the token endpoint's binding creates), and its tokens. */
+  const rebind = async (device: DeviceProcess): Promise<string | null> => {
+    const deviceId = await newDeviceRow(device.userId);
+    deviceOwner.set(deviceId, device.userId);
+    return await device.rebind(deviceId);
+  };
+
+  const scenarioContext: ScenarioContext = {
+    seed,
+    devices,
+    servers,
+    history,
+    dbUrl,
+    pins,
+    awayCursor,
+    violations,
+    note,
+    statusOf,
+    newest,
+    watermarkOf,
+    persistedCursor,
+    ageDevice,
+    advancePeers,
+    compact,
+    revoke,
+    rebind,
   };
 
   const inject = async (
@@ -519,7 +597,9 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         }
         note(kind, device.label);
         await device.kill();
-        await sleep(ACK_FLUSH_MS + 500); // the replicas flush the ACKs it left buffered
+        // The ACKs it left buffered are written (a compaction flushes every replica's), so
+        // none of them makes it look seen a moment ago once its rows are aged.
+        await compact(device.userId, `${device.label} flush`);
         await ageDevice(device);
         // The others move past it (and ACK), so the watermark can pass its cursor.
         await advancePeers(device, rng);
@@ -537,20 +617,42 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       }
       case "compaction-return": {
         // A device away for longer than the stale window comes back: its first ACKs sit in a
-        // replica's buffer (flushed every 5 s) when compaction runs. The ACK flush before MIN
-        // must count them: the watermark may not pass a device seen a second ago.
+        // replica's buffer when compaction runs. The ACK flush before MIN must count them:
+        // the watermark may not pass a device seen a second ago. Until it is back (caught up,
+        // its ACK answered) it is away: a compaction meanwhile (another fault) may pass it.
         if (!device.usable || !pgServer.running) return;
         const peer = devices.find((d) => d !== device && d.userId === device.userId && d.usable);
         if (!peer) return;
         note(kind, device.label);
+        awayCursor.set(device, Number.POSITIVE_INFINITY);
         await device.kill();
-        await sleep(ACK_FLUSH_MS + 500);
+        await compact(device.userId, `${device.label} flush`);
         await ageDevice(device);
         device.proxy.heal();
         await device.start();
-        // It catches up and ACKs (debounced 100 ms): the ACK sits in a replica's buffer.
+        await waitUntil(
+          async () => {
+            const head = await newest(device.userId).catch(() => -1);
+            const status = await device.status();
+            const acked = Math.max(0, ...device.proxy.ackedOn.values());
+            return !!status && status.pendingCount === 0 && status.cursor === head && acked >= head;
+          },
+          90_000,
+          250,
+        );
+        awayCursor.delete(device);
+        // Back: its ACK sits in a replica's buffer (written every 60 s) when compaction runs.
         await advancePeers(peer, rng);
         await compact(device.userId, device.label);
+        return;
+      }
+      case "device-revoke": {
+        // A push of it stored but unanswered if the cut comes in time, revoked through
+        // devices.revoke while it holds queued edits, then bound anew under a new device id
+        // (scenarios.ts).
+        if (!device.usable) return;
+        note(kind, device.label);
+        await revokeRebind(scenarioContext, device, { inFlight: "try" });
         return;
       }
       case "compaction-reconnect": {
@@ -565,10 +667,16 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
 
   // Besides the random faults, each of FORCED comes at least once, at a seeded point of the
   // run: the short run must exercise every safeguard the checks stand for.
+  // First the safeguard scenarios (each safeguard's situation made on purpose), then the
+  // random faults.
+  if (options.scenarios !== false) {
+    note("scenarios-start", "all", `set-up took ${(at() / 1000).toFixed(1)} s`);
+    await runScenarios(scenarioContext, userIds);
+  }
   const faultRng = new Rng(seed);
   let slowBusy = false;
   const faultStart = Date.now();
-  note("faults-start", "all", `set-up took ${((faultStart - started) / 1000).toFixed(1)} s`);
+  note("faults-start", "all", `${((faultStart - started) / 1000).toFixed(1)} s after the start`);
   const deadline = faultStart + options.durationMs;
   const span = Math.max(1, deadline - faultStart);
   const forced = FORCED.map((kind, i) => ({
@@ -580,7 +688,8 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       faultRng.int(Math.round(options.faultGapMs / 2), Math.round(options.faultGapMs * 1.5)),
     );
     if (Date.now() >= deadline) break;
-    const isSlow = (k: FaultKind) => k === "compaction-away" || k === "compaction-return";
+    const isSlow = (k: FaultKind) =>
+      k === "compaction-away" || k === "compaction-return" || k === "device-revoke";
     const due = forced.findIndex((f) => f.at <= Date.now() && !(slowBusy && isSlow(f.kind)));
     const kind =
       due >= 0 ? (forced.splice(due, 1)[0]?.kind ?? pickKind(faultRng)) : pickKind(faultRng);
@@ -802,6 +911,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     durationMs: options.durationMs,
     users: options.users,
     devicesPerUser: options.devicesPerUser,
+    faultGapMs: options.faultGapMs,
     violations,
     faults,
     timeline,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ownChild, releaseChild, waitUntil } from "./util.js";
+import { ownChild, releaseChild, sleep, waitUntil } from "./util.js";
 
 /** The built server; CHAOS_SERVER_MAIN points a long run at a copy while dist is rebuilt. */
 export const SERVER_MAIN =
@@ -31,13 +31,28 @@ export class ServerReplica {
     return this.proc && !this.stopped ? this.port : null;
   }
 
+  /**
+   * Starts the replica and waits until /healthz answers 200 (it reached the database). A
+   * replica refuses to start while Postgres is down (it checks the database at start-up and
+   * exits with one clear message), as it would under a supervisor: that exit is a failed
+   * start, retried every second (at most 60 times), not a server dying on its own.
+   */
   async start(): Promise<void> {
     if (!existsSync(SERVER_MAIN)) {
       throw new Error(`${SERVER_MAIN} is missing: build it (npm run build -w @chorus/sync-server)`);
     }
+    for (let attempt = 1; ; attempt++) {
+      if (await this.startOnce()) return;
+      if (attempt >= 60) throw new Error(`${this.name} did not start:\n${this.recent.join("\n")}`);
+      await sleep(1_000);
+    }
+  }
+
+  private async startOnce(): Promise<boolean> {
     this.port = null;
     this.expectedExit = false;
     this.stopped = false;
+    let starting = true;
     const proc = spawn(process.execPath, [SERVER_MAIN], {
       env: { PATH: process.env.PATH ?? "", ...this.env(), SYNC_PORT: "0", SYNC_HOST: "127.0.0.1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -55,19 +70,39 @@ export class ServerReplica {
     };
     proc.stdout?.on("data", remember);
     proc.stderr?.on("data", remember);
+    let exited = false;
     proc.once("exit", (code, signal) => {
+      exited = true;
       releaseChild(proc.pid);
       if (this.proc === proc) this.proc = null;
-      if (!this.expectedExit) {
+      if (!this.expectedExit && !starting) {
         this.unexpectedExits.push(
           `${this.name} exited by itself (code ${code}, signal ${signal}); last lines:\n${this.recent.join("\n")}`,
         );
       }
     });
-    const up = await waitUntil(() => this.port !== null || proc.exitCode !== null, 60_000);
-    if (!up || this.port === null) {
-      throw new Error(`${this.name} did not start:\n${this.recent.join("\n")}`);
+    const healthy = async () => {
+      if (exited) return true;
+      if (this.port === null) return false;
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}/healthz`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        return res.ok;
+      } catch {
+        return false;
+      }
+    };
+    await waitUntil(healthy, 60_000, 200);
+    starting = false;
+    if (exited || this.port === null) {
+      if (!exited) {
+        this.expectedExit = true;
+        proc.kill("SIGKILL");
+      }
+      return false;
     }
+    return true;
   }
 
   private async signalAndWait(signal: NodeJS.Signals): Promise<void> {

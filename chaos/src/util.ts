@@ -5,11 +5,13 @@ export async function waitUntil(
   check: () => boolean | Promise<boolean>,
   boundMs: number,
   everyMs = 250,
+  /** When the bound starts over (ms epoch): e.g. the awaited device's last restart. */
+  restartedAt: () => number = () => 0,
 ): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
+  const started = Date.now();
   for (;;) {
     if (await check()) return true;
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= Math.max(started, restartedAt()) + boundMs) return false;
     await sleep(everyMs);
   }
 }

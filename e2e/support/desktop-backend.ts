@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -73,6 +75,8 @@ export class DesktopBackend {
     private readonly pool: pg.Pool,
     private readonly key: SigningKey,
     private readonly server: SyncServerProcess,
+    /** The server's blob files (BLOB_DIR), a folder of this backend's own. */
+    readonly blobDir: string,
   ) {}
 
   get syncUrl(): string {
@@ -84,9 +88,11 @@ export class DesktopBackend {
     // trusts this backend's key (the system's server trusts only the web app's).
     const db = await createTestDatabase({ serverUrl: e2eDatabaseUrl() });
     const key = await generateSigningKey();
+    const blobDir = mkdtempSync(join(tmpdir(), "chorus-e2e-blobs-"));
     const server = await startSyncServer({
       env: {
         DATABASE_URL: db.url,
+        BLOB_DIR: blobDir,
         AUTH_PUBLIC_KEY: JSON.stringify((await exportPublicJwks([key])).keys[0]),
         LOG_LEVEL: "info",
       },
@@ -94,7 +100,7 @@ export class DesktopBackend {
     });
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     pool.on("error", () => {});
-    return new DesktopBackend(db, pool, key, server);
+    return new DesktopBackend(db, pool, key, server, blobDir);
   }
 
   /** A user with `count` bound devices, each with a device token. */
@@ -125,6 +131,7 @@ export class DesktopBackend {
     await this.server.stop();
     await this.pool.end();
     await this.db.drop();
+    rmSync(this.blobDir, { recursive: true, force: true });
   }
 }
 
@@ -148,3 +155,47 @@ export function buildDesktopHarness(): void {
 }
 
 export const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+
+/**
+ * Starts the desktop dev harness (the renderer's browser build over a real engine) with `env`
+ * (CHORUS_DATA_DIR, CHORUS_PROFILE, CHORUS_DEV_SYNC_URL, CHORUS_DEV_TOKEN, ...); resolves once
+ * it listens, with its process and the URL to open.
+ */
+export async function startHarness(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const started = await spawnUntil(
+    process.execPath,
+    [TSX, join(ROOT, "apps/desktop/src/harness/server.ts")],
+    env,
+    (line) => line.includes('"harness":"listening"'),
+  );
+  return { child: started.child, url: JSON.parse(started.line).url as string };
+}
+
+/** The harness's environment for profile `name` in `dataDir`, bound with a device token. */
+export function boundHarnessEnv(
+  dataDir: string,
+  name: string,
+  syncUrl: string,
+  token: string,
+): Record<string, string> {
+  return {
+    CHORUS_DATA_DIR: join(dataDir, name),
+    CHORUS_PROFILE: name,
+    CHORUS_DEV_SYNC_URL: syncUrl,
+    CHORUS_DEV_TOKEN: token,
+  };
+}
+
+/** The headless engine's CLI, run from source through tsx. */
+export const DEVICE_CLI = join(ROOT, "packages/desktop-sync/src/cli.ts");
+
+/** The headless engine's CLI over the profiles in `dataDir`, answering --json. */
+export function deviceCli(dataDir: string): (...args: string[]) => string {
+  return (...args) =>
+    execFileSync(process.execPath, [TSX, DEVICE_CLI, ...args, "--data-dir", dataDir, "--json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+}

@@ -18,6 +18,8 @@ export interface HeadlessDeviceOptions {
   name: string;
   platform?: string;
   appVersion?: string;
+  /** The slow timer of its telemetry reports (default 60 s; a report's answer can ask for an audit). */
+  telemetryMs?: number;
 }
 
 export class HeadlessDevice {
@@ -45,7 +47,11 @@ export class HeadlessDevice {
   ): Promise<HeadlessDevice> {
     const dataDir = mkdtempSync(join(tmpdir(), "chorus-e2e-device-"));
     createProfile(dataDir, "main");
-    const engine = DeviceEngine.open({ dataDir, profile: "main" });
+    const engine = DeviceEngine.open({
+      dataDir,
+      profile: "main",
+      ...(options.telemetryMs ? { timing: { telemetryMs: options.telemetryMs } } : {}),
+    });
     const device = new HeadlessDevice(options.name, engine, dataDir);
     try {
       await engine.signInWithBrowser({
@@ -56,6 +62,9 @@ export class HeadlessDevice {
         openUrl: async (url) => {
           await ownerPage.goto(url);
           await ownerPage.getByTestId("consent-approve").click();
+          // The loopback answers by sending the tab to the done page; wait for it, or the
+          // next device's goto on this tab is interrupted by that late navigation.
+          await ownerPage.waitForURL(/\/desktop-login\/done/);
         },
         timeoutMs: 30_000,
       });

@@ -9,8 +9,8 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   // The shebang in src/cli.ts is kept by tsup, which also marks dist/cli.js executable.
-  // better-sqlite3 is a native addon: it must be loaded from node_modules, never bundled.
-  external: ["better-sqlite3"],
+  // better-sqlite3 and @node-rs/argon2 are native addons: loaded from node_modules, never bundled.
+  external: ["better-sqlite3", "@node-rs/argon2"],
   // Workspace packages export TypeScript source, which plain Node cannot load at run time.
   noExternal: [/^@chorus\//],
 });

@@ -15,7 +15,13 @@ export function nextRunAt(time: string, now: Date): Date {
  * Nightly compaction. Every replica schedules it; the runner's advisory lock lets one run and
  * the others record a skip.
  */
-export function scheduleCompaction(services: Services, time: string, logger: Logger): () => void {
+export function scheduleCompaction(
+  services: Services,
+  time: string,
+  logger: Logger,
+  /** Runs after each scheduled compaction this replica ran (blob garbage collection). */
+  after?: () => Promise<void>,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const at = nextRunAt(time, new Date());
@@ -25,6 +31,7 @@ export function scheduleCompaction(services: Services, time: string, logger: Log
     logger.info({ at: at.toISOString() }, "next compaction scheduled");
   };
   const fire = async () => {
+    let ran = false;
     try {
       const result = await services.compaction.run({ trigger: "scheduled" });
       logger.info(
@@ -35,8 +42,15 @@ export function scheduleCompaction(services: Services, time: string, logger: Log
         },
         "scheduled compaction finished",
       );
+      // Another replica's run holds the lock: that replica also runs what comes after.
+      ran = result.outcome !== "skipped";
     } catch (error) {
       logger.error({ err: error }, "scheduled compaction failed");
+    }
+    try {
+      if (ran) await after?.();
+    } catch (error) {
+      logger.error({ err: error }, "work scheduled after compaction failed");
     } finally {
       arm();
     }

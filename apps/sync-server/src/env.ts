@@ -1,5 +1,5 @@
 import { DEFAULT_RATE_LIMITS, type LimitedAction, type RateLimitConfig } from "@chorus/api";
-import { DatabaseUrl } from "@chorus/db";
+import { DatabaseUrl, RedisSettings } from "@chorus/db";
 import { z } from "zod";
 
 /** Every setting of the sync server, read and validated once. Nothing else reads process.env. */
@@ -13,19 +13,10 @@ const EnvSchema = z
       .default("info"),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
     ACK_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-    /** Redis for fan-out, presence and the ACK-flush barrier across replicas; unset: in-process. */
-    REDIS_URL: z
-      .string()
-      .optional()
-      .refine(
-        (value) => value === undefined || /^rediss?:\/\//.test(value),
-        "REDIS_URL must start with redis://",
-      ),
-    /** Prefix of Redis channels and keys (lets deployments share a Redis). */
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]+$/)
-      .default("chorus"),
+    /** One throughput sample (ops pushed and delivered) per replica per this many ms. */
+    THROUGHPUT_SAMPLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    // REDIS_URL, REDIS_PREFIX: fan-out, presence and the ACK-flush barrier across replicas.
+    ...RedisSettings,
     /** Devices not seen for this many days no longer hold compaction back. */
     COMPACTION_STALE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     /** Daily compaction time, HH:MM in UTC, or "off" (compaction then runs only on demand). */
@@ -69,6 +60,41 @@ const EnvSchema = z
     WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
     /** A request whose headers have not arrived this long after connecting gets 408 (ms). */
     HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+    /** Directory of blob files (content-addressed objects and staged uploads). */
+    BLOB_DIR: z.string().min(1).default(".data/blobs"),
+    /** Largest blob, in bytes. */
+    BLOB_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(100 * 1024 * 1024),
+    /** Bytes of blobs one account may hold (stored and uploading). */
+    BLOB_QUOTA_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(1024 * 1024 * 1024),
+    /** Largest chunk of one upload request, in bytes. */
+    BLOB_CHUNK_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+    /** Blob garbage collection spares blobs confirmed within this many hours. */
+    BLOB_GC_GRACE_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 365)
+      .default(24),
+    /** Uploads not confirmed within this many hours are dropped by garbage collection. */
+    BLOB_UPLOAD_EXPIRY_HOURS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 365)
+      .default(24),
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     /** The token issuer's public key (SPKI PEM or a JWK), or the URL of its JWKS. */
     AUTH_PUBLIC_KEY: z.string().optional(),

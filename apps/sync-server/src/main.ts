@@ -1,4 +1,11 @@
-import { connectLimitStore, createInProcessBus, createRedisBus, DAY_MS } from "@chorus/api";
+import {
+  connectLimitStore,
+  createInProcessBus,
+  createRedisBus,
+  DAY_MS,
+  DiskBlobStore,
+  runBlobGc,
+} from "@chorus/api";
 import { createPrisma, redactDatabaseUrl } from "@chorus/db";
 import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
@@ -42,6 +49,7 @@ async function main(): Promise<void> {
     verifyToken: (token) => verifier.verify(token),
     bus,
     ackFlushIntervalMs: env.ACK_FLUSH_INTERVAL_MS,
+    throughputSampleMs: env.THROUGHPUT_SAMPLE_MS,
     allowedOrigins: env.WEB_ORIGINS,
     rateLimits: env.RATE_LIMITS,
     bounds: {
@@ -56,6 +64,16 @@ async function main(): Promise<void> {
       headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     },
     ...(limitStore ? { limitStore } : {}),
+    blobs: {
+      store: new DiskBlobStore(env.BLOB_DIR),
+      settings: {
+        maxBytes: env.BLOB_MAX_BYTES,
+        quotaBytes: env.BLOB_QUOTA_BYTES,
+        chunkMaxBytes: env.BLOB_CHUNK_MAX_BYTES,
+        gcGraceMs: env.BLOB_GC_GRACE_HOURS * 3_600_000,
+        uploadExpiryMs: env.BLOB_UPLOAD_EXPIRY_HOURS * 3_600_000,
+      },
+    },
     databaseUrl: env.DATABASE_URL,
     compaction: {
       staleWindowMs: env.COMPACTION_STALE_DAYS * DAY_MS,
@@ -83,7 +101,16 @@ async function main(): Promise<void> {
   const stopSchedule =
     env.COMPACTION_TIME === "off"
       ? () => {}
-      : scheduleCompaction(server.services, env.COMPACTION_TIME, logger);
+      : scheduleCompaction(server.services, env.COMPACTION_TIME, logger, async () => {
+          // After compaction, which is what removes the references that kept blobs alive.
+          const blobs = server.blobs;
+          if (!blobs) return;
+          const result = await runBlobGc(
+            { prisma, store: blobs.store, settings: blobs.settings },
+            { trigger: "scheduled" },
+          );
+          logger.info(result, "scheduled blob garbage collection finished");
+        });
 
   let stopping = false;
   const shutdown = async (signal: string, exitCode = 0) => {

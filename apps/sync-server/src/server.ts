@@ -4,10 +4,14 @@ import type { AddressInfo } from "node:net";
 import {
   type AppRouter,
   appRouter,
+  BlobService,
+  type BlobSettings,
+  type BlobStore,
   type Bus,
   type CompactionSettings,
   type Context,
   createServices,
+  DEFAULT_BLOB_SETTINGS,
   internalErrorId,
   type Principal,
   type RateLimitConfig,
@@ -16,15 +20,17 @@ import {
   SLOW_CONSUMER_BUFFER_BYTES,
 } from "@chorus/api";
 import type { PrismaClient } from "@chorus/db";
-import { PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
+import { MAX_SOCKET_MESSAGE_BYTES, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
+import { createBlobHandler, isBlobPath } from "./blobs-http.js";
 import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./http-body.js";
 import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { createSharedValueEncoder } from "./ws-encoder.js";
 
 /** Verifies an access token; throws an Error whose message says why it was refused. */
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -38,6 +44,8 @@ export interface SyncServerDeps {
   verifyToken: TokenVerifier;
   bus?: Bus;
   ackFlushIntervalMs?: number;
+  /** One throughput sample per this many ms (default 1 min). */
+  throughputSampleMs?: number;
   /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
   lastSeenThrottleMs?: number;
   rateLimits?: RateLimitConfig;
@@ -51,6 +59,8 @@ export interface SyncServerDeps {
   bounds?: Partial<ResourceBounds>;
   /** Connection-level bounds (defaults: DEFAULT_CONNECTION_BOUNDS). */
   connections?: Partial<ConnectionBounds>;
+  /** Where blobs live and their bounds; without it the /blobs endpoints answer 404. */
+  blobs?: { store: BlobStore; settings?: Partial<BlobSettings> };
 }
 
 /** Bounds on connections, so idle or abusive clients cannot pile up sockets. */
@@ -74,12 +84,18 @@ export interface SyncServer {
   /** Flushes ACKs, tells WebSocket clients to reconnect elsewhere, then closes. */
   close(): Promise<void>;
   readonly services: ReturnType<typeof createServices>;
+  /** The blob service (null when blobs are not configured), for garbage collection. */
+  readonly blobs: BlobService | null;
 }
 
-/** ws maxPayload: a frame larger than this closes the socket (1009). */
-export const MAX_WS_PAYLOAD = 1024 * 1024;
+/**
+ * ws maxPayload: a frame larger than this closes the socket (1009) before it is read. Clients
+ * send what would not fit over HTTP (MAX_SOCKET_MESSAGE_BYTES), so calls over the socket and
+ * over HTTP are bounded alike: the socket's messages by this, request bodies by MAX_HTTP_BODY.
+ */
+export const MAX_WS_PAYLOAD = MAX_SOCKET_MESSAGE_BYTES;
 /** HTTP request bodies larger than this are refused with PAYLOAD_TOO_LARGE. */
-export const MAX_HTTP_BODY = 1024 * 1024;
+export const MAX_HTTP_BODY = MAX_SOCKET_MESSAGE_BYTES;
 
 /**
  * The subscription named in a /trpc/ path (one procedure or a comma-separated batch), if any.
@@ -137,6 +153,13 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       ? { lastSeenThrottleMs: deps.lastSeenThrottleMs }
       : {}),
     onLastSeenError: (error) => logger.warn({ err: error }, "devices.last_seen_at write failed"),
+    diagnostics: {
+      onWriteError: (error) => logger.warn({ err: error }, "device telemetry write failed"),
+    },
+    throughput: {
+      ...(deps.throughputSampleMs ? { intervalMs: deps.throughputSampleMs } : {}),
+      onWriteError: (error) => logger.warn({ err: error }, "throughput sample write failed"),
+    },
   });
 
   async function authenticate(
@@ -158,6 +181,14 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       "trpc error",
     );
   }
+
+  const blobs = deps.blobs
+    ? new BlobService(prisma, deps.blobs.store, {
+        ...DEFAULT_BLOB_SETTINGS,
+        ...deps.blobs.settings,
+      })
+    : null;
+  const handleBlobs = createBlobHandler({ blobs, services, authenticate: deps.verifyToken });
 
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
@@ -238,6 +269,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (path && isBlobPath(path)) return handleBlobs(req, res, path);
     if (path?.startsWith("/trpc/")) {
       const subscription = subscriptionIn(path);
       if (subscription) {
@@ -275,7 +307,11 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    // tRPC's handler keeps the request it is given for the socket's whole life, and reads only
+    // its url and host (whether connectionParams come first). It gets just those: the
+    // IncomingMessage with its headers would cost every idle socket about 2 KiB more.
+    const upgraded = { url: req.url, headers: { host: req.headers.host } } as IncomingMessage;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, upgraded));
   });
 
   // A socket must present a valid token soon after opening; one that never does (no
@@ -312,9 +348,11 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       socketsByDevice.set(deviceId, set);
       services.presence.connected(deviceId);
     }
+    const socketClosed = deviceId ? services.diagnostics.socketOpened(deviceId) : null;
     ws.once("close", () => {
       clearTimeout(expiry);
       if (!deviceId) return;
+      socketClosed?.();
       socketsByDevice.get(deviceId)?.delete(ws);
       if (socketsByDevice.get(deviceId)?.size === 0) socketsByDevice.delete(deviceId);
       services.presence.disconnected(deviceId);
@@ -343,6 +381,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       };
     },
     onError: logInternalError,
+    // A pushed op reaching several sockets is encoded once, not once per socket.
+    experimental_encoder: createSharedValueEncoder(),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
 
@@ -358,6 +398,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
 
   return {
     services,
+    blobs,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         const onError = (error: NodeJS.ErrnoException) => reject(error);

@@ -2,19 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { OpInput } from "@chorus/protocol";
 import { sleep, waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpClient, jitteredBackoff, ProcessBed, wsClient } from "./processes.js";
+import { httpClient, jitteredBackoff, useProcessBed, wsClient } from "./processes.js";
 
 // A fixed amount of work (many pushes, kills and restarts): on a quiet 2-core machine about
 // a minute; the budget is only for a hang, sized for a CI machine whose cores are shared.
 const DRILL_BUDGET_MS = 600_000;
 
-let bed: ProcessBed;
-beforeAll(async () => {
-  bed = await ProcessBed.start();
-});
-afterAll(async () => {
-  await bed.close();
-});
+const suite = useProcessBed();
 
 function batch(deviceLamport: number, size: number): OpInput[] {
   return Array.from({ length: size }, (_, i) => ({
@@ -29,7 +23,7 @@ function batch(deviceLamport: number, size: number): OpInput[] {
 }
 
 async function storedOps(userId: string) {
-  return bed.prisma.syncOp.findMany({
+  return suite.bed.prisma.syncOp.findMany({
     where: { userId },
     select: { id: true, operationId: true },
     orderBy: { id: "asc" },
@@ -40,10 +34,10 @@ describe("fault drills (loopback only, bounded)", () => {
   it(
     "kill -9 at random during sustained pushes: no acknowledged op lost, none doubled, readers converge",
     async () => {
-      const server = await bed.server();
-      const userId = await bed.user();
-      const writers = await Promise.all([1, 2, 3, 4].map(() => bed.device(userId)));
-      const reader = await bed.device(userId);
+      const server = await suite.bed.server();
+      const userId = await suite.bed.user();
+      const writers = await Promise.all([1, 2, 3, 4].map(() => suite.bed.device(userId)));
+      const reader = await suite.bed.device(userId);
       const follow = wsClient(() => server, reader.token);
       const seen: number[] = [];
       const sub = follow.client.sync.subscribe.subscribe(
@@ -108,13 +102,13 @@ describe("fault drills (loopback only, bounded)", () => {
   it(
     "a reconnect storm: many clients resume with jittered backoff and nothing is lost",
     async () => {
-      const server = await bed.server();
-      const userId = await bed.user();
-      const writer = await bed.device(userId);
+      const server = await suite.bed.server();
+      const userId = await suite.bed.user();
+      const writer = await suite.bed.device(userId);
       const CLIENTS = 120;
       const clients = await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
-          const device = await bed.device(userId);
+          const device = await suite.bed.device(userId);
           const stream = wsClient(() => server, device.token);
           const received: number[] = [];
           const sub = stream.client.sync.subscribe.subscribe(

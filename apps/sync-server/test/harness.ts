@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { AppRouter, Bus, RateLimitConfig, ResourceBounds } from "@chorus/api";
+import type {
+  AppRouter,
+  BlobSettings,
+  BlobStore,
+  Bus,
+  RateLimitConfig,
+  ResourceBounds,
+} from "@chorus/api";
 import { createVerifier, generateSigningKey, mintAccessToken, type SigningKey } from "@chorus/auth";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
@@ -32,6 +39,8 @@ export interface HarnessOptions {
   slowConsumerBytes?: number;
   bus?: Bus;
   lastSeenThrottleMs?: number;
+  /** Blob store and bounds; without it /blobs answers 404. */
+  blobs?: { store: BlobStore; settings?: Partial<BlobSettings> };
 }
 
 export interface TestDevice {
@@ -74,6 +83,7 @@ export class Harness {
       ...(options.bus ? { bus: options.bus } : {}),
       ...(options.bounds ? { bounds: options.bounds } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
+      ...(options.blobs ? { blobs: options.blobs } : {}),
       ...(options.lastSeenThrottleMs !== undefined
         ? { lastSeenThrottleMs: options.lastSeenThrottleMs }
         : {}),
@@ -93,6 +103,11 @@ export class Harness {
       data: { email: `${randomUUID()}@example.test`, passwordHash: "unused-in-sync-tests" },
     });
     return user.id;
+  }
+
+  /** A web access token (what the browser console uses). */
+  async webClientToken(userId: string, role: "user" | "admin" = "user"): Promise<string> {
+    return (await mintAccessToken(this.key, { userId, role, kind: "web" })).token;
   }
 
   /** A client with a web token (what the browser console uses) for a user of the given role. */

@@ -7,6 +7,7 @@ import { loadOrCreateDevSigningKey, mintAccessToken, type SigningKey } from "@ch
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { createTRPCClient, createWSClient, httpLink, type TRPCClient, wsLink } from "@trpc/client";
+import { afterAll, beforeAll } from "vitest";
 import { SyncServerProcess } from "../src/testing.js";
 import { WebSocket } from "./harness.js";
 
@@ -108,4 +109,19 @@ export function wsClient(target: () => { address: string }, token: string) {
     retryDelayMs: jitteredBackoff,
   });
   return { raw, client: createTRPCClient<AppRouter>({ links: [wsLink({ client: raw })] }) };
+}
+
+/**
+ * One ProcessBed for the whole test file, started before its tests (with a generous bound: it
+ * creates a database) and closed after them. Read `.bed` inside hooks and tests.
+ */
+export function useProcessBed(): { bed: ProcessBed } {
+  const handle = {} as { bed: ProcessBed };
+  beforeAll(async () => {
+    handle.bed = await ProcessBed.start();
+  }, 60_000);
+  afterAll(async () => {
+    await handle.bed?.close();
+  });
+  return handle;
 }

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeOps } from "./harness.js";
-import { httpClient as http, ProcessBed, type ServerProcess, wsClient as ws } from "./processes.js";
+import {
+  httpClient as http,
+  type ServerProcess,
+  useProcessBed,
+  wsClient as ws,
+} from "./processes.js";
 
 /*
  * Two sync-server replicas, each a real process (`src/main.ts`), sharing one Postgres and one
@@ -15,23 +20,17 @@ const redis = {
   ACK_FLUSH_INTERVAL_MS: "60000",
 };
 
-let bed: ProcessBed;
-beforeAll(async () => {
-  bed = await ProcessBed.start();
-});
-afterAll(async () => {
-  await bed.close();
-});
+const suite = useProcessBed();
 
 describe("two replicas over Redis", () => {
   it("fan-out, presence, the ACK barrier and fail-over work across replicas", async () => {
-    const one = await bed.server(redis);
-    const two = await bed.server(redis);
+    const one = await suite.bed.server(redis);
+    const two = await suite.bed.server(redis);
 
     // Device A on replica 1 pushes; device B, subscribed on replica 2, receives.
-    const userId = await bed.user();
-    const a = await bed.device(userId);
-    const b = await bed.device(userId);
+    const userId = await suite.bed.user();
+    const a = await suite.bed.device(userId);
+    const b = await suite.bed.device(userId);
     const bOnTwo = ws(() => two, b.token);
     const received: number[] = [];
     const sub = bOnTwo.client.sync.subscribe.subscribe(
@@ -52,17 +51,17 @@ describe("two replicas over Redis", () => {
     // An ACK buffered on replica 2 counts in a compaction run on replica 1.
     await http(one, a.token).sync.ack.mutate({ lastSeenId: first.maxId });
     await bOnTwo.client.sync.ack.mutate({ lastSeenId: first.results[3]?.id as number });
-    const admin = await bed.token(await bed.user("admin"), "admin", "web");
+    const admin = await suite.bed.token(await suite.bed.user("admin"), "admin", "web");
     const run = await http(one, admin).admin.runCompaction.mutate({ userId });
     expect(run.outcome).toBe("succeeded");
-    const watermark = await bed.prisma.syncCompactionWatermark.findUniqueOrThrow({
+    const watermark = await suite.bed.prisma.syncCompactionWatermark.findUniqueOrThrow({
       where: { userId },
     });
     // Without the barrier B's cursor would be missing on replica 1 (counted as 0): no raise.
     expect(Number(watermark.compactedUpTo)).toBe(first.results[3]?.id);
 
     // Replica 1 dies mid-traffic; its devices resume on replica 2 with nothing lost or doubled.
-    const c = await bed.device(userId);
+    const c = await suite.bed.device(userId);
     let target: ServerProcess = one;
     const cStream = ws(() => target, c.token);
     const cReceived: number[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { parseSyncError } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "./harness.js";
-import { httpClient as http, ProcessBed } from "./processes.js";
+import { httpClient as http, useProcessBed } from "./processes.js";
 
 /*
  * Two sync-server replicas, each a real process, sharing one Postgres and one Redis.
@@ -10,13 +10,7 @@ import { httpClient as http, ProcessBed } from "./processes.js";
  */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-let bed: ProcessBed;
-beforeAll(async () => {
-  bed = await ProcessBed.start();
-}, 60_000);
-afterAll(async () => {
-  await bed.close();
-});
+const suite = useProcessBed();
 
 describe("rate limits across replicas", () => {
   it("a device's rate limit does not double with two replicas (the budget lives in Redis)", async () => {
@@ -27,9 +21,9 @@ describe("rate limits across replicas", () => {
       RATE_LIMITS: "pull=6/600",
       COMPACTION_TIME: "off",
     };
-    const one = await bed.server(env);
-    const two = await bed.server(env);
-    const device = await bed.device(await bed.user());
+    const one = await suite.bed.server(env);
+    const two = await suite.bed.server(env);
+    const device = await suite.bed.device(await suite.bed.user());
 
     for (let i = 0; i < 3; i++) {
       await http(one, device.token).sync.pull.query({ since: 0 });
@@ -41,7 +35,7 @@ describe("rate limits across replicas", () => {
       expect(parseSyncError(error)?.type).toBe("rate_limited");
     }
     // Another device has its own budget.
-    const other = await bed.device(await bed.user());
+    const other = await suite.bed.device(await suite.bed.user());
     await http(two, other.token).sync.pull.query({ since: 0 });
   }, 120_000);
 });

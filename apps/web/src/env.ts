@@ -1,4 +1,4 @@
-import { DatabaseUrl } from "@chorus/db";
+import { DatabaseUrl, RedisSettings } from "@chorus/db";
 import { z } from "zod";
 import { parseTrustedProxies } from "./server/client-address";
 
@@ -39,19 +39,13 @@ const EnvSchema = z
      * yields a new successor instead of counting as reuse; 0 turns the grace off.
      */
     REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
-    /** Redis for the sign-in and sign-up throttles, shared by every replica; unset: in memory. */
-    REDIS_URL: z
-      .string()
-      .optional()
-      .refine(
-        (value) => value === undefined || /^rediss?:\/\//.test(value),
-        "REDIS_URL must start with redis://",
-      ),
-    /** Prefix of Redis keys (lets deployments share a Redis). */
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]+$/)
-      .default("chorus"),
+    /**
+     * Accounts one address may create in ten minutes. Raise it where many people share one
+     * address (an office behind one NAT) or where a test suite signs up hundreds of accounts.
+     */
+    SIGN_UPS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    // REDIS_URL, REDIS_PREFIX: the sign-in and sign-up throttles across replicas.
+    ...RedisSettings,
     /**
      * Proxies in front of the web app whose `X-Forwarded-For` is believed (IP addresses and CIDR
      * ranges, comma-separated). Empty: the socket's peer is the client, whatever headers say.

@@ -1,6 +1,4 @@
-import { createPrisma, type PrismaClient } from "@chorus/db";
-import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   changePassword,
   deleteAccount,
@@ -13,23 +11,16 @@ import { signUp } from "@/server/accounts";
 import { consumeEmailToken, hashEmailToken, issueEmailToken } from "@/server/email-tokens";
 import { hashPassword, verifyPassword } from "@/server/passwords";
 import { AuthThrottle } from "@/server/throttle";
+import { testPrisma } from "./database";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
+const database = testPrisma(4);
 let n = 0;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { max: 4 });
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+afterAll(async () => {});
 
 const PASSWORD = "violet harbour lantern";
 async function user() {
   n += 1;
-  return prisma.user.create({
+  return database.prisma.user.create({
     data: {
       email: `trust${n}-${Date.now()}@example.test`,
       passwordHash: await hashPassword(PASSWORD),
@@ -43,7 +34,7 @@ describe("sign-up refuses weak passwords (zxcvbn), with a reason code", () => {
     for (const password of ["password", "12345678", "aaaaaaaa"]) {
       const result = await signUp(
         {
-          prisma,
+          prisma: database.prisma,
           throttle: new AuthThrottle(),
           adminEmails: [],
           sendVerification: async (u) => mailed.push(u.email),
@@ -64,7 +55,7 @@ describe("sign-up refuses weak passwords (zxcvbn), with a reason code", () => {
     const mailed: string[] = [];
     const result = await signUp(
       {
-        prisma,
+        prisma: database.prisma,
         throttle: new AuthThrottle(),
         adminEmails: [],
         locale: "de",
@@ -75,7 +66,9 @@ describe("sign-up refuses weak passwords (zxcvbn), with a reason code", () => {
     );
     expect(result.ok).toBe(true);
     expect(mailed).toEqual(["strong@example.test"]);
-    const stored = await prisma.user.findUniqueOrThrow({ where: { email: "strong@example.test" } });
+    const stored = await database.prisma.user.findUniqueOrThrow({
+      where: { email: "strong@example.test" },
+    });
     expect(stored).toMatchObject({ locale: "de", emailVerifiedAt: null });
   });
 });
@@ -83,28 +76,31 @@ describe("sign-up refuses weak passwords (zxcvbn), with a reason code", () => {
 describe("mailed one-time links", () => {
   it("are stored hashed, work once, and not after they expire", async () => {
     const u = await user();
-    const token = await issueEmailToken(prisma, u.id, "verify_email");
-    const rows = await prisma.emailToken.findMany({ where: { userId: u.id } });
+    const token = await issueEmailToken(database.prisma, u.id, "verify_email");
+    const rows = await database.prisma.emailToken.findMany({ where: { userId: u.id } });
     expect(rows.map((row) => row.tokenHash)).toEqual([hashEmailToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);
 
-    expect(await verifyEmail(prisma, token)).toEqual({ ok: true });
+    expect(await verifyEmail(database.prisma, token)).toEqual({ ok: true });
     expect(
-      (await prisma.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerifiedAt,
+      (await database.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).emailVerifiedAt,
     ).not.toBeNull();
-    expect(await verifyEmail(prisma, token)).toEqual({ ok: false, error: "used" });
-    expect(await verifyEmail(prisma, "not-a-token")).toEqual({ ok: false, error: "invalid" });
+    expect(await verifyEmail(database.prisma, token)).toEqual({ ok: false, error: "used" });
+    expect(await verifyEmail(database.prisma, "not-a-token")).toEqual({
+      ok: false,
+      error: "invalid",
+    });
 
     const old = await issueEmailToken(
-      prisma,
+      database.prisma,
       u.id,
       "verify_email",
       new Date(Date.now() - 49 * 3600_000),
     );
-    expect(await verifyEmail(prisma, old)).toEqual({ ok: false, error: "expired" });
+    expect(await verifyEmail(database.prisma, old)).toEqual({ ok: false, error: "expired" });
     // A verification link cannot reset a password.
-    const verify = await issueEmailToken(prisma, u.id, "verify_email");
-    expect(await consumeEmailToken(prisma, "reset_password", verify)).toEqual({
+    const verify = await issueEmailToken(database.prisma, u.id, "verify_email");
+    expect(await consumeEmailToken(database.prisma, "reset_password", verify)).toEqual({
       ok: false,
       error: "invalid",
     });
@@ -112,10 +108,10 @@ describe("mailed one-time links", () => {
 
   it("of two racing uses of one link, exactly one wins", async () => {
     const u = await user();
-    const token = await issueEmailToken(prisma, u.id, "reset_password");
+    const token = await issueEmailToken(database.prisma, u.id, "reset_password");
     const results = await Promise.all([
-      consumeEmailToken(prisma, "reset_password", token),
-      consumeEmailToken(prisma, "reset_password", token),
+      consumeEmailToken(database.prisma, "reset_password", token),
+      consumeEmailToken(database.prisma, "reset_password", token),
     ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
   });
@@ -124,16 +120,18 @@ describe("mailed one-time links", () => {
 describe("reset password", () => {
   it("refuses a weak password without spending the link, then sets a strong one and ends sessions", async () => {
     const u = await user();
-    const token = await issueEmailToken(prisma, u.id, "reset_password");
-    expect(await resetPassword(prisma, token, "12345678")).toEqual({
+    const token = await issueEmailToken(database.prisma, u.id, "reset_password");
+    expect(await resetPassword(database.prisma, token, "12345678")).toEqual({
       ok: false,
       error: "password_weak",
     });
-    expect(await resetPassword(prisma, token, "copper meadow whistle")).toEqual({ ok: true });
-    const after = await prisma.user.findUniqueOrThrow({ where: { id: u.id } });
+    expect(await resetPassword(database.prisma, token, "copper meadow whistle")).toEqual({
+      ok: true,
+    });
+    const after = await database.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
     expect(await verifyPassword(after.passwordHash, "copper meadow whistle")).toBe(true);
     expect(after.sessionVersion).toBe(u.sessionVersion + 1);
-    expect(await resetPassword(prisma, token, "another copper meadow")).toEqual({
+    expect(await resetPassword(database.prisma, token, "another copper meadow")).toEqual({
       ok: false,
       error: "used",
     });
@@ -143,19 +141,19 @@ describe("reset password", () => {
 describe("change password, sign out everywhere", () => {
   it("asks for the current password, refuses a weak new one, and ends other sessions", async () => {
     const u = await user();
-    expect(await changePassword(prisma, u.id, "wrong", "copper meadow whistle")).toEqual({
+    expect(await changePassword(database.prisma, u.id, "wrong", "copper meadow whistle")).toEqual({
       ok: false,
       error: "wrong_password",
     });
-    expect(await changePassword(prisma, u.id, PASSWORD, "aaaaaaaa")).toEqual({
+    expect(await changePassword(database.prisma, u.id, PASSWORD, "aaaaaaaa")).toEqual({
       ok: false,
       error: "password_weak",
     });
-    expect(await changePassword(prisma, u.id, PASSWORD, "copper meadow whistle")).toEqual({
+    expect(await changePassword(database.prisma, u.id, PASSWORD, "copper meadow whistle")).toEqual({
       ok: true,
     });
-    await signOutEverywhere(prisma, u.id);
-    const after = await prisma.user.findUniqueOrThrow({ where: { id: u.id } });
+    await signOutEverywhere(database.prisma, u.id);
+    const after = await database.prisma.user.findUniqueOrThrow({ where: { id: u.id } });
     expect(after.sessionVersion).toBe(u.sessionVersion + 2);
   });
 });
@@ -163,10 +161,10 @@ describe("change password, sign out everywhere", () => {
 describe("delete account, export my data", () => {
   it("export holds the account, its desktops and ops, and no secret", async () => {
     const u = await user();
-    const device = await prisma.device.create({
+    const device = await database.prisma.device.create({
       data: { userId: u.id, name: "Laptop", platform: "linux", appVersion: "1.0.0" },
     });
-    await prisma.syncOp.create({
+    await database.prisma.syncOp.create({
       data: {
         userId: u.id,
         deviceId: device.id,
@@ -179,7 +177,7 @@ describe("delete account, export my data", () => {
         value: "Road trip",
       },
     });
-    const data = await exportAccount(prisma, u.id);
+    const data = await exportAccount(database.prisma, u.id);
     expect(data?.account).toMatchObject({
       id: u.id,
       email: u.email,
@@ -191,10 +189,10 @@ describe("delete account, export my data", () => {
 
   it("asks for the password, then removes the account with its ops, devices and tokens", async () => {
     const u = await user();
-    const device = await prisma.device.create({
+    const device = await database.prisma.device.create({
       data: { userId: u.id, name: "Desk", platform: "linux", appVersion: "1.0.0" },
     });
-    await prisma.refreshToken.create({
+    await database.prisma.refreshToken.create({
       data: {
         tokenHash: `h-${u.id}`,
         familyId: crypto.randomUUID(),
@@ -203,17 +201,17 @@ describe("delete account, export my data", () => {
         expiresAt: new Date(Date.now() + 86_400_000),
       },
     });
-    await issueEmailToken(prisma, u.id, "reset_password");
-    expect(await deleteAccount(prisma, u.id, "wrong")).toEqual({
+    await issueEmailToken(database.prisma, u.id, "reset_password");
+    expect(await deleteAccount(database.prisma, u.id, "wrong")).toEqual({
       ok: false,
       error: "wrong_password",
     });
-    expect(await prisma.user.count({ where: { id: u.id } })).toBe(1);
-    expect(await deleteAccount(prisma, u.id, PASSWORD)).toEqual({ ok: true });
-    expect(await prisma.user.count({ where: { id: u.id } })).toBe(0);
-    expect(await prisma.device.count({ where: { userId: u.id } })).toBe(0);
-    expect(await prisma.refreshToken.count({ where: { userId: u.id } })).toBe(0);
-    expect(await prisma.emailToken.count({ where: { userId: u.id } })).toBe(0);
-    expect(await prisma.syncOp.count({ where: { userId: u.id } })).toBe(0);
+    expect(await database.prisma.user.count({ where: { id: u.id } })).toBe(1);
+    expect(await deleteAccount(database.prisma, u.id, PASSWORD)).toEqual({ ok: true });
+    expect(await database.prisma.user.count({ where: { id: u.id } })).toBe(0);
+    expect(await database.prisma.device.count({ where: { userId: u.id } })).toBe(0);
+    expect(await database.prisma.refreshToken.count({ where: { userId: u.id } })).toBe(0);
+    expect(await database.prisma.emailToken.count({ where: { userId: u.id } })).toBe(0);
+    expect(await database.prisma.syncOp.count({ where: { userId: u.id } })).toBe(0);
   });
 });

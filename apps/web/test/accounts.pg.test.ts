@@ -1,24 +1,15 @@
-import { createPrisma, type PrismaClient } from "@chorus/db";
-import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { promoteToAdmin, signIn, signUp } from "@/server/accounts";
+import { afterAll, describe, expect, it } from "vitest";
+import { promoteToAdmin, signIn, signUp, signUpAnswer } from "@/server/accounts";
 import { AuthThrottle } from "@/server/throttle";
+import { testPrisma } from "./database";
 
-let db: TestDatabase;
-let prisma: PrismaClient;
+const database = testPrisma(4);
 let counter = 0;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { max: 4 });
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+afterAll(async () => {});
 
 function deps(adminEmails: string[] = [], throttle = new AuthThrottle()) {
-  return { prisma, throttle, adminEmails };
+  return { prisma: database.prisma, throttle, adminEmails };
 }
 
 function freshEmail(): string {
@@ -35,20 +26,33 @@ describe("sign-up", () => {
       "10.0.0.1",
     );
     expect(result).toMatchObject({ ok: true, user: { email, name: "Ada", role: "user" } });
-    const stored = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const stored = await database.prisma.user.findUniqueOrThrow({ where: { email } });
     expect(stored.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(stored.passwordHash).not.toContain("correct horse");
   });
 
-  it("refuses an email that is taken, whatever its case", async () => {
+  it("an address that already has an account gets the new address's answer; its owner gets a mail", async () => {
     const email = freshEmail();
-    await signUp(deps(), { email, password: "correct horse" }, "10.0.0.1");
+    const told: string[] = [];
+    const withMail = {
+      ...deps(),
+      sendAlreadyRegistered: async (owner: { email: string }) => told.push(owner.email),
+    };
+    const first = await signUp(withMail, { email, password: "correct horse" }, "10.0.0.1");
     const again = await signUp(
-      deps(),
+      withMail,
       { email: email.toUpperCase(), password: "another long phrase" },
       "10.0.0.1",
     );
-    expect(again).toEqual({ ok: false, error: "email_taken" });
+    expect(first).toMatchObject({ ok: true, user: { email } });
+    expect(again).toEqual({ ok: true, user: null });
+    // What the browser is told is the same, to the byte.
+    expect(JSON.stringify(signUpAnswer(again))).toBe(JSON.stringify(signUpAnswer(first)));
+    expect(told).toEqual([email]);
+    // The account is untouched: still one, with its own password.
+    expect(await database.prisma.user.count({ where: { email } })).toBe(1);
+    const kept = await signIn(deps(), { email, password: "correct horse" }, "10.0.0.2");
+    expect(kept.ok).toBe(true);
   });
 
   it("reports invalid fields as codes the form translates", async () => {
@@ -175,8 +179,10 @@ describe("sign-in", () => {
 
     const other = freshEmail();
     await signUp(deps(), { email: other, password: "correct horse" }, "10.0.6.1");
-    expect(await promoteToAdmin(prisma, other.toUpperCase())).toBe(true);
-    expect((await prisma.user.findUniqueOrThrow({ where: { email: other } })).role).toBe("admin");
-    expect(await promoteToAdmin(prisma, freshEmail())).toBe(false);
+    expect(await promoteToAdmin(database.prisma, other.toUpperCase())).toBe(true);
+    expect((await database.prisma.user.findUniqueOrThrow({ where: { email: other } })).role).toBe(
+      "admin",
+    );
+    expect(await promoteToAdmin(database.prisma, freshEmail())).toBe(false);
   });
 });

@@ -10,9 +10,7 @@ import {
   TokenEndpointError,
   TokenEndpointResponse,
 } from "@chorus/auth";
-import { createPrisma, type PrismaClient } from "@chorus/db";
-import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   handleTokenRequest,
   revokeRefreshToken,
@@ -20,25 +18,19 @@ import {
   type TokenSuccess,
 } from "@/server/desktop-auth";
 import { approveDesktopLogin, type DesktopLoginRequest } from "@/server/desktop-login";
+import { testPrisma } from "./database";
 
 // The token endpoint's rules (ADR 0002 §3-4) against a real database, with an injected clock.
-let db: TestDatabase;
-let prisma: PrismaClient;
+const database = testPrisma(4);
 let key: SigningKey;
 const SYNC_URL = "http://127.0.0.1:4000";
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { max: 4 });
   key = await generateSigningKey();
-});
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
 });
 
 async function createUser(role: "user" | "admin" = "user") {
-  return prisma.user.create({
+  return database.prisma.user.create({
     data: { email: `${randomUUID()}@example.test`, passwordHash: "unused", role },
   });
 }
@@ -55,7 +47,12 @@ async function approvedCode(userId: string, now = new Date()) {
     platform: "darwin",
     app_version: "1.4.0",
   };
-  const { redirectTo, expiresAt } = await approveDesktopLogin(prisma, userId, request, now);
+  const { redirectTo, expiresAt } = await approveDesktopLogin(
+    database.prisma,
+    userId,
+    request,
+    now,
+  );
   const url = new URL(redirectTo);
   expect(url.searchParams.get("state")).toBe(request.state);
   const code = url.searchParams.get("code");
@@ -65,7 +62,12 @@ async function approvedCode(userId: string, now = new Date()) {
 
 function token(body: unknown, now?: Date): Promise<TokenResult> {
   return handleTokenRequest(
-    { prisma, signingKey: key, syncUrl: SYNC_URL, ...(now ? { now: () => now } : {}) },
+    {
+      prisma: database.prisma,
+      signingKey: key,
+      syncUrl: SYNC_URL,
+      ...(now ? { now: () => now } : {}),
+    },
     body,
   );
 }
@@ -127,7 +129,9 @@ describe("authorization_code grant", () => {
       role: "user",
     });
 
-    const device = await prisma.device.findUniqueOrThrow({ where: { id: body.device_id } });
+    const device = await database.prisma.device.findUniqueOrThrow({
+      where: { id: body.device_id },
+    });
     expect(device).toMatchObject({
       userId: user.id,
       name: "Studio Mac",
@@ -136,7 +140,9 @@ describe("authorization_code grant", () => {
       revokedAt: null,
     });
     // Stored hashed, never in the clear.
-    const stored = await prisma.refreshToken.findMany({ where: { deviceId: body.device_id } });
+    const stored = await database.prisma.refreshToken.findMany({
+      where: { deviceId: body.device_id },
+    });
     expect(stored).toHaveLength(1);
     expect(stored[0]?.tokenHash).toBe(hashRefreshToken(body.refresh_token));
     expect(stored[0]?.tokenHash).not.toBe(body.refresh_token);
@@ -146,7 +152,9 @@ describe("authorization_code grant", () => {
     const user = await createUser();
     const now = new Date("2026-11-22T10:00:00Z");
     const grant = await approvedCode(user.id, now);
-    const row = await prisma.desktopAuthCode.findFirstOrThrow({ where: { userId: user.id } });
+    const row = await database.prisma.desktopAuthCode.findFirstOrThrow({
+      where: { userId: user.id },
+    });
     expect(row.codeHash).not.toBe(grant.code);
     expect(row.redirectUri).toBe(grant.request.redirect_uri);
     expect(row.codeChallenge).toBe(grant.request.code_challenge);
@@ -243,7 +251,9 @@ describe("refresh_token grant", () => {
     expectInvalidGrant(await refresh(first.refresh_token, secondsAfter(issuedAt, 61)));
     // The legitimate holder of the newest token is signed out too.
     expectInvalidGrant(await refresh(second.refresh_token));
-    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    const family = await database.prisma.refreshToken.findMany({
+      where: { deviceId: first.device_id },
+    });
     expect(family).toHaveLength(2);
     expect(family.every((row) => row.revokedAt !== null)).toBe(true);
   });
@@ -252,7 +262,9 @@ describe("refresh_token grant", () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
     const results = await Promise.all([refresh(first.refresh_token), refresh(first.refresh_token)]);
-    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    const family = await database.prisma.refreshToken.findMany({
+      where: { deviceId: first.device_id },
+    });
     const live = family.filter((row) => row.revokedAt === null && row.rotatedAt === null);
     expect(live).toHaveLength(1);
     const answered = results.flatMap((result) =>
@@ -276,13 +288,15 @@ describe("refresh_token grant", () => {
     // The newest successor works; the family has exactly one live token.
     const next = success(await refresh(again.refresh_token, secondsAfter(issuedAt, 61)));
     expect(next.device_id).toBe(first.device_id);
-    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    const family = await database.prisma.refreshToken.findMany({
+      where: { deviceId: first.device_id },
+    });
     expect(family.filter((row) => row.revokedAt === null && row.rotatedAt === null)).toHaveLength(
       1,
     );
-    expect(await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } })).toMatchObject(
-      { revokedAt: null },
-    );
+    expect(
+      await database.prisma.device.findUniqueOrThrow({ where: { id: first.device_id } }),
+    ).toMatchObject({ revokedAt: null });
   });
 
   it("reuse is detected outside the grace window, and inside it once the successor was used", async () => {
@@ -315,7 +329,13 @@ describe("refresh_token grant", () => {
     const first = success(await exchange(await approvedCode(user.id, issuedAt), issuedAt));
     success(await refresh(first.refresh_token, issuedAt));
     const result = await handleTokenRequest(
-      { prisma, signingKey: key, syncUrl: SYNC_URL, refreshGraceSeconds: 0, now: () => issuedAt },
+      {
+        prisma: database.prisma,
+        signingKey: key,
+        syncUrl: SYNC_URL,
+        refreshGraceSeconds: 0,
+        now: () => issuedAt,
+      },
       { grant_type: "refresh_token", refresh_token: first.refresh_token },
     );
     expectInvalidGrant(result);
@@ -324,7 +344,7 @@ describe("refresh_token grant", () => {
   it("refuses a revoked device", async () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
-    await prisma.device.update({
+    await database.prisma.device.update({
       where: { id: first.device_id },
       data: { revokedAt: new Date() },
     });
@@ -338,8 +358,11 @@ describe("refresh_token grant", () => {
     const user = await createUser();
     const first = success(await exchange(await approvedCode(user.id)));
     const now = new Date();
-    await prisma.device.update({ where: { id: first.device_id }, data: { revokedAt: now } });
-    await prisma.refreshToken.updateMany({
+    await database.prisma.device.update({
+      where: { id: first.device_id },
+      data: { revokedAt: now },
+    });
+    await database.prisma.refreshToken.updateMany({
       where: { deviceId: first.device_id },
       data: { revokedAt: now },
     });
@@ -368,7 +391,7 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     const second = success(await refresh(first.refresh_token));
     const told: string[] = [];
     const deps = {
-      prisma,
+      prisma: database.prisma,
       revokeOnSyncServer: async ({ deviceId }: { deviceId: string }) => {
         told.push(deviceId);
       },
@@ -377,9 +400,13 @@ describe("revocation (RFC 7009): the desktop signs out", () => {
     expect(told).toEqual([first.device_id]);
 
     expectInvalidGrant(await refresh(second.refresh_token));
-    const device = await prisma.device.findUniqueOrThrow({ where: { id: first.device_id } });
+    const device = await database.prisma.device.findUniqueOrThrow({
+      where: { id: first.device_id },
+    });
     expect(device.revokedAt).not.toBeNull();
-    const family = await prisma.refreshToken.findMany({ where: { deviceId: first.device_id } });
+    const family = await database.prisma.refreshToken.findMany({
+      where: { deviceId: first.device_id },
+    });
     expect(family.every((row) => row.revokedAt !== null)).toBe(true);
 
     const other = success(await exchange(await approvedCode(user.id)));

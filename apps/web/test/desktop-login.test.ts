@@ -1,22 +1,13 @@
-import { codeChallengeS256, generateCodeVerifier, generateOAuthState } from "@chorus/auth";
+import { generateOAuthState } from "@chorus/auth";
 import { describe, expect, it } from "vitest";
 import {
   declinedRedirect,
   desktopLoginQuery,
   parseDesktopLoginRequest,
 } from "@/server/desktop-login";
+import { validDesktopLoginQuery } from "./desktop-login-query";
 
-function validQuery(): Record<string, string> {
-  return {
-    redirect_uri: "http://127.0.0.1:53123/callback",
-    state: generateOAuthState(),
-    code_challenge: codeChallengeS256(generateCodeVerifier()),
-    code_challenge_method: "S256",
-    device_name: "Studio Mac",
-    platform: "darwin",
-    app_version: "1.4.0",
-  };
-}
+const validQuery = validDesktopLoginQuery;
 
 function problemsWith(overrides: Record<string, string | string[] | undefined>) {
   const parsed = parseDesktopLoginRequest({ ...validQuery(), ...overrides });

@@ -8,8 +8,6 @@ import {
   generateSigningKey,
   type SigningKey,
 } from "@chorus/auth";
-import { createPrisma, type PrismaClient } from "@chorus/db";
-import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { createSyncServer, type SyncServer } from "@chorus/sync-server/server";
 import { waitUntil } from "@chorus/testing";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
@@ -23,6 +21,7 @@ import {
   type TokenSuccess,
 } from "@/server/desktop-auth";
 import { approveDesktopLogin } from "@/server/desktop-login";
+import { testPrisma } from "./database";
 
 /*
  * The desktop's "Sign out" against a real sync server: the device's open socket closes at once,
@@ -31,8 +30,7 @@ import { approveDesktopLogin } from "@/server/desktop-login";
 const WebSocket = NodeWebSocket as unknown as typeof globalThis.WebSocket;
 const CLOSE_DEVICE_REVOKED = 4003;
 
-let db: TestDatabase;
-let prisma: PrismaClient;
+const database = testPrisma(6);
 let key: SigningKey;
 let server: SyncServer;
 let syncUrl: string;
@@ -40,12 +38,10 @@ let syncUrl: string;
 // The sync server in this process, on port 0: its own module, not a process of its own, because
 // the web app's types (next-auth's ProcessEnv) cannot compile the process harness.
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrisma(db.url, { max: 6 });
   key = await generateSigningKey();
   const verifier = await createVerifier({ publicKey: key.publicKey });
   server = createSyncServer({
-    prisma,
+    prisma: database.prisma,
     logger: pino({ level: "silent" }),
     verifyToken: (token) => verifier.verify(token),
     ackFlushIntervalMs: 60_000,
@@ -55,13 +51,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  await prisma.$disconnect();
-  await db.drop();
 });
 
 /** A desktop bound through the real code exchange. */
 async function boundDesktop(): Promise<TokenSuccess> {
-  const user = await prisma.user.create({
+  const user = await database.prisma.user.create({
     data: { email: `${randomUUID()}@example.test`, passwordHash: "unused" },
   });
   const verifier = generateCodeVerifier();
@@ -74,10 +68,10 @@ async function boundDesktop(): Promise<TokenSuccess> {
     platform: "linux",
     app_version: "1.0.0",
   };
-  const { redirectTo } = await approveDesktopLogin(prisma, user.id, request);
+  const { redirectTo } = await approveDesktopLogin(database.prisma, user.id, request);
   const code = new URL(redirectTo).searchParams.get("code") ?? "";
   const result = await handleTokenRequest(
-    { prisma, signingKey: key, syncUrl },
+    { prisma: database.prisma, signingKey: key, syncUrl },
     {
       grant_type: "authorization_code",
       code,
@@ -109,14 +103,16 @@ describe("desktop sign-out", () => {
       await waitUntil("the subscription to start", () => started);
 
       await revokeRefreshToken(
-        { prisma, revokeOnSyncServer: syncServerRevoker(key, syncUrl) },
+        { prisma: database.prisma, revokeOnSyncServer: syncServerRevoker(key, syncUrl) },
         desktop.refresh_token,
       );
 
       await waitUntil("the device's socket to close", () => closes.length > 0);
       expect(closes[0]).toBe(CLOSE_DEVICE_REVOKED);
       subscription.unsubscribe();
-      const device = await prisma.device.findUniqueOrThrow({ where: { id: desktop.device_id } });
+      const device = await database.prisma.device.findUniqueOrThrow({
+        where: { id: desktop.device_id },
+      });
       expect(device.revokedAt).not.toBeNull();
     } finally {
       await raw.close();
@@ -128,15 +124,19 @@ describe("desktop sign-out", () => {
     const warnings: string[] = [];
     await revokeRefreshToken(
       {
-        prisma,
+        prisma: database.prisma,
         revokeOnSyncServer: syncServerRevoker(key, "http://127.0.0.1:9"),
         warn: (message) => warnings.push(message),
       },
       desktop.refresh_token,
     );
-    const device = await prisma.device.findUniqueOrThrow({ where: { id: desktop.device_id } });
+    const device = await database.prisma.device.findUniqueOrThrow({
+      where: { id: desktop.device_id },
+    });
     expect(device.revokedAt).not.toBeNull();
-    const tokens = await prisma.refreshToken.findMany({ where: { deviceId: desktop.device_id } });
+    const tokens = await database.prisma.refreshToken.findMany({
+      where: { deviceId: desktop.device_id },
+    });
     expect(tokens.every((token) => token.revokedAt !== null)).toBe(true);
     expect(warnings).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "@/env";
+import { AuthThrottle, authThrottleConfig } from "@/server/throttle";
 
 const DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chorus";
 
@@ -34,5 +35,21 @@ describe("web settings", () => {
   it("reads ADMIN_EMAILS as a lower-cased list", () => {
     const env = parseEnv({ DATABASE_URL, ADMIN_EMAILS: " Ada@Example.com, ,bob@example.com" });
     expect(env.ADMIN_EMAILS).toEqual(["ada@example.com", "bob@example.com"]);
+  });
+
+  it("a whole test suite signing up from 127.0.0.1 is not refused when SIGN_UPS_PER_IP is raised", async () => {
+    expect(parseEnv({ DATABASE_URL }).SIGN_UPS_PER_IP).toBe(30);
+    expect(() => parseEnv({ DATABASE_URL, SIGN_UPS_PER_IP: "0" })).toThrow(/SIGN_UPS_PER_IP/);
+    expect(() => parseEnv({ DATABASE_URL, SIGN_UPS_PER_IP: "many" })).toThrow(/SIGN_UPS_PER_IP/);
+
+    const raised = parseEnv({ DATABASE_URL, SIGN_UPS_PER_IP: "200" }).SIGN_UPS_PER_IP;
+    const throttle = new AuthThrottle(authThrottleConfig(raised));
+    for (let n = 0; n < 200; n += 1) expect(await throttle.signUpAttempt("127.0.0.1")).toBeNull();
+    expect((await throttle.signUpAttempt("127.0.0.1"))?.retryAfterSeconds).toBeGreaterThan(0);
+
+    // The default still refuses the 31st account from one address.
+    const strict = new AuthThrottle(authThrottleConfig(30));
+    for (let n = 0; n < 30; n += 1) expect(await strict.signUpAttempt("10.0.0.9")).toBeNull();
+    expect(await strict.signUpAttempt("10.0.0.9")).not.toBeNull();
   });
 });

@@ -24,7 +24,7 @@ const MAX_PAYLOAD = 1024 * 1024;
  * a 2-core machine's server saturates and the figure measures its queue); a bare `ws` server
  * cannot send 1,000 frames in under ~5 ms on this machine either, so it carries no target.
  */
-interface Scenario {
+export interface Scenario {
   key: "devices" | "broadcast";
   users: number;
   /** Subscribed devices per user; users x subscribers = SOCKETS. */
@@ -64,7 +64,7 @@ interface Run {
   cpu: CpuShare<number>;
 }
 
-async function measureSync(
+export async function measureSync(
   context: BenchContext,
   scenario: Scenario,
   progress: Progress,
@@ -130,8 +130,16 @@ async function measureSync(
 }
 
 /** The baseline: a bare ws server sending the same message to as many sockets per push. */
-async function measureRaw(sample: string, scenario: Scenario, progress: Progress) {
-  const server = await startChild("raw-ws", CHILD_RAW_WS, { maxPayload: MAX_PAYLOAD });
+async function measureRaw(
+  sample: string,
+  scenario: Scenario,
+  progress: Progress,
+  insertInto?: string,
+) {
+  const server = await startChild("raw-ws", CHILD_RAW_WS, {
+    maxPayload: MAX_PAYLOAD,
+    ...(insertInto ? { databaseUrl: insertInto } : {}),
+  });
   const expected = expectedOf(scenario);
   const latency = new Samples(expected);
   try {
@@ -151,7 +159,7 @@ async function measureRaw(sample: string, scenario: Scenario, progress: Progress
       // The op's value carries the stamp; everything else is the sync server's real message.
       const template = sample.replace(/"value":\{[^}]*\}/, '"value":{"seq":SEQ,"stampedAt":STAMP}');
       progress.note(
-        `sending ${scenario.rate}/s for ${DURATION_MS / 1000} s, each to ${scenario.subscribers} sockets`,
+        `sending ${scenario.rate}/s for ${DURATION_MS / 1000} s, each to ${scenario.subscribers} sockets${insertInto ? ", each after inserting and committing its op" : ""}`,
       );
       const cpu = await measureCpu(server, async () => {
         const start = performance.now();
@@ -162,6 +170,7 @@ async function measureRaw(sample: string, scenario: Scenario, progress: Progress
             rate: scenario.rate,
             durationMs: DURATION_MS,
             groupSize: scenario.subscribers,
+            insert: insertInto !== undefined,
           },
           DURATION_MS + 30_000,
         );
@@ -184,6 +193,10 @@ const share = (cpu: CpuShare<number>, deliveries: number, scenario: Scenario) =>
 async function measureScenario(context: BenchContext, scenario: Scenario, progress: Progress) {
   const sync = await measureSync(context, scenario, progress);
   const raw = await measureRaw(sync.sample, scenario, progress);
+  // The baseline a sync server is held to: make the op durable, then send it to the sockets.
+  const durable = scenario.withTarget
+    ? await measureRaw(sync.sample, scenario, progress, context.databaseUrl)
+    : null;
   const expected = expectedOf(scenario);
   const figures: Figure[] = [
     {
@@ -209,8 +222,30 @@ async function measureScenario(context: BenchContext, scenario: Scenario, progre
         : {}),
     },
   ];
+  if (durable) {
+    figures.push(
+      {
+        name: `commit-to-delivery p50, ${scenario.title}, against insert + commit + send`,
+        unit: "ms",
+        value: sync.commit.p50,
+        baselineName: "raw pg insert+commit, then bare ws send",
+        baseline: durable.latency.p50,
+        better: "lower",
+        target: { on: "ratio", kind: "max", value: 1.5 },
+      },
+      {
+        name: `commit-to-delivery p99, ${scenario.title}, against insert + commit + send`,
+        unit: "ms",
+        value: sync.commit.p99,
+        baselineName: "raw pg insert+commit, then bare ws send",
+        baseline: durable.latency.p99,
+        better: "lower",
+        target: { on: "ratio", kind: "max", value: 2.5 },
+      },
+    );
+  }
   const notes = [
-    `${scenario.title}: ${sync.commit.count.toLocaleString("en-US")} of ${expected.toLocaleString("en-US")} deliveries measured; commit-to-delivery max ${sync.commit.max.toFixed(1)} ms; push request sent -> delivered p50 ${sync.send.p50.toFixed(2)} ms, p99 ${sync.send.p99.toFixed(2)} ms; ${share(sync.cpu, sync.commit.count, scenario)}. Bare ws: ${raw.latency.count.toLocaleString("en-US")} deliveries, max ${raw.latency.max.toFixed(1)} ms; ${share(raw.cpu, raw.latency.count, scenario)}.`,
+    `${scenario.title}: ${sync.commit.count.toLocaleString("en-US")} of ${expected.toLocaleString("en-US")} deliveries measured; commit-to-delivery max ${sync.commit.max.toFixed(1)} ms; push request sent -> delivered p50 ${sync.send.p50.toFixed(2)} ms, p99 ${sync.send.p99.toFixed(2)} ms; ${share(sync.cpu, sync.commit.count, scenario)}. Bare ws: ${raw.latency.count.toLocaleString("en-US")} deliveries, max ${raw.latency.max.toFixed(1)} ms; ${share(raw.cpu, raw.latency.count, scenario)}.${durable ? ` Insert + commit + send: ${durable.latency.count.toLocaleString("en-US")} deliveries, max ${durable.latency.max.toFixed(1)} ms; ${share(durable.cpu, durable.latency.count, scenario)} (Postgres not included).` : ""}`,
   ];
   return { figures, notes };
 }
@@ -235,6 +270,7 @@ export const fanoutLatency: Section = {
         `Two shapes: the one the target applies to, 250 users x 4 devices at 200 pushes/s (each push reaches 4 sockets, the fan-out a sync server does for a user's devices), and the worst case, one user with 1,000 devices at 10 pushes/s (each push reaches all 1,000: a broadcast, no target; sending 1,000 frames takes a bare ws server ~10 ms on this machine, so its p50 alone is over 5 ms).`,
         "Figure: receipt time minus the op's `created_at` (Postgres now() of the push statement, stored to the millisecond). It is taken before the commit, so it is an upper bound of commit-to-delivery.",
         "Baseline: a bare `ws` server (same library, no auth, no database) in its own process, the same 1,000 sockets cut into groups of the same size, sends a real delivered message (the sync server's, with the stamp in the op value, stamped just before the send loop) at the same rate, each message to one group in turn.",
+        "Second baseline (the 250 x 4 shape): insert + commit + send — the same bare `ws` server first INSERTs the op (one row, autocommit, raw `pg` pool of 8) into a copy of sync_op's columns, defaults and indexes without its foreign keys, then sends the message to the group; stamped just before the INSERT, like the sync figure's created_at. No auth, no tRPC, no lock, no idempotency. Its targets are ratios: p50 <= 1.5x, p99 <= 2.5x.",
         ...measured,
         "Clients and receipt times are in the bench process for both; all stamps are the machine's wall clock (performance.timeOrigin + now()).",
       ],

@@ -6,6 +6,7 @@ import type { CompactionSettings } from "./compaction/compact-user.js";
 import type { RunOptions, RunResult } from "./compaction/runner.js";
 import type { LastSeenWriter } from "./devices/last-seen.js";
 import type { DeviceStatusCache } from "./devices/status-cache.js";
+import type { DeviceDiagnostics } from "./diagnostics/telemetry.js";
 import type { Presence } from "./presence.js";
 import type { RateLimits } from "./rate-limits.js";
 import type { AckBuffer } from "./sync/ack-buffer.js";
@@ -53,6 +54,8 @@ export interface Services {
   bounds: Bounds;
   metrics: SyncMetrics;
   compaction: CompactionService;
+  /** Device telemetry and socket whereabouts, for "why is this device behind?". */
+  diagnostics: DeviceDiagnostics;
   /** A committed push's ops could not be published (it is retried in the background). */
   onPublishError(error: unknown, context: { userId: string; attempt: number }): void;
 }

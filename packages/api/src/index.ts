@@ -1,59 +1,36 @@
+// What other packages use, and nothing more: each name here has an importer outside this package
+// (the sync server, the web app, tests, bench, chaos, system-tests).
+export { runBlobGc } from "./blobs/gc.js";
 export {
-  Bounds,
-  DEFAULT_RESOURCE_BOUNDS,
-  PUSH_BUSY_RETRY_MS,
-  type ResourceBounds,
-} from "./bounds.js";
+  BlobError,
+  BlobService,
+  type BlobSettings,
+  DEFAULT_BLOB_SETTINGS,
+} from "./blobs/service.js";
+export { type BlobStore, DiskBlobStore } from "./blobs/store.js";
+export type { ResourceBounds } from "./bounds.js";
 export {
   type CompactionSettings,
   compactUser,
   DAY_MS,
   DEFAULT_COMPACTION_SETTINGS,
 } from "./compaction/compact-user.js";
-export type { DevicePosition } from "./compaction/positions.js";
-export {
-  type CompactionProgress,
-  type RunOptions,
-  type RunResult,
-  runCompaction,
-} from "./compaction/runner.js";
-export type {
-  CompactionService,
-  Context,
-  Principal,
-  Services,
-  SocketLike,
-  SyncMetrics,
-} from "./context.js";
-export { noopMetrics } from "./context.js";
-export { LastSeenWriter } from "./devices/last-seen.js";
-export {
-  type DeviceRef,
-  markDeviceRevoked,
-  type RevocationServices,
-  revokeDevice,
-} from "./devices/revoke.js";
-export { DeviceStatusCache } from "./devices/status-cache.js";
+export type { CompactionProgress } from "./compaction/runner.js";
+export type { Context, Principal, Services, SyncMetrics } from "./context.js";
+export type { Diagnosis, Verdict } from "./diagnostics/explain.js";
 export { Presence } from "./presence.js";
 export {
   connectLimitStore,
   DEFAULT_RATE_LIMITS,
   type LimitedAction,
   type RateLimitConfig,
-  RateLimits,
   type SharedLimitStore,
 } from "./rate-limits.js";
 export { type AppRouter, appRouter } from "./root.js";
-export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "./routers/sync.js";
-export { type CreateServicesOptions, createServices } from "./services.js";
-export { AckBuffer, type BufferedAck } from "./sync/ack-buffer.js";
-export {
-  type AckFlushOutcome,
-  type Bus,
-  type ControlEvent,
-  createInProcessBus,
-  type OpsEvent,
-} from "./sync/bus.js";
-export { type PushOutcome, pushOps, readOps } from "./sync/ops-store.js";
-export { createRedisBus, type RedisBusOptions } from "./sync/redis-bus.js";
-export { createCallerFactory, internalErrorId } from "./trpc.js";
+export { SLOW_CONSUMER_BUFFER_BYTES } from "./routers/sync.js";
+export { createServices } from "./services.js";
+export { AckBuffer } from "./sync/ack-buffer.js";
+export { type Bus, createInProcessBus, type OpsEvent } from "./sync/bus.js";
+export { pushOps } from "./sync/ops-store.js";
+export { createRedisBus } from "./sync/redis-bus.js";
+export { internalErrorId } from "./trpc.js";

@@ -6,6 +6,8 @@ import { runCompaction } from "./compaction/runner.js";
 import { type CompactionService, noopMetrics, type Services, type SyncMetrics } from "./context.js";
 import { LastSeenWriter } from "./devices/last-seen.js";
 import { DeviceStatusCache } from "./devices/status-cache.js";
+import { DeviceDiagnostics, type DiagnosticsOptions } from "./diagnostics/telemetry.js";
+import { ThroughputHistory, type ThroughputOptions } from "./diagnostics/throughput.js";
 import { Presence } from "./presence.js";
 import {
   DEFAULT_RATE_LIMITS,
@@ -34,6 +36,10 @@ export interface CreateServicesOptions {
   /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
   lastSeenThrottleMs?: number;
   onLastSeenError?: (error: unknown) => void;
+  /** Device telemetry: this replica's name, the report interval, write errors. */
+  diagnostics?: DiagnosticsOptions;
+  /** Throughput history: the sampling interval, write errors (the replica is the telemetry's). */
+  throughput?: Omit<ThroughputOptions, "replica">;
 }
 
 /** Wires the long-lived collaborators of one server process; call start/stop around its life. */
@@ -82,6 +88,12 @@ export function createServices(options: CreateServicesOptions): Services & {
     },
   };
   const presence = new Presence();
+  const diagnostics = new DeviceDiagnostics(options.prisma, options.diagnostics);
+  const throughput = new ThroughputHistory(options.prisma, {
+    ...options.throughput,
+    replica: diagnostics.replica,
+  });
+  const metrics = options.metrics ?? noopMetrics;
   const stops: Array<() => void> = [];
   return {
     prisma: options.prisma,
@@ -92,11 +104,24 @@ export function createServices(options: CreateServicesOptions): Services & {
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
     bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
-    metrics: options.metrics ?? noopMetrics,
+    // The counters feed the throughput history too (kept in PostgreSQL for the console).
+    metrics: {
+      ...metrics,
+      opsPushed: (count) => {
+        metrics.opsPushed(count);
+        throughput.opsPushed(count);
+      },
+      fanoutDelivered: (count) => {
+        metrics.fanoutDelivered(count);
+        throughput.opsDelivered(count);
+      },
+    },
     compaction,
+    diagnostics,
     onPublishError: options.onPublishError ?? (() => {}),
     start() {
       acks.start();
+      throughput.start();
       bus.sharePresence(() => presence.devices());
       stops.push(
         bus.onControl((event) => {
@@ -112,6 +137,8 @@ export function createServices(options: CreateServicesOptions): Services & {
       for (const stop of stops.splice(0)) stop();
       await acks.stop();
       await lastSeen.settle();
+      await diagnostics.settle();
+      await throughput.stop();
     },
   };
 }

@@ -59,7 +59,7 @@ describe("the per-user lock", () => {
     );
     await until("the push waits on the user's advisory lock", async () => {
       const rows = await bed.prisma.$queryRaw<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`;
+        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
       return (rows[0]?.n ?? 0) > 0;
     });
     expect(pushed).toBe(false);

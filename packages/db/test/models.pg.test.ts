@@ -156,4 +156,32 @@ describe("schema and migrations agree", () => {
     expect(await prisma.syncOp.count({ where: { userId: user.id } })).toBe(0);
     expect(await prisma.device.count({ where: { userId: user.id } })).toBe(0);
   });
+
+  it("convergence audits and audit requests round-trip and go with their device", async () => {
+    const { user, device } = await userWithDevice();
+    const audit = await prisma.deviceConvergenceAudit.create({
+      data: {
+        deviceId: device.id,
+        userId: user.id,
+        trigger: "on_demand",
+        cursor: 12n,
+        pendingOps: 0,
+        deviceHash: "a".repeat(64),
+        deviceRows: 3,
+        outcome: "mismatch",
+        differingBuckets: [7, 9],
+        firstDifference: { entity: "playlist", entityId: "p1", field: "name" },
+      },
+    });
+    expect(audit.differingBuckets).toEqual([7, 9]);
+    await expect(
+      prisma.deviceConvergenceAudit.create({
+        data: { ...audit, id: undefined, outcome: "maybe", firstDifference: {} },
+      }),
+    ).rejects.toThrow();
+    await prisma.deviceAuditRequest.create({ data: { deviceId: device.id } });
+    await prisma.device.delete({ where: { id: device.id } });
+    expect(await prisma.deviceConvergenceAudit.count({ where: { deviceId: device.id } })).toBe(0);
+    expect(await prisma.deviceAuditRequest.count({ where: { deviceId: device.id } })).toBe(0);
+  });
 });

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, USAGE } from "./cli/run.js";
 import { diagnosticsSchema } from "./contract.js";
 import { openProfile } from "./profiles.js";
+import { quarantine } from "./queue.js";
 import { makeTempDir } from "./test-support.js";
+import { runCliCaptured } from "./testing/cli.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -50,10 +52,21 @@ describe("chorus-device CLI", () => {
       lastSyncAt: null,
       quarantinedCount: 0,
       quarantined: [],
+      pending: [],
+      overwrittenCount: 0,
       account: null,
       resync: null,
       revokedAt: null,
     });
+
+    const conflicts = cli(["conflicts", "--json", "--all"], { CHORUS_DATA_DIR: temp.path });
+    expect(conflicts.code).toBe(0);
+    expect(JSON.parse(conflicts.stdout)).toEqual([]);
+    expect(cli(["conflicts"], { CHORUS_DATA_DIR: temp.path }).stdout).toBe(
+      "No overwritten values\n",
+    );
+    const dismissed = cli(["conflicts", "dismiss", "--json"], { CHORUS_DATA_DIR: temp.path });
+    expect(JSON.parse(dismissed.stdout)).toEqual({ dismissed: 0 });
 
     const list = cli(["profile", "list", "--json", `--data-dir=${temp.path}`]);
     expect(JSON.parse(list.stdout)).toEqual([{ name: "work", path: expect.any(String) }]);
@@ -104,23 +117,8 @@ describe("chorus-device CLI", () => {
   it("edits the library offline and shows it, with --json everywhere", async () => {
     const env = { CHORUS_DATA_DIR: temp.path };
     // In-process (same runCli as the binary) to keep the suite fast.
-    const cli = async (args: string[], extra: Record<string, string>) => {
-      let stdout = "";
-      let stderr = "";
-      const code = await runCli(args, {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        env: extra,
-        platform: "linux",
-        homedir: temp.path,
-        cwd: temp.path,
-      });
-      return { code, stdout, stderr };
-    };
+    const cli = (args: string[], extra: Record<string, string>) =>
+      runCliCaptured(args, temp.path, { env: extra });
     await cli(["profile", "create", "home"], env);
     const playlist = JSON.parse(
       (await cli(["playlist", "create", "Road trip", "--json"], env)).stdout,
@@ -152,6 +150,36 @@ describe("chorus-device CLI", () => {
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: "usage" } });
   });
 
+  it("refuses an input the command table's schema refuses, before anything is written", async () => {
+    let stderr = "";
+    const io = {
+      stdout: () => {},
+      stderr: (t: string) => {
+        stderr += t;
+      },
+      env: { CHORUS_DATA_DIR: temp.path },
+      platform: "linux" as const,
+      homedir: temp.path,
+      cwd: temp.path,
+    };
+    await runCli(["profile", "create", "home"], io);
+    stderr = "";
+    const code = await runCli(["track", "add", "Intro", "--duration-ms", "soon", "--json"], io);
+    expect(code).toBe(1);
+    expect(JSON.parse(stderr)).toMatchObject({
+      error: { code: "invalid_input", message: expect.stringContaining("durationMs") },
+    });
+    stderr = "";
+    expect(await runCli(["profile", "create", "Bad Name", "--json"], io)).toBe(1);
+    expect(JSON.parse(stderr)).toMatchObject({ error: { code: "invalid_profile_name" } });
+    const profile = openProfile(temp.path, "home");
+    try {
+      expect(profile.db.prepare("SELECT COUNT(*) FROM sync_pending_op").pluck().get()).toBe(0);
+    } finally {
+      profile.close();
+    }
+  });
+
   it("status shows the quarantined changes with their reasons", async () => {
     const env = { CHORUS_DATA_DIR: temp.path };
     let stdout = "";
@@ -178,6 +206,60 @@ describe("chorus-device CLI", () => {
     expect(await runCli(["status"], io)).toBe(0);
     expect(stdout).toContain("quarantined  1 (refused by the server for good");
     expect(stdout).toContain("playlist p1.name (set): value: contains U+0000");
+  });
+});
+
+describe("the outbox and a field's history on the command line", () => {
+  it("lists waiting and refused changes with ids, retries one, discards one (reverting it), says not_found for an unknown id", async () => {
+    const env = { CHORUS_DATA_DIR: temp.path };
+    const cli = (...args: string[]) => runCliCaptured(args, temp.path, { env });
+    await cli("profile", "create", "home");
+    const playlist = JSON.parse((await cli("playlist", "create", "Mix", "--json")).stdout);
+    await cli("playlist", "rename", playlist.id, "Road trip");
+    // The rename is set aside as the server would after refusing it for good.
+    const profile = openProfile(temp.path, "home");
+    const rename = profile.db
+      .prepare("SELECT id, operation_id FROM sync_pending_op WHERE op = 'set'")
+      .get() as { id: number; operation_id: string };
+    profile.db.transaction(() =>
+      quarantine(profile.db, [{ id: rename.id, reason: "HTTP 400" }], 1),
+    )();
+    profile.close();
+
+    const outbox = await cli("outbox");
+    expect(outbox.code).toBe(0);
+    expect(outbox.stdout).toContain("waiting  1");
+    expect(outbox.stdout).toContain(`${rename.operation_id}  playlist ${playlist.id}.name (set)`);
+    expect(outbox.stdout).toContain(": HTTP 400");
+    const listed = JSON.parse((await cli("outbox", "--json")).stdout);
+    expect(listed.quarantined).toMatchObject([
+      { operationId: rename.operation_id, reason: "HTTP 400" },
+    ]);
+
+    const retried = JSON.parse(
+      (await cli("outbox", "retry", rename.operation_id, "--json")).stdout,
+    );
+    expect(retried).toMatchObject({ operationId: rename.operation_id, outcome: "requeued" });
+    expect(JSON.parse((await cli("status", "--json")).stdout)).toMatchObject({
+      pendingCount: 2,
+      quarantinedCount: 0,
+    });
+
+    const discarded = await cli("outbox", "discard", rename.operation_id);
+    expect(discarded.stdout).toContain("the items it changed show the server's values again");
+    const shown = JSON.parse((await cli("playlist", "show", playlist.id, "--json")).stdout);
+    expect(shown.name).toBe("Mix");
+
+    const unknown = await cli("outbox", "retry", "no-such-change", "--json");
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({
+      error: { code: "not_found", message: expect.stringContaining("no-such-change") },
+    });
+    const history = await cli("history", "playlist", playlist.id, "name");
+    expect(history.stdout).toContain('"Mix"  by this device  [current]');
+    const noRecord = await cli("conflicts", "restore", "--id", "7", "--json");
+    expect(noRecord.code).toBe(1);
+    expect(JSON.parse(noRecord.stderr)).toMatchObject({ error: { code: "not_found" } });
   });
 });
 

@@ -1,10 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { type JsonValue, type LwwOp, OpInput, type OpKind, type SyncOp } from "@chorus/protocol";
+import {
+  type JsonValue,
+  type LwwOp,
+  type MaterializedEntity,
+  OpInput,
+  type OpKind,
+  type SyncOp,
+} from "@chorus/protocol";
 import type { LamportClock } from "./clock.js";
+import { type OpCipher, openRemote } from "./engine/encryption.js";
 import { EngineError } from "./errors.js";
-import { clearDomain, writeDomainRow } from "./library/domain.js";
-import { clearRegisters, foldOp } from "./lww/registers.js";
-import { allPending, enqueue } from "./queue.js";
+import { recordContests } from "./lww/overwritten.js";
+import { clearRegisters, type FieldContest, foldOp } from "./lww/registers.js";
+import { allPending, allQuarantined, enqueue } from "./queue.js";
+import { materializerOf } from "./sdk/install.js";
 import { readMeta, writeMeta } from "./store/meta.js";
 import type { SqliteDatabase } from "./store/sqlite.js";
 
@@ -23,7 +32,8 @@ export interface LibraryStateHooks {
 }
 
 /**
- * One profile's library state: the LWW registers, the domain rows derived from them, the
+ * One profile's library state: the LWW registers, the app's rows derived from them (written
+ * by the materializer of the app installed on the connection, src/sdk/), the
  * pending queue and the cursor, in one SQLite database (the profile file, or an in-memory
  * one in server-connected mode). Every method expects to run inside the caller's transaction,
  * so a domain write and its queued op commit together or not at all.
@@ -58,10 +68,40 @@ export class LibraryState {
     return op;
   }
 
-  /** Folds an op into the registers and rewrites the domain row it touched. */
-  fold(op: LwwOp): void {
-    const view = foldOp(this.db, op);
-    if (view) writeDomainRow(this.db, view, this.now());
+  /** Entities folded inside `batch`, written once at its end (parents first). */
+  private touched: Map<string, MaterializedEntity> | null = null;
+
+  /**
+   * Folds an op into the registers and rewrites the app's row it touched (capture off). Inside
+   * `batch` the row is written once, at the end of the batch, in the FK-safe order. A delete of
+   * a table whose deletes do not sync is not folded.
+   */
+  fold(op: LwwOp, contests?: FieldContest[]): void {
+    const materializer = materializerOf(this.db);
+    if (op.op === "delete" && materializer?.ignoresDeletes(op.entity)) return;
+    const view = foldOp(this.db, op, contests);
+    if (!view || !materializer) return;
+    // The last fold of an entity returns its final view: that is the one written.
+    if (this.touched) this.touched.set(`${op.entity}/${op.entityId}`, view);
+    else materializer.apply(view);
+  }
+
+  /**
+   * Runs `fn` (which folds ops) and then writes every touched row in one pass: deletes
+   * children first, upserts parents first. Call inside the caller's transaction.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.touched) return fn();
+    this.touched = new Map();
+    try {
+      const result = fn();
+      const views = [...this.touched.values()];
+      this.touched = null;
+      materializerOf(this.db)?.applyMany(views);
+      return result;
+    } finally {
+      this.touched = null;
+    }
   }
 
   /** Folds an op made on this device (stamped, or re-read from the queue). */
@@ -94,15 +134,40 @@ export class LibraryState {
    * An op from the server, in id order. Applied with capture suppressed (it never enters the
    * queue, so it is never echoed back), and the cursor moves in the same transaction. An op
    * at or below the cursor was applied before and is skipped; this device's own ops coming
-   * back fold to nothing new because their registers already hold them.
+   * back fold to nothing new because their registers already hold them. A field this device
+   * wrote and the op disagrees on is recorded as an overwritten value (src/lww/overwritten.ts).
+   *
+   * With a `cipher` (an encrypted account) the value is opened first; a value that does not
+   * open is recorded in sync_unreadable_op and never folded, and the cursor moves past it so
+   * the rest flows (KeyNeededError, a key this device lacks, passes through and rolls the
+   * caller's transaction back). Returns the op as folded, or null when nothing was folded.
    */
-  applyRemote(op: SyncOp): boolean {
-    if (op.id <= this.cursor()) return false;
+  applyRemote(op: SyncOp, cipher?: OpCipher): SyncOp | null {
+    if (op.id <= this.cursor()) return null;
     this.clock.observe(op.lamportTs);
-    this.fold(op);
+    const opened = cipher ? openRemote(cipher, op) : op;
+    if (opened) {
+      const contests: FieldContest[] = [];
+      this.fold(opened, contests);
+      recordContests(this.overwrittenDb, opened, contests, this.deviceId(), this.now());
+    }
     this.setCursor(op.id);
-    return true;
+    return opened;
   }
+
+  /**
+   * Where overwritten values are recorded (src/lww/overwritten.ts): this database, or the
+   * profile file when this state lives in memory (server-connected mode).
+   */
+  get overwrittenDb(): SqliteDatabase {
+    return this.recordTo ?? this.db;
+  }
+
+  set overwrittenDb(db: SqliteDatabase) {
+    this.recordTo = db;
+  }
+
+  private recordTo: SqliteDatabase | null = null;
 
   cursor(): number {
     return Number(readMeta(this.db, "cursor") ?? "0");
@@ -112,15 +177,20 @@ export class LibraryState {
     writeMeta(this.db, "cursor", String(id));
   }
 
-  /** Forgets the library (registers and rows); the queue and the clock stay. */
+  /** Forgets the library (registers, rows and parked rows); the queue and the clock stay. */
   clearLibrary(): void {
     clearRegisters(this.db);
-    clearDomain(this.db);
+    materializerOf(this.db)?.clear();
   }
 
-  /** Folds the queued ops again, oldest first (after a rebuild from the server's state). */
+  /**
+   * Folds this device's own unsynced ops again after a rebuild from the server's state: the
+   * queued ones, oldest first, and the quarantined ones (refused for good, they stay folded
+   * here: the edit stays on this computer, ADR 0006). Returns how many queued ops it folded.
+   */
   refoldPending(): number {
     const pending = allPending(this.db);
+    for (const op of allQuarantined(this.db)) this.foldOwn(op);
     for (const op of pending) this.foldOwn(op);
     return pending.length;
   }

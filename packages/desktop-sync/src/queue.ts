@@ -32,14 +32,8 @@ interface PendingRow {
 
 function fromRow(row: PendingRow): PendingOp {
   return {
+    ...opFromRow(row),
     id: row.id,
-    operationId: row.operation_id,
-    lamportTs: row.lamport_ts,
-    entity: row.entity,
-    entityId: row.entity_id,
-    field: row.field,
-    op: row.op,
-    value: row.value === null ? null : (JSON.parse(row.value) as JsonValue),
     createdAt: row.created_at,
     attemptCount: row.attempt_count,
     lastAttemptAt: row.last_attempt_at,
@@ -79,6 +73,13 @@ export function allPending(db: SqliteDatabase): PendingOp[] {
   return (db.prepare("SELECT * FROM sync_pending_op ORDER BY id").all() as PendingRow[]).map(
     fromRow,
   );
+}
+
+/** The oldest queued ops, at most `limit` (what diagnostics lists as still waiting). */
+export function oldestPending(db: SqliteDatabase, limit: number): PendingOp[] {
+  return (
+    db.prepare("SELECT * FROM sync_pending_op ORDER BY id LIMIT ?").all(limit) as PendingRow[]
+  ).map(fromRow);
 }
 
 /**
@@ -227,4 +228,91 @@ export function quarantinedOps(db: SqliteDatabase, limit = 20): QuarantinedOp[] 
     reason: row.reason,
     quarantinedAt: row.quarantined_at,
   }));
+}
+
+const OP_COLUMNS = "operation_id, lamport_ts, entity, entity_id, field, op, value";
+type OpRow = Pick<
+  PendingRow,
+  "operation_id" | "lamport_ts" | "entity" | "entity_id" | "field" | "op" | "value"
+>;
+
+function opFromRow(row: OpRow): OpInput {
+  return {
+    operationId: row.operation_id,
+    lamportTs: row.lamport_ts,
+    entity: row.entity,
+    entityId: row.entity_id,
+    field: row.field,
+    op: row.op,
+    value: row.value === null ? null : (JSON.parse(row.value) as JsonValue),
+  };
+}
+
+/** Where an op of this device waits: still queued, or set aside after a refusal for good. */
+export type QueuedPlace = "pending" | "quarantined";
+
+/** The op with this operation id, in the queue or in quarantine (null: neither holds it). */
+export function findQueued(
+  db: SqliteDatabase,
+  operationId: string,
+): { place: QueuedPlace; op: OpInput } | null {
+  for (const place of ["pending", "quarantined"] as const) {
+    const table = place === "pending" ? "sync_pending_op" : "sync_quarantined_op";
+    const row = db
+      .prepare(`SELECT ${OP_COLUMNS} FROM ${table} WHERE operation_id = ?`)
+      .get(operationId) as OpRow | undefined;
+    if (row) return { place, op: opFromRow(row) };
+  }
+  return null;
+}
+
+/**
+ * Puts a quarantined op back in the queue, at the place it had (its queue id, so the FIFO
+ * order of the device's edits holds), with its stamp and operation id and no failed attempts:
+ * the next drain pushes it again. Returns false when quarantine does not hold it.
+ */
+export function requeueQuarantined(db: SqliteDatabase, operationId: string): boolean {
+  const moved = db
+    .prepare(
+      `INSERT INTO sync_pending_op
+         (id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at)
+       SELECT id, operation_id, lamport_ts, entity, entity_id, field, op, value, created_at
+         FROM sync_quarantined_op WHERE operation_id = ?`,
+    )
+    .run(operationId).changes;
+  if (moved === 0) return false;
+  db.prepare("DELETE FROM sync_quarantined_op WHERE operation_id = ?").run(operationId);
+  return true;
+}
+
+/** Deletes the op from the queue or from quarantine; returns how many rows went (0 or 1). */
+export function removeQueued(db: SqliteDatabase, operationId: string): number {
+  return (
+    db.prepare("DELETE FROM sync_pending_op WHERE operation_id = ?").run(operationId).changes +
+    db.prepare("DELETE FROM sync_quarantined_op WHERE operation_id = ?").run(operationId).changes
+  );
+}
+
+/** Every quarantined op, oldest first, as made (to fold again after a rebuild). */
+export function allQuarantined(db: SqliteDatabase): OpInput[] {
+  return (
+    db.prepare(`SELECT ${OP_COLUMNS} FROM sync_quarantined_op ORDER BY id`).all() as OpRow[]
+  ).map(opFromRow);
+}
+
+/** The ops queued after queue id `afterId`, oldest first (what one write captured). */
+export function pendingAfter(db: SqliteDatabase, afterId: number): PendingOp[] {
+  return (
+    db
+      .prepare("SELECT * FROM sync_pending_op WHERE id > ? ORDER BY id")
+      .all(afterId) as PendingRow[]
+  ).map(fromRow);
+}
+
+/** The newest queue id (0 for a queue that never held an op). */
+export function lastPendingId(db: SqliteDatabase): number {
+  return db
+    .prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sync_pending_op'), 0)")
+    .pluck()
+    .get() as number;
 }

@@ -76,6 +76,31 @@ export const DeviceRevoked = z.object({
   type: z.literal("device_revoked"),
 });
 
+/**
+ * The account already has an encryption key (another device set it first): fetch it and open it
+ * with the encryption password instead of making a new one.
+ */
+export const KeyExists = z.object({
+  type: z.literal("key_exists"),
+  epoch: z.int().positive(),
+  version: z.int().positive(),
+});
+
+/**
+ * The account's key changed since the caller read it (another device changed the password or
+ * reset the key): fetch it again, then retry on top of `version`.
+ */
+export const KeyVersionConflict = z.object({
+  type: z.literal("key_version_conflict"),
+  epoch: z.int().positive(),
+  version: z.int().positive(),
+});
+
+/** The account has no encryption key yet: set one first. */
+export const KeyMissing = z.object({
+  type: z.literal("key_missing"),
+});
+
 export const SyncError = z.discriminatedUnion("type", [
   ResyncRequired,
   LamportRegression,
@@ -85,6 +110,9 @@ export const SyncError = z.discriminatedUnion("type", [
   InvalidInput,
   UpgradeRequired,
   DeviceRevoked,
+  KeyExists,
+  KeyVersionConflict,
+  KeyMissing,
 ]);
 export type SyncError = z.infer<typeof SyncError>;
 export type SyncErrorType = SyncError["type"];
@@ -103,6 +131,9 @@ export const SYNC_ERROR_TRPC_CODE = {
   invalid_input: "BAD_REQUEST",
   upgrade_required: "PRECONDITION_REQUIRED",
   device_revoked: "UNAUTHORIZED",
+  key_exists: "CONFLICT",
+  key_version_conflict: "CONFLICT",
+  key_missing: "PRECONDITION_FAILED",
 } as const satisfies Record<SyncErrorType, string>;
 
 /** Builds a sync error, checked against its schema. */
@@ -142,6 +173,12 @@ export function describeSyncError(error: SyncError): string {
         : `this client speaks protocol version ${error.clientVersion}, newer than the server's ${error.minVersion} to ${error.maxVersion}; the server must be updated`;
     case "device_revoked":
       return "this device was revoked from its account; bind it again (sign in from the device)";
+    case "key_exists":
+      return `the account already has an encryption key (epoch ${error.epoch}, version ${error.version}); fetch it and open it with the encryption password`;
+    case "key_version_conflict":
+      return `the account's encryption key changed (now epoch ${error.epoch}, version ${error.version}); fetch it again and retry`;
+    case "key_missing":
+      return "the account has no encryption key yet; set one first";
   }
 }
 

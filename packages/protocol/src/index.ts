@@ -1,9 +1,37 @@
 export { AckInput } from "./ack.js";
 export {
+  AUDIT_BUCKETS,
+  AUDIT_VALUE_PREVIEW,
+  AuditDetailInput,
+  AuditDetailRow,
+  type AuditDifference,
+  type AuditDigest,
+  AuditInput,
+  type AuditNotComparable,
+  type AuditOutcome,
+  type AuditRow,
+  type AuditSide,
+  AuditTrigger,
+  auditBucket,
+  auditDetailRow,
+  auditLine,
+  auditRows,
+  canonicalJson,
+  compareAuditRows,
+  digestAudit,
+  firstDifference,
+  MAX_AUDIT_DETAIL_BYTES,
+  MAX_AUDIT_DETAIL_ROWS,
+  type Sha256,
+} from "./convergence.js";
+export {
   AckBeyondHead,
   describeSyncError,
   InvalidInput,
   isSyncError,
+  KeyExists,
+  KeyMissing,
+  KeyVersionConflict,
   LamportRegression,
   MAX_REPORTED_ISSUES,
   PayloadTooLarge,
@@ -30,6 +58,7 @@ export {
   MAX_ENTITY_ID_LENGTH,
   MAX_OPS_PER_BATCH,
   MAX_PULL_LIMIT,
+  MAX_SOCKET_MESSAGE_BYTES,
   MAX_VALUE_BYTES,
   MAX_VALUE_DEPTH,
 } from "./limits.js";
@@ -50,7 +79,28 @@ export {
 export { EntityId, EntityName, FieldName, OpInput, OpKind, SyncOp } from "./op.js";
 export { PullInput, PullResult } from "./pull.js";
 export { PushInput, PushOpResult, PushResult } from "./push.js";
+export {
+  BLOB_REFS_KEY,
+  BlobRefs,
+  isSealedValue,
+  KdfParams,
+  MAX_BLOB_REFS_PER_VALUE,
+  SEALED_KEY,
+  SEALED_VERSION,
+  SealedValueV1,
+  Sha256Hex,
+  summarizeValue,
+  type ValueSummary,
+  WrappedAccountKey,
+} from "./sealed.js";
 export { SubscribeInput } from "./subscribe.js";
+export {
+  DeviceTelemetry,
+  MAX_REPORTED_QUARANTINED,
+  ReportInput,
+  TelemetryError,
+  TelemetryQuarantinedOp,
+} from "./telemetry.js";
 export {
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,

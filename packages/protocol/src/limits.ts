@@ -6,6 +6,14 @@ export const MAX_OPS_PER_BATCH = 500;
 export const MAX_VALUE_BYTES = 64 * 1024;
 /** Largest push, measured as the UTF-8 bytes of the JSON encoding of the whole push input. */
 export const MAX_BATCH_BYTES = 512 * 1024;
+/**
+ * Largest message a client may send over the sync server's WebSocket (bytes of one frame). The
+ * server closes a socket that sends more (1009) without reading it, so it cannot answer such a
+ * call with a typed refusal: a client sends a call that would not fit over HTTP instead, where
+ * the same bound on the body answers `payload_too_large`. A push within MAX_BATCH_BYTES (plus
+ * its bounded telemetry and tRPC's envelope) always fits.
+ */
+export const MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024;
 /** Most ops one pull may ask for. */
 export const MAX_PULL_LIMIT = 1000;
 /** Ops per pull page when the caller does not say. */

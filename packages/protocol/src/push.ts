@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jsonByteLength, MAX_BATCH_BYTES, MAX_OPS_PER_BATCH } from "./limits.js";
 import { OpInput } from "./op.js";
+import { DeviceTelemetry } from "./telemetry.js";
 import { OpId, Uuid } from "./wire.js";
 
 /**
@@ -16,6 +17,8 @@ export const PushInput = z
         MAX_OPS_PER_BATCH,
         `a push carries at most ${MAX_OPS_PER_BATCH} ops (MAX_OPS_PER_BATCH); send the rest in another batch`,
       ),
+    /** How the device stands as it pushes (optional: older devices send none). */
+    telemetry: DeviceTelemetry.optional(),
   })
   .superRefine((input, ctx) => {
     const firstIndexOf = new Map<string, number>();
@@ -39,7 +42,9 @@ export const PushInput = z
         });
       }
     });
-    const batchBytes = jsonByteLength(input);
+    // The ops only: telemetry is bounded by its own schema, so a batch sized to the limit by
+    // the device never goes over it because a report rides along.
+    const batchBytes = jsonByteLength({ ops: input.ops });
     if (batchBytes > MAX_BATCH_BYTES) {
       ctx.addIssue({
         code: "custom",

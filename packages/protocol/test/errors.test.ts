@@ -56,6 +56,9 @@ describe("sync errors", () => {
       invalid_input: "BAD_REQUEST",
       upgrade_required: "PRECONDITION_REQUIRED",
       device_revoked: "UNAUTHORIZED",
+      key_exists: "CONFLICT",
+      key_version_conflict: "CONFLICT",
+      key_missing: "PRECONDITION_FAILED",
     });
   });
 

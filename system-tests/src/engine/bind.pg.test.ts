@@ -1,20 +1,12 @@
+import { mintAccessToken } from "@chorus/auth";
 import type { DeviceEngine } from "@chorus/desktop-sync";
-import { EngineFleet } from "@chorus/desktop-sync/testing";
+import { allPending, EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
+import { CuttingProxy } from "../support/proxy.js";
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-});
-afterAll(async () => {
-  await backend?.close();
-});
-afterEach(async () => {
-  await fleet?.close();
-});
+const suite = engineSuite({ fleet: "test" });
 
 /** A small library made offline: two playlists, three tracks, ordered entries. */
 async function buildLibrary(engine: DeviceEngine, label: string): Promise<void> {
@@ -36,9 +28,9 @@ const drained = (...engines: DeviceEngine[]) =>
 
 describe("first bind", () => {
   it("uploads a profile's existing library to an empty account; a second device gets all of it", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
-    const old = fleet.open("old");
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const old = suite.fleet.open("old");
     await old.setMode("local");
     await old.start();
     await buildLibrary(old, "Old");
@@ -47,7 +39,7 @@ describe("first bind", () => {
 
     await old.setMode("hybrid");
     await old.bind((await account.device("old")).session);
-    const fresh = fleet.open("fresh");
+    const fresh = suite.fleet.open("fresh");
     await fresh.bind((await account.device("fresh")).session);
     await fresh.start();
     await waitUntil("the library on the new device", () => drained(old) && same(old, fresh));
@@ -56,10 +48,10 @@ describe("first bind", () => {
   });
 
   it("two devices with their own libraries bound to one account end with the union", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
-    const x = fleet.open("x");
-    const y = fleet.open("y");
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const x = suite.fleet.open("x");
+    const y = suite.fleet.open("y");
     await buildLibrary(x, "X");
     await buildLibrary(y, "Y");
     await x.bind((await account.device("x")).session);
@@ -79,17 +71,17 @@ describe("first bind", () => {
   });
 
   it("binding to another account re-bases the visible library on a snapshot", async () => {
-    fleet = new EngineFleet();
-    const first = await backend.createAccount();
-    const second = await backend.createAccount();
-    const device = fleet.open("moving");
+    suite.fleet = new EngineFleet();
+    const first = await suite.backend.createAccount();
+    const second = await suite.backend.createAccount();
+    const device = suite.fleet.open("moving");
     await buildLibrary(device, "M");
     await device.bind((await first.device("moving")).session);
     await device.start();
     await waitUntil("uploaded to the first account", () => drained(device));
 
     await device.bind((await second.device("moving")).session);
-    const other = fleet.open("other");
+    const other = suite.fleet.open("other");
     await other.bind((await second.device("other")).session);
     await other.start();
     await waitUntil(
@@ -97,21 +89,21 @@ describe("first bind", () => {
       () => drained(device) && same(device, other),
     );
     // One insert per visible entity: 1 playlist + 3 tracks + 3 entries.
-    expect(await backend.ops(second.userId)).toHaveLength(7);
+    expect(await suite.backend.ops(second.userId)).toHaveLength(7);
   });
 
   it("signing in again to the same account as a new device keeps the history and uploads what was queued meanwhile", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
-    const device = fleet.open("laptop");
-    const other = fleet.open("other");
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const device = suite.fleet.open("laptop");
+    const other = suite.fleet.open("other");
     await device.bind((await account.device("laptop")).session);
     await other.bind((await account.device("other")).session);
     await device.start();
     await other.start();
     await buildLibrary(device, "L");
     await waitUntil("synced", () => drained(device) && same(device, other));
-    const before = (await backend.ops(account.userId)).length;
+    const before = (await suite.backend.ops(account.userId)).length;
 
     await device.signOut();
     const [playlist] = device.playlists();
@@ -125,6 +117,66 @@ describe("first bind", () => {
     expect(other.playlists().map((p) => p.name)).toEqual(["Made while signed out"]);
     // Only the queued ops were uploaded (no re-upload of the whole library): 3 entry deletes,
     // the playlist delete and the new playlist.
-    expect((await backend.ops(account.userId)).length - before).toBe(5);
+    expect((await suite.backend.ops(account.userId)).length - before).toBe(5);
+  });
+
+  it("an op whose push was stored but not answered, re-sent after a revocation under the new device id, is stored once", async () => {
+    suite.fleet = new EngineFleet();
+    const proxy = await CuttingProxy.start(() => suite.backend.server.port);
+    try {
+      const account = await suite.backend.createAccount();
+      const device = suite.fleet.open("laptop");
+      const other = suite.fleet.open("other");
+      const first = await account.device("laptop", proxy.url);
+      await device.bind(first.session);
+      await other.bind((await account.device("other")).session);
+      await device.start();
+      await other.start();
+      await waitUntil("connected", () => device.diagnostics().connection === "connected");
+
+      // The push is stored, its answer cut, and the device offline at that moment.
+      proxy.cutNextPushAnswer({ offline: true });
+      await device.createPlaylist("Pushed, never answered");
+      await waitUntil("the answer cut", () => proxy.cuts === 1);
+      const queued = allPending(device.profile.db).map((op) => op.operationId);
+      const stored = (await suite.backend.ops(account.userId)).map((op) => op.operationId);
+      expect(queued.length).toBeGreaterThan(0);
+      expect(queued.every((id) => stored.includes(id))).toBe(true);
+
+      // Revoked from the account page; the profile is signed in again as a new device.
+      const { token } = await mintAccessToken(suite.backend.key, {
+        userId: account.userId,
+        role: "user",
+        kind: "web",
+      });
+      const revoked = await fetch(`${suite.backend.syncUrl}/trpc/devices.revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ deviceId: first.deviceId }),
+      });
+      expect(revoked.status).toBe(200);
+      await device.signOut();
+      await device.createPlaylist("Made while signed out");
+      await device.bind((await account.device("laptop again")).session);
+      await waitUntil("drained and the same on both", () => drained(device) && same(device, other));
+
+      const ops = await suite.backend.ops(account.userId);
+      const ids = ops.map((op) => op.operationId);
+      expect(new Set(ids).size).toBe(ids.length);
+      // The op in flight stays stored once, under the device id it was first stored under.
+      for (const id of queued) {
+        expect(ops.filter((op) => op.operationId === id).map((op) => op.deviceId)).toEqual([
+          first.deviceId,
+        ]);
+      }
+      expect(
+        other
+          .playlists()
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(["Made while signed out", "Pushed, never answered"]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

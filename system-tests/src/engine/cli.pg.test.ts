@@ -1,59 +1,66 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { CLI_ENTRY, makeTempDir, runCli } from "@chorus/desktop-sync/testing";
+import { CLI_ENTRY, runCliCaptured } from "@chorus/desktop-sync/testing";
 import { waitFor, waitForExit } from "@chorus/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let temp: ReturnType<typeof makeTempDir>;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-  temp = makeTempDir();
-});
-afterAll(async () => {
-  temp?.remove();
-  await backend?.close();
-});
+const suite = engineSuite({ temp: true });
 
 async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli([...args, "--data-dir", temp.path, "--json"], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    platform: "linux",
-    homedir: temp.path,
-    cwd: temp.path,
-  });
-  if (code !== 0) throw new Error(`chorus-device ${args.join(" ")} failed: ${stderr}`);
-  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "null");
+  const run = await runCliCaptured(
+    [...args, "--data-dir", suite.temp.path, "--json"],
+    suite.temp.path,
+  );
+  if (run.code !== 0) throw new Error(`chorus-device ${args.join(" ")} failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "null");
 }
 
 describe("the headless CLI against a real server", () => {
   it("bind-token, edit on one profile, and `watch` on another prints the change as it arrives", async () => {
-    const account = await backend.createAccount();
+    const account = await suite.backend.createAccount();
     const a = await account.device("a");
     const b = await account.device("b");
     await cli(["profile", "create", "a"]);
     await cli(["profile", "create", "b"]);
-    const tokenA = await backend.mint(account.userId, a.deviceId);
-    const tokenB = await backend.mint(account.userId, b.deviceId);
+    const tokenA = await suite.backend.mint(account.userId, a.deviceId);
+    const tokenB = await suite.backend.mint(account.userId, b.deviceId);
     expect(
-      await cli(["bind-token", "--profile", "a", "--sync-url", backend.syncUrl, "--token", tokenA]),
+      await cli([
+        "bind-token",
+        "--profile",
+        "a",
+        "--sync-url",
+        suite.backend.syncUrl,
+        "--token",
+        tokenA,
+      ]),
     ).toMatchObject({
       account: { userId: account.userId, signedIn: true },
     });
-    await cli(["bind-token", "--profile", "b", "--sync-url", backend.syncUrl, "--token", tokenB]);
+    await cli([
+      "bind-token",
+      "--profile",
+      "b",
+      "--sync-url",
+      suite.backend.syncUrl,
+      "--token",
+      tokenB,
+    ]);
 
     const watch = spawn(
       process.execPath,
-      ["--import", "tsx", CLI_ENTRY, "watch", "--profile", "b", "--data-dir", temp.path, "--json"],
+      [
+        "--import",
+        "tsx",
+        CLI_ENTRY,
+        "watch",
+        "--profile",
+        "b",
+        "--data-dir",
+        suite.temp.path,
+        "--json",
+      ],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },

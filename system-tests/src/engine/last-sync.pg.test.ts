@@ -1,23 +1,13 @@
-import { EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-  fleet = new EngineFleet();
-});
-afterAll(async () => {
-  await fleet?.close();
-  await backend?.close();
-});
+const suite = engineSuite({ fleet: "file" });
 
 describe("the last sync time in diagnostics", () => {
   it("is null until the server is reached, moves with each upload, and goes at sign-out", async () => {
-    const account = await backend.createAccount();
-    const engine = fleet.open("laptop");
+    const account = await suite.backend.createAccount();
+    const engine = suite.fleet.open("laptop");
     expect(engine.diagnostics().lastSyncAt).toBeNull();
     await engine.createPlaylist("Made before signing in");
     expect(engine.diagnostics().lastSyncAt).toBeNull();

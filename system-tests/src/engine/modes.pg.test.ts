@@ -1,27 +1,16 @@
 import { EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-});
-afterAll(async () => {
-  await backend?.close();
-});
-afterEach(async () => {
-  await fleet?.close();
-  if (!backend.server.running) await backend.server.start();
-});
+const suite = engineSuite({ fleet: "test" });
 
 describe("sync modes", () => {
   it("Local never touches the network and still queues; switching to Hybrid drains at once", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
     // A tick far in the future: only the switch itself can explain the upload.
-    const engine = fleet.open("local", { timing: { tickMs: 3_600_000 } });
+    const engine = suite.fleet.open("local", { timing: { tickMs: 3_600_000 } });
     await engine.bind((await account.device()).session);
     await engine.setMode("local");
     await engine.start();
@@ -34,7 +23,7 @@ describe("sync modes", () => {
       connection: "disabled",
       pendingCount: 1,
     });
-    expect(await backend.ops(account.userId)).toHaveLength(0);
+    expect(await suite.backend.ops(account.userId)).toHaveLength(0);
 
     await engine.setMode("hybrid");
     const ms = await waitUntil(
@@ -42,19 +31,19 @@ describe("sync modes", () => {
       () => engine.diagnostics().pendingCount === 0,
     );
     console.log(`[latency] Local -> Hybrid drained in ${ms} ms`);
-    expect(await backend.ops(account.userId)).toHaveLength(1);
+    expect(await suite.backend.ops(account.userId)).toHaveLength(1);
   });
 
   it("Server-connected keeps no durable library: it loads from the server, writes go straight to it, and fail clearly offline", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
-    const hybrid = fleet.open("hybrid");
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const hybrid = suite.fleet.open("hybrid");
     await hybrid.bind((await account.device("hybrid")).session);
     await hybrid.start();
     const seeded = await hybrid.createPlaylist("From the other desktop");
     await waitUntil("seeded", () => hybrid.diagnostics().pendingCount === 0);
 
-    const thin = fleet.open("thin");
+    const thin = suite.fleet.open("thin");
     await thin.bind((await account.device("thin")).session);
     await thin.setMode("server");
     await thin.start();
@@ -62,7 +51,7 @@ describe("sync modes", () => {
     const made = await thin.createPlaylist("Straight to the server");
     await waitUntil("loaded into memory", () => thin.playlist(seeded.id) !== null);
     expect(thin.diagnostics().pendingCount).toBe(0);
-    expect((await backend.ops(account.userId)).length).toBe(2);
+    expect((await suite.backend.ops(account.userId)).length).toBe(2);
     await waitUntil("on the other desktop", () => hybrid.playlist(made.id) !== null);
     await hybrid.renamePlaylist(seeded.id, "Renamed elsewhere");
     await waitUntil(
@@ -72,7 +61,7 @@ describe("sync modes", () => {
     // Nothing of it on disk: the profile's own tables stay empty.
     expect(thin.profile.db.prepare("SELECT COUNT(*) FROM playlists").pluck().get()).toBe(0);
 
-    await backend.server.kill();
+    await suite.backend.server.kill();
     await expect(thin.createPlaylist("Offline attempt")).rejects.toMatchObject({
       code: "offline",
       message: expect.stringContaining("switch to Hybrid"),
@@ -81,15 +70,15 @@ describe("sync modes", () => {
   });
 
   it("refuses Server-connected while local changes wait, and without an account", async () => {
-    fleet = new EngineFleet();
-    const lonely = fleet.open("lonely");
+    suite.fleet = new EngineFleet();
+    const lonely = suite.fleet.open("lonely");
     await expect(lonely.setMode("server")).rejects.toMatchObject({ code: "not_signed_in" });
 
-    const account = await backend.createAccount();
-    const engine = fleet.open("busy");
+    const account = await suite.backend.createAccount();
+    const engine = suite.fleet.open("busy");
     await engine.bind((await account.device()).session);
     await engine.createPlaylist("Not uploaded");
-    await backend.server.kill();
+    await suite.backend.server.kill();
     await engine.start();
     await expect(engine.setMode("server")).rejects.toMatchObject({ code: "pending_changes" });
     expect(engine.mode()).toBe("hybrid");

@@ -11,25 +11,15 @@ import {
   type SyncLoop,
 } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
 /** The push limit of this protocol (MAX_BATCH_BYTES): 512 KiB of JSON. */
 const MAX_BATCH_BYTES = 512 * 1024;
 /** A protocol version from the future, which this server does not serve. */
 const FUTURE_PROTOCOL_VERSION = 999;
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-});
-afterAll(async () => {
-  await backend?.close();
-});
-afterEach(async () => {
-  await fleet?.close();
-});
+const suite = engineSuite({ fleet: "test" });
 
 const drained = (...engines: DeviceEngine[]) =>
   engines.every((engine) => engine.diagnostics().pendingCount === 0);
@@ -64,12 +54,7 @@ describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
   ])(
     "with %s does not block later edits: it is quarantined with its reason, the rest syncs",
     async (_name, poison) => {
-      fleet = new EngineFleet();
-      const account = await backend.createAccount();
-      const a = fleet.open("a");
-      const b = fleet.open("b");
-      await a.bind((await account.device("a")).session);
-      await b.bind((await account.device("b")).session);
+      const { account, a, b } = await suite.boundPair();
       const before = await a.createPlaylist("Before the poison");
       queueUnchecked(a, poison);
       const after = await a.createPlaylist("After the poison");
@@ -82,7 +67,7 @@ describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
         "b has both good edits",
         () => b.playlist(before.id) !== null && b.playlist(after.id) !== null,
       );
-      expect(await backend.ops(account.userId)).toHaveLength(2);
+      expect(await suite.backend.ops(account.userId)).toHaveLength(2);
       const status = a.diagnostics();
       expect(status.quarantinedCount).toBe(1);
       expect(status.quarantined[0]).toMatchObject({ entity: "playlist", op: "insert" });
@@ -97,8 +82,8 @@ describe("a poison op in the queue (a string PostgreSQL cannot store)", () => {
 
 describe("the engine refuses to queue a poison string", () => {
   it("with a clear invalid_input error, writing nothing", async () => {
-    fleet = new EngineFleet();
-    const a = fleet.open("a");
+    suite.fleet = new EngineFleet();
+    const a = suite.fleet.open("a");
     const error = await a.createPlaylist("Mix\u0000").catch((e: unknown) => e);
     expect(isEngineError(error) && error.code).toBe("invalid_input");
     expect((error as Error).message).toMatch(/U\+0000/);
@@ -112,11 +97,43 @@ describe("the engine refuses to queue a poison string", () => {
 });
 
 describe("a batch larger than the server takes", () => {
+  it("over the socket's message bound, goes over HTTP and is answered payload_too_large (the socket stays up)", async () => {
+    const account = await suite.backend.createAccount();
+    const { session } = await account.device("big");
+    let closes = 0;
+    const client = createSyncClient(session, { onSocketClose: () => closes++ });
+    let lamport = 0;
+    const op = (notes: string) => ({
+      operationId: randomUUID(),
+      lamportTs: ++lamport,
+      entity: "playlist",
+      entityId: randomUUID(),
+      field: null,
+      op: "insert" as const,
+      value: { name: "P", notes },
+    });
+    try {
+      // The socket is up (a small push goes over it), and is watched from here on.
+      await client.trpc.sync.push.mutate({ ops: [op("small")] });
+      // 24 ops of ~50 KB: about 1.2 MB, over the socket's 1 MiB bound. Sent on the socket, the
+      // server would close it (1009) without an answer, and the device would take that for
+      // offline and send it again forever; over HTTP it gets the typed refusal to split on.
+      const big = Array.from({ length: 24 }, () => op("x".repeat(50_000)));
+      const refused = await client.trpc.sync.push.mutate({ ops: big }).catch((e: unknown) => e);
+      const typed = (refused as { data?: { syncError?: { type?: string } } }).data?.syncError;
+      expect(typed?.type).toBe("payload_too_large");
+      expect(closes).toBe(0);
+      expect(await suite.backend.ops(account.userId)).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("is answered payload_too_large and halved until it goes through (real server)", async () => {
     const temp = makeTempDir();
     createProfile(temp.path, "big");
     const profile = openProfile(temp.path, "big");
-    const account = await backend.createAccount();
+    const account = await suite.backend.createAccount();
     const { session } = await account.device("big");
     const client = createSyncClient(session);
     try {
@@ -157,7 +174,7 @@ describe("a batch larger than the server takes", () => {
       // Halved on the typed answer (not sent one by one, as an untyped refusal would be).
       expect(sizes).toEqual([12, 6, 6]);
       expect(allPending(profile.db)).toHaveLength(0);
-      expect(await backend.ops(account.userId)).toHaveLength(12);
+      expect(await suite.backend.ops(account.userId)).toHaveLength(12);
       await drain.stop();
     } finally {
       await client.close();
@@ -169,9 +186,9 @@ describe("a batch larger than the server takes", () => {
 
 describe("a build whose protocol version the server does not serve", () => {
   it("stops retrying and reports update required, keeping its edits queued", async () => {
-    fleet = new EngineFleet();
-    const account = await backend.createAccount();
-    const a = fleet.open("a", { protocolVersion: FUTURE_PROTOCOL_VERSION });
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const a = suite.fleet.open("a", { protocolVersion: FUTURE_PROTOCOL_VERSION });
     await a.bind((await account.device("a")).session);
     await a.createPlaylist("Made by a newer build");
     await a.start();
@@ -179,12 +196,19 @@ describe("a build whose protocol version the server does not serve", () => {
     const status = a.diagnostics();
     expect(status.lastError?.code).toBe("upgrade_required");
     expect(status.pendingCount).toBe(1);
-    expect(await backend.ops(account.userId)).toHaveLength(0);
+    expect(await suite.backend.ops(account.userId)).toHaveLength(0);
     // No retry is scheduled: the drain waits for the user (pushNow) or an update. (Its state is
     // read directly: "never retries" has no event to wait for.)
     const drain = (a as unknown as { loop: SyncLoop | null }).loop?.drain;
     await waitUntil("the drain halted", () => drain?.updateRequired === true);
     expect(drain?.backingOff).toBe(false);
-    expect(allPending(a.profile.db)[0]?.attemptCount).toBe(1);
+    // The loop's first call is the read of the account's key state (nothing is pushed before
+    // it is known), so that call met the refusal and no push was tried.
+    expect(allPending(a.profile.db)[0]?.attemptCount).toBe(0);
+    // "Upload now" asks once more, and is told the same.
+    const again = await a.pushNow();
+    expect(again).toMatchObject({ status: "failed", failure: { kind: "sync" } });
+    expect(a.diagnostics().lastError?.code).toBe("upgrade_required");
+    expect(await suite.backend.ops(account.userId)).toHaveLength(0);
   });
 });

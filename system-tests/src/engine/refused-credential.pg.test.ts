@@ -1,29 +1,19 @@
 import { staticSession } from "@chorus/desktop-sync";
-import { EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-  fleet = new EngineFleet();
-});
-afterAll(async () => {
-  await fleet?.close();
-  await backend?.close();
-});
+const suite = engineSuite({ fleet: "file" });
 
 describe("a credential the server refuses", () => {
   it("is 'revoked' (signed out, not offline) until the next sign-in, and the edits wait for it", async () => {
-    const account = await backend.createAccount();
-    const engine = fleet.open("laptop");
+    const account = await suite.backend.createAccount();
+    const engine = suite.fleet.open("laptop");
     const { deviceId } = await account.device("laptop");
     // A bound token the server does not accept (as after a revocation): it cannot be refreshed.
     await engine.bind(
       staticSession({
-        syncUrl: backend.syncUrl,
+        syncUrl: suite.backend.syncUrl,
         userId: account.userId,
         deviceId,
         token: "not-a-valid-token",
@@ -43,6 +33,6 @@ describe("a credential the server refuses", () => {
       const d = engine.diagnostics();
       return d.connection === "connected" && d.pendingCount === 0;
     });
-    expect((await backend.ops(account.userId)).length).toBe(1);
+    expect((await suite.backend.ops(account.userId)).length).toBe(1);
   });
 });

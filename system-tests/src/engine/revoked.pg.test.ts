@@ -1,42 +1,20 @@
 import { mintAccessToken } from "@chorus/auth";
-import { makeTempDir, runCli } from "@chorus/desktop-sync/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { runCliCaptured } from "@chorus/desktop-sync/testing";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let temp: ReturnType<typeof makeTempDir>;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-  temp = makeTempDir();
-});
-afterAll(async () => {
-  temp?.remove();
-  await backend?.close();
-});
+const suite = engineSuite({ temp: true });
 
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli([...args, "--data-dir", temp.path], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    platform: "linux",
-    homedir: temp.path,
-    cwd: temp.path,
+function cli(args: string[]) {
+  return runCliCaptured([...args, "--data-dir", suite.temp.path], suite.temp.path, {
     signal: AbortSignal.timeout(60_000),
   });
-  return { code, stdout, stderr };
 }
 
 /** What /account's "Revoke" does: devices.revoke with the user's web token. */
 async function revoke(userId: string, deviceId: string): Promise<void> {
-  const { token } = await mintAccessToken(backend.key, { userId, role: "user", kind: "web" });
-  const response = await fetch(`${backend.syncUrl}/trpc/devices.revoke`, {
+  const { token } = await mintAccessToken(suite.backend.key, { userId, role: "user", kind: "web" });
+  const response = await fetch(`${suite.backend.syncUrl}/trpc/devices.revoke`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({ deviceId }),
@@ -49,16 +27,16 @@ const REVOKED =
 
 describe("the CLI on a device the account revoked", () => {
   it("every account command exits 1 with one message saying how to bind again; edits stay queued", async () => {
-    const account = await backend.createAccount();
+    const account = await suite.backend.createAccount();
     const device = await account.device("gone");
     expect((await cli(["profile", "create", "gone"])).code).toBe(0);
-    const token = await backend.mint(account.userId, device.deviceId);
+    const token = await suite.backend.mint(account.userId, device.deviceId);
     const bound = await cli([
       "bind-token",
       "--profile",
       "gone",
       "--sync-url",
-      backend.syncUrl,
+      suite.backend.syncUrl,
       "--token",
       token,
     ]);
@@ -91,11 +69,19 @@ describe("the CLI on a device the account revoked", () => {
   });
 
   it("a revoked device that syncs for the first time since learns it from the server, not a timeout", async () => {
-    const account = await backend.createAccount();
+    const account = await suite.backend.createAccount();
     const device = await account.device("late");
     expect((await cli(["profile", "create", "late"])).code).toBe(0);
-    const token = await backend.mint(account.userId, device.deviceId);
-    await cli(["bind-token", "--profile", "late", "--sync-url", backend.syncUrl, "--token", token]);
+    const token = await suite.backend.mint(account.userId, device.deviceId);
+    await cli([
+      "bind-token",
+      "--profile",
+      "late",
+      "--sync-url",
+      suite.backend.syncUrl,
+      "--token",
+      token,
+    ]);
     await revoke(account.userId, device.deviceId);
     const result = await cli(["sync", "--profile", "late", "--timeout-ms", "60000"]);
     expect(result.code).toBe(1);

@@ -30,16 +30,9 @@ afterEach(async () => {
 
 async function setUp(expiresIn = 600) {
   fleet = new EngineFleet();
-  const account = await backend.createAccount();
-  const { deviceId } = await account.device("laptop");
-  web = await FakeWeb.start({
-    userId: account.userId,
-    deviceId,
-    syncUrl: backend.syncUrl,
-    mint: (u, d) => backend.mint(u, d),
-    expiresIn,
-  });
-  return { account, web };
+  const started = await FakeWeb.forNewAccount(backend, expiresIn);
+  web = started.web;
+  return started;
 }
 
 describe("browser sign-in (ADR 0002)", () => {

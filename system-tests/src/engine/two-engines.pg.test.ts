@@ -1,24 +1,14 @@
-import { EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestBackend } from "../support/backend.js";
+import { describe, expect, it } from "vitest";
+import { engineSuite } from "../support/engine-suite.js";
 
-let backend: TestBackend;
-let fleet: EngineFleet;
-beforeAll(async () => {
-  backend = await TestBackend.start();
-  fleet = new EngineFleet();
-});
-afterAll(async () => {
-  await fleet?.close();
-  await backend?.close();
-});
+const suite = engineSuite({ fleet: "file" });
 
 describe("two engines of one user", () => {
   it("an edit on one shows on the other", async () => {
-    const account = await backend.createAccount();
-    const a = fleet.open("laptop");
-    const b = fleet.open("studio");
+    const account = await suite.backend.createAccount();
+    const a = suite.fleet.open("laptop");
+    const b = suite.fleet.open("studio");
     await a.bind((await account.device("laptop")).session);
     await b.bind((await account.device("studio")).session);
     await a.start();
@@ -50,7 +40,7 @@ describe("two engines of one user", () => {
     );
     expect(a.snapshot()).toEqual(b.snapshot());
     // Each op once on the server; own ops coming back did not re-queue or duplicate anything.
-    const ops = await backend.ops(account.userId);
+    const ops = await suite.backend.ops(account.userId);
     expect(new Set(ops.map((op) => op.operationId)).size).toBe(ops.length);
     expect(ops).toHaveLength(4);
   });

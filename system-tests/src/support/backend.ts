@@ -160,16 +160,25 @@ export class TestBackend {
   }
 
   /** Rows of the user's log, in id order. */
-  async ops(
-    userId: string,
-  ): Promise<{ id: number; operationId: string; deviceId: string; lamportTs: number }[]> {
+  async ops(userId: string): Promise<
+    {
+      id: number;
+      operationId: string;
+      deviceId: string;
+      lamportTs: number;
+      entityId: string;
+      value: unknown;
+    }[]
+  > {
     const { rows } = await this.pool.query<{
       id: string;
       operation_id: string;
       device_id: string;
       lamport_ts: string;
+      entity_id: string;
+      value: unknown;
     }>(
-      "SELECT id, operation_id, device_id, lamport_ts FROM sync_op WHERE user_id = $1 ORDER BY id",
+      "SELECT id, operation_id, device_id, lamport_ts, entity_id, value FROM sync_op WHERE user_id = $1 ORDER BY id",
       [userId],
     );
     return rows.map((r) => ({
@@ -177,6 +186,8 @@ export class TestBackend {
       operationId: r.operation_id,
       deviceId: r.device_id,
       lamportTs: Number(r.lamport_ts),
+      entityId: r.entity_id,
+      value: r.value,
     }));
   }
 

@@ -6,6 +6,7 @@ import {
   type TokenEndpointResponse,
   verifyCodeChallenge,
 } from "@chorus/auth";
+import type { TestBackend } from "./backend.js";
 
 /**
  * The web side of ADR 0002, as small as the engine's tests need: /desktop-login is played
@@ -35,6 +36,20 @@ export class FakeWeb {
     readonly url: string,
     private readonly options: FakeWebOptions,
   ) {}
+
+  /** A new account with a device "laptop", and the web side that signs that device in. */
+  static async forNewAccount(backend: TestBackend, expiresIn = 600) {
+    const account = await backend.createAccount();
+    const { deviceId } = await account.device("laptop");
+    const web = await FakeWeb.start({
+      userId: account.userId,
+      deviceId,
+      syncUrl: backend.syncUrl,
+      mint: (u, d) => backend.mint(u, d),
+      expiresIn,
+    });
+    return { account, deviceId, web };
+  }
 
   static async start(options: FakeWebOptions): Promise<FakeWeb> {
     let web: FakeWeb | undefined;

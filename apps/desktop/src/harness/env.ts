@@ -17,6 +17,11 @@ const harnessEnvSchema = z.object({
   /** Binds the profile with a fixed device token at start (tests, before web sign-in). */
   CHORUS_DEV_SYNC_URL: optional(z.url()),
   CHORUS_DEV_TOKEN: optional(z.string()),
+  /**
+   * "http": uploads go over HTTP, not the socket (a network whose proxy filters uploads: the
+   * tests' refusing proxy, which cannot see into a socket).
+   */
+  CHORUS_DEV_UPLOADS: z.enum(["socket", "http"]).default("socket"),
 });
 
 export function readHarnessEnv(source: Readonly<Record<string, string | undefined>>) {

@@ -8,7 +8,7 @@ import { EngineHost } from "../main/engine.js";
 import { createHandlers } from "../main/handlers.js";
 import { invokeHandler } from "../main/ipc-dispatch.js";
 import type { Logger } from "../main/log.js";
-import { IPC, type IpcChannel } from "../shared/ipc-channels.js";
+import { isIpcChannel } from "../shared/ipc-channels.js";
 import { readHarnessEnv } from "./env.js";
 
 /*
@@ -19,7 +19,6 @@ import { readHarnessEnv } from "./env.js";
  * 127.0.0.1 and accepts calls only from its own origin.
  */
 
-const CHANNELS = new Set<string>(Object.values(IPC));
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -56,6 +55,7 @@ async function main(): Promise<void> {
     defaultWebUrl: env.CHORUS_WEB_URL,
     platform: process.platform,
     appVersion: "0.1.0-harness",
+    callsOverSocket: env.CHORUS_DEV_UPLOADS === "socket",
     hostName: env.CHORUS_HOST_NAME ?? hostname(),
     log: (message, context) => log.info(message, context),
   });
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
         return;
       }
       const channel = decodeURIComponent(path.slice("/api/".length));
-      if (!CHANNELS.has(channel)) {
+      if (!isIpcChannel(channel)) {
         res
           .writeHead(404, { "content-type": "application/json" })
           .end('{"error":"no such channel"}');
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       let body = "";
       for await (const chunk of req) body += chunk;
       const args = body === "" ? [] : [JSON.parse(body) as unknown];
-      const result = await invokeHandler(channel as IpcChannel, args, { handlers, log });
+      const result = await invokeHandler(channel, args, { handlers, log });
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(result));
       return;

@@ -2,13 +2,14 @@ import {
   createProfile,
   DeviceEngine,
   type EngineLog,
+  type KeyStore,
   listProfiles,
   type ProfileSummary,
   readProfileStatus,
   type SyncTiming,
   type TokenStore,
 } from "@chorus/desktop-sync";
-import type { Settings } from "../shared/ipc-schemas.js";
+import type { CommandHost, LibraryCommands, Settings } from "@chorus/desktop-sync/commands";
 
 export interface EngineHostOptions {
   dataDir: string;
@@ -16,6 +17,11 @@ export interface EngineHostOptions {
   profile?: string | undefined;
   /** Where a profile keeps its credential (Electron: safeStorage; harness and CLI: a file). */
   tokenStore?: (profileDir: string) => TokenStore;
+  /**
+   * Where a profile keeps the account's master key once the encryption password opened it
+   * (Electron: safeStorage; harness and CLI: a 0600 file).
+   */
+  keyStore?: (profileDir: string) => KeyStore;
   /** Opens the sign-in page in the system browser. */
   openUrl(url: string): void | Promise<void>;
   /** The web app to sign in through when the profile names none (CHORUS_WEB_URL). */
@@ -26,6 +32,8 @@ export interface EngineHostOptions {
   hostName?: string | undefined;
   log?: EngineLog;
   timing?: SyncTiming;
+  /** Uploads over HTTP instead of the socket (see the engine's callsOverSocket). */
+  callsOverSocket?: boolean;
 }
 
 const DEFAULT_PROFILE = "default";
@@ -36,7 +44,7 @@ export const DEVICE_NAME_MAX = 80;
  * Owns the one engine the window talks to, and swaps it when the user switches profile:
  * closing one engine and opening another swaps the server identity with the library.
  */
-export class EngineHost {
+export class EngineHost implements CommandHost {
   private current: DeviceEngine;
   private signIn: AbortController | null = null;
 
@@ -59,6 +67,21 @@ export class EngineHost {
     return this.options.dataDir;
   }
 
+  /** The library the window's commands edit: the open profile's. */
+  get library(): LibraryCommands {
+    return this.current;
+  }
+
+  /** The window's commands do not wait for the server (see the command table). */
+  readonly timeoutMs = 5_000;
+
+  /** Long-lived CLI output; the window offers no command that streams. */
+  stream(): void {}
+
+  warn(text: string): void {
+    this.options.log?.(text.trim());
+  }
+
   private openEngine(name: string): DeviceEngine {
     if (!listProfiles(this.options.dataDir).some((p) => p.name === name)) {
       createProfile(this.options.dataDir, name);
@@ -68,15 +91,21 @@ export class EngineHost {
       profile: name,
       ...(this.options.log ? { log: this.options.log } : {}),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
-      ...this.tokenStoreFor(name),
+      ...(this.options.callsOverSocket !== undefined
+        ? { callsOverSocket: this.options.callsOverSocket }
+        : {}),
+      ...this.storesFor(name),
     });
   }
 
-  private tokenStoreFor(name: string): { tokenStore?: TokenStore } {
-    const factory = this.options.tokenStore;
-    if (!factory) return {};
+  private storesFor(name: string): { tokenStore?: TokenStore; keyStore?: KeyStore } {
+    const { tokenStore, keyStore } = this.options;
     const dir = listProfiles(this.options.dataDir).find((p) => p.name === name)?.path;
-    return dir ? { tokenStore: factory(dir) } : {};
+    if (!dir) return {};
+    return {
+      ...(tokenStore ? { tokenStore: tokenStore(dir) } : {}),
+      ...(keyStore ? { keyStore: keyStore(dir) } : {}),
+    };
   }
 
   status() {

@@ -8,7 +8,7 @@ import { readEnv } from "./env.js";
 import { createHandlers } from "./handlers.js";
 import { registerIpcHandlers } from "./ipc.js";
 import { log } from "./log.js";
-import { safeStorageTokenStore } from "./safe-token-store.js";
+import { safeStorageKeyStore, safeStorageTokenStore } from "./safe-token-store.js";
 import { createMainWindow, denyAllPermissions } from "./window.js";
 
 /** App lifecycle: one instance, one engine, one window (re-created on macOS activate). */
@@ -28,6 +28,7 @@ async function start(): Promise<void> {
     dataDir,
     profile: env.CHORUS_PROFILE,
     tokenStore: safeStorageTokenStore,
+    keyStore: safeStorageKeyStore,
     // Only the web app's sign-in page, and only over http(s), leaves for the system browser.
     openUrl: (url) => {
       if (!/^https?:\/\//.test(url)) throw new Error(`refused to open ${url}`);

@@ -56,7 +56,7 @@ export async function invokeHandler<C extends IpcChannel>(
 
   const handler: IpcHandlers[C] = deps.handlers[channel];
   try {
-    return { ok: true, data: await handler(parsed.data) };
+    return { ok: true, data: await handler(parsed.data as IpcPayload<C>) };
   } catch (error) {
     if (isEngineError(error)) return fail({ code: error.code, message: error.message });
     deps.log.error("IPC handler failed", { channel, error: String(error) });

@@ -53,7 +53,7 @@ export function FirstRun({ onDone }: { onDone(): void }) {
     refetchInterval: 1_000,
   });
   const local = useMutation({
-    mutationFn: () => unwrap(window.chorus.setMode("local")),
+    mutationFn: () => unwrap(window.chorus.setMode({ mode: "local" })),
     onSuccess: async () => {
       await queryClient.invalidateQueries();
       onDone();

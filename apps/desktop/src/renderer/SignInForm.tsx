@@ -33,7 +33,13 @@ export function SignInForm({
   const [problems, setProblems] = useState<{ url?: FieldProblem; name?: FieldProblem }>({});
   const signIn = useMutation({
     mutationFn: (input: { webUrl: string; deviceName: string }) =>
-      unwrap(window.chorus.signIn(input.webUrl, input.deviceName)),
+      unwrap(
+        window.chorus.signIn(
+          input.deviceName
+            ? { webUrl: input.webUrl, deviceName: input.deviceName }
+            : { webUrl: input.webUrl },
+        ),
+      ),
     onSettled: () => queryClient.invalidateQueries(),
   });
   const cancel = useMutation({

@@ -20,6 +20,8 @@ export function useStatusText() {
         return t("resyncing");
       case "update_required":
         return t("update_required");
+      case "locked":
+        return t("locked");
       default:
         return t(status.kind, { count: status.pending });
     }
@@ -77,6 +79,8 @@ export function StatusBar() {
         return { label: t("status.action.signIn"), run: () => navigate("settings") };
       case "signed_out":
         return { label: t("status.action.signInAgain"), run: () => navigate("settings") };
+      case "locked":
+        return { label: t("status.action.enterPassword"), run: () => navigate("settings") };
       case "connecting":
       case "resyncing":
       case "update_required":

@@ -1,4 +1,4 @@
-import { type ReactNode, useState } from "react";
+import { type LiHTMLAttributes, type ReactNode, useState } from "react";
 
 /** Lists up to this many rows are rendered whole; longer ones are windowed. */
 export const WINDOW_THRESHOLD = 60;
@@ -20,6 +20,7 @@ export function VirtualList<T>({
   label,
   ordered = false,
   testId,
+  rowProps,
 }: {
   items: readonly T[];
   itemKey(item: T): string;
@@ -27,6 +28,8 @@ export function VirtualList<T>({
   label: string;
   ordered?: boolean;
   testId?: string;
+  /** Extra attributes of a row's <li> (drag and drop handlers, data attributes). */
+  rowProps?(item: T, index: number): LiHTMLAttributes<HTMLLIElement>;
 }) {
   const [scrollTop, setScrollTop] = useState(0);
   const List = ordered ? "ol" : "ul";
@@ -34,7 +37,7 @@ export function VirtualList<T>({
     return (
       <List className="list" aria-label={label} data-testid={testId}>
         {items.map((item, index) => (
-          <li key={itemKey(item)} className="row">
+          <li key={itemKey(item)} className="row" {...rowProps?.(item, index)}>
             {renderRow(item, index)}
           </li>
         ))}
@@ -65,6 +68,7 @@ export function VirtualList<T>({
               aria-setsize={items.length}
               aria-posinset={index + 1}
               style={{ top: index * ROW_HEIGHT_PX }}
+              {...rowProps?.(item, index)}
             >
               {renderRow(item, index)}
             </li>

@@ -23,10 +23,14 @@ export const queryKeys = {
   profiles: ["profiles"],
   diagnostics: ["diagnostics"],
   settings: ["settings"],
+  encryption: ["encryption"],
   playlists: ["library", "playlists"],
   playlist: (id: string) => ["library", "playlist", id],
+  cover: (id: string) => ["library", "cover", id],
   tracks: ["library", "tracks"],
   library: ["library"],
+  overwritten: ["overwritten"],
+  overwrittenOf: (entity: string, entityId: string) => ["overwritten", entity, entityId],
 } as const;
 
 /** How often views re-read the engine: remote changes arrive without the window asking. */

@@ -53,6 +53,15 @@ const KNOWN_CODES = new Set([
   "sign_in_failed",
   "server_refused",
   "pending_changes",
+  "wrong_password",
+  "key_exists",
+  "encryption_locked",
+  "encryption_not_set",
+  "key_changed",
+  "blob_too_large",
+  "quota_exceeded",
+  "blob_missing",
+  "blob_unreadable",
   "internal",
 ]);
 

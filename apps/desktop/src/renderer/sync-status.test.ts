@@ -23,6 +23,8 @@ function diagnostics(overrides: Partial<Diagnostics> = {}): Diagnostics {
     lastError: null,
     quarantinedCount: 0,
     quarantined: [],
+    pending: [],
+    overwrittenCount: 0,
     lastSyncAt: "2026-01-01T10:00:00.000Z",
     account,
     resync: null,
@@ -70,6 +72,19 @@ describe("the header's sync status", () => {
     expect(syncStatus(refused).kind).toBe("signed_out");
     expect(syncStatus(diagnostics({ connection: "revoked" })).kind).toBe("signed_out");
     expect(syncStatus(diagnostics({ connection: "update_required" })).kind).toBe("update_required");
+  });
+
+  it("an encrypted account this computer has no key for is locked, not connecting", () => {
+    const locked = diagnostics({
+      connection: "disabled",
+      pendingCount: 3,
+      lastError: {
+        code: "encryption_locked",
+        message: "enter the encryption password",
+        at: "2026-01-01T10:05:00.000Z",
+      },
+    });
+    expect(syncStatus(locked)).toEqual({ kind: "locked", pending: 3 });
   });
 });
 

@@ -19,6 +19,8 @@ export type SyncStatus =
   | { kind: "resyncing" }
   /** The server does not serve this build's protocol: nothing syncs until the app is updated. */
   | { kind: "update_required" }
+  /** The account is end-to-end encrypted and this computer lacks the key: enter the password. */
+  | { kind: "locked"; pending: number }
   | { kind: "uploading"; pending: number }
   /** Connected with nothing waiting; `at` is when changes last moved. */
   | { kind: "synced"; at: string | null };
@@ -40,6 +42,9 @@ export function syncStatus(diagnostics: Diagnostics): SyncStatus {
     connection === "revoked" ||
     (currentError(diagnostics)?.code === "unauthorized" && connection !== "connected");
   if (!account.signedIn || refused) return { kind: "signed_out", pending };
+  if (connection !== "connected" && currentError(diagnostics)?.code === "encryption_locked") {
+    return { kind: "locked", pending };
+  }
   switch (connection) {
     case "connected":
       return pending > 0

@@ -15,6 +15,10 @@ import { useTranslations } from "use-intl";
  * takes with it) with an Undo button, and the deletion reaches the engine only when the toast
  * closes (after UNDO_WINDOW_MS, on Dismiss, or when the window goes away). Until then nothing
  * has left this computer, so Undo needs no compensating edit on the other devices.
+ *
+ * The window does not run out under the user's hand: while a toast holds the keyboard focus
+ * (where deleting puts it) or the pointer, its timer is paused, and it starts again, whole,
+ * when they leave (WCAG 2.2.1, timing adjustable).
  */
 export const UNDO_WINDOW_MS = 8_000;
 
@@ -73,6 +77,21 @@ export function UndoProvider({
     [onCommitted, afterClose],
   );
 
+  const arm = useCallback(
+    (key: string) => {
+      clearTimeout(timers.current.get(key));
+      timers.current.set(
+        key,
+        setTimeout(() => close(key, true), UNDO_WINDOW_MS),
+      );
+    },
+    [close],
+  );
+  const pause = useCallback((key: string) => {
+    clearTimeout(timers.current.get(key));
+    timers.current.delete(key);
+  }, []);
+
   // Anything still waiting when the window goes away is deleted, as the user asked.
   useEffect(() => {
     const flush = () => {
@@ -87,10 +106,7 @@ export function UndoProvider({
       hidden: new Set(pending.flatMap((d) => d.hides)),
       remove: (deletion) => {
         setPending((all) => [...all, deletion]);
-        timers.current.set(
-          deletion.key,
-          setTimeout(() => close(deletion.key, true), UNDO_WINDOW_MS),
-        );
+        arm(deletion.key);
         // Focus goes to Undo: the deleted item's button is gone, and Undo is the next thing a
         // keyboard user may want.
         requestAnimationFrame(() =>
@@ -98,7 +114,7 @@ export function UndoProvider({
         );
       },
     }),
-    [pending, close],
+    [pending, arm],
   );
 
   return (
@@ -106,7 +122,20 @@ export function UndoProvider({
       {children}
       <section className="toasts" aria-label={t("region")}>
         {pending.map((deletion) => (
-          <div key={deletion.key} id={`toast-${deletion.key}`} className="toast" role="status">
+          <div
+            key={deletion.key}
+            id={`toast-${deletion.key}`}
+            className="toast"
+            role="status"
+            onFocus={() => pause(deletion.key)}
+            onBlur={(event) => {
+              if (!event.currentTarget.contains(event.relatedTarget)) arm(deletion.key);
+            }}
+            onMouseEnter={() => pause(deletion.key)}
+            onMouseLeave={(event) => {
+              if (!event.currentTarget.contains(document.activeElement)) arm(deletion.key);
+            }}
+          >
             <span className="grow">{deletion.message}</span>
             <button
               type="button"

@@ -1,4 +1,10 @@
-import { IPC, type IpcChannel, type IpcResult } from "./ipc-channels.js";
+import {
+  DESKTOP_COMMANDS,
+  type DesktopCommand,
+  type InputSchemaOf,
+} from "@chorus/desktop-sync/commands";
+import type { z } from "zod";
+import type { IpcChannel, IpcResult } from "./ipc-channels.js";
 import type { IpcPayload, IpcResults } from "./ipc-schemas.js";
 
 export type Invoke = <C extends IpcChannel>(
@@ -6,39 +12,25 @@ export type Invoke = <C extends IpcChannel>(
   payload: IpcPayload<C>,
 ) => Promise<IpcResult<IpcResults[C]>>;
 
-/**
- * The renderer's whole view of the engine: a few named calls. The preload builds it over
- * ipcRenderer.invoke (ipcRenderer itself is never exposed); the dev harness builds the same
- * object over fetch, so one renderer runs in Electron and in a plain browser.
- */
-export function createChorusApi(invoke: Invoke) {
-  return {
-    getStatus: () => invoke(IPC.getStatus, undefined),
-    listProfiles: () => invoke(IPC.listProfiles, undefined),
-    createProfile: (name: string) => invoke(IPC.createProfile, { name }),
-    switchProfile: (name: string) => invoke(IPC.switchProfile, { name }),
-    getDiagnostics: () => invoke(IPC.getDiagnostics, undefined),
-    pushNow: () => invoke(IPC.pushNow, undefined),
-    clearLastError: () => invoke(IPC.clearLastError, undefined),
-    getSettings: () => invoke(IPC.getSettings, undefined),
-    setMode: (mode: IpcPayload<typeof IPC.setMode>["mode"]) => invoke(IPC.setMode, { mode }),
-    signIn: (webUrl: string, deviceName?: string) =>
-      invoke(IPC.signIn, deviceName ? { webUrl, deviceName } : { webUrl }),
-    cancelSignIn: () => invoke(IPC.cancelSignIn, undefined),
-    signOut: () => invoke(IPC.signOut, undefined),
-    listPlaylists: () => invoke(IPC.listPlaylists, undefined),
-    getPlaylist: (id: string) => invoke(IPC.getPlaylist, { id }),
-    listTracks: () => invoke(IPC.listTracks, undefined),
-    createPlaylist: (name: string) => invoke(IPC.createPlaylist, { name }),
-    renamePlaylist: (id: string, name: string) => invoke(IPC.renamePlaylist, { id, name }),
-    deletePlaylist: (id: string) => invoke(IPC.deletePlaylist, { id }),
-    addTrack: (track: IpcPayload<typeof IPC.addTrack>) => invoke(IPC.addTrack, track),
-    deleteTrack: (id: string) => invoke(IPC.deleteTrack, { id }),
-    trackUsage: (id: string) => invoke(IPC.trackUsage, { id }),
-    addEntry: (entry: IpcPayload<typeof IPC.addEntry>) => invoke(IPC.addEntry, entry),
-    moveEntry: (move: IpcPayload<typeof IPC.moveEntry>) => invoke(IPC.moveEntry, move),
-    removeEntry: (entryId: string) => invoke(IPC.removeEntry, { entryId }),
-  };
-}
+/** One call of the bridge: its input (none for commands that take none) and its result. */
+type Call<C extends DesktopCommand> =
+  z.input<InputSchemaOf<C>> extends undefined
+    ? () => Promise<IpcResult<IpcResults[C["channel"]]>>
+    : (input: z.input<InputSchemaOf<C>>) => Promise<IpcResult<IpcResults[C["channel"]]>>;
 
-export type ChorusApi = ReturnType<typeof createChorusApi>;
+/** The renderer's whole view of the engine: one call per command of the table the window may use. */
+export type ChorusApi = { readonly [C in DesktopCommand as C["name"]]: Call<C> };
+
+/**
+ * Builds the bridge from the command table. The preload builds it over ipcRenderer.invoke
+ * (ipcRenderer itself is never exposed); the dev harness builds the same object over fetch, so
+ * one renderer runs in Electron and in a plain browser.
+ */
+export function createChorusApi(invoke: Invoke): ChorusApi {
+  return Object.fromEntries(
+    DESKTOP_COMMANDS.map((command) => [
+      command.name,
+      (input?: unknown) => invoke(command.channel, input as never),
+    ]),
+  ) as unknown as ChorusApi;
+}

@@ -48,7 +48,9 @@ export type FieldErrorCode =
   | "password_too_long"
   /** Long enough, but easy to guess (the server's strength estimate). */
   | "password_weak"
-  | "name_too_long";
+  | "name_too_long"
+  /** The account's current password was not the one typed (account page forms). */
+  | "wrong_password";
 
 export type FieldErrors = Partial<Record<"email" | "password" | "name", FieldErrorCode>>;
 

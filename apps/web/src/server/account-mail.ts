@@ -1,16 +1,29 @@
 import type { PrismaClient } from "@chorus/db";
+import { defaultLocale, isLocale, type Locale, loadMessages } from "@chorus/i18n";
+import { createTranslator } from "next-intl";
 import { env } from "@/env";
 import { issueEmailToken } from "./email-tokens";
-import { sendMail } from "./mail";
+import { type Mail, sendMail } from "./mail";
 
 /*
- * The mails an account receives. Links point at the page in the account's language; the mail
- * text itself is English for now.
+ * The mails an account receives, in the account's saved language (the `Mail` namespace of the
+ * catalogs in @chorus/i18n); an account without one gets the language of the page that caused
+ * the mail. Links point at the page in that same language.
  */
 
-function link(locale: string, path: string, token: string): string {
+/** The account's saved language when it has one, else the page's, else English. */
+export function mailLocale(saved: string | null | undefined, page?: string): Locale {
+  if (isLocale(saved)) return saved;
+  return isLocale(page) ? page : defaultLocale;
+}
+
+async function mailTranslator(locale: Locale) {
+  return createTranslator({ locale, messages: await loadMessages(locale), namespace: "Mail" });
+}
+
+function link(locale: Locale, path: string, token?: string): string {
   const url = new URL(`/${locale}${path}`, env().WEB_URL);
-  url.searchParams.set("token", token);
+  if (token !== undefined) url.searchParams.set("token", token);
   return url.toString();
 }
 
@@ -25,49 +38,102 @@ async function deliver(kind: string, send: () => Promise<void>): Promise<boolean
   }
 }
 
+type MailUser = { id: string; email: string; locale?: string | null };
+
+/** A mail carrying a one-time link: a line, how to use the link, the link, what if it was not you. */
+async function oneTimeLinkMail(
+  kind: "verify" | "reset",
+  path: string,
+  user: MailUser,
+  token: string,
+  page: string | undefined,
+): Promise<Mail> {
+  const locale = mailLocale(user.locale, page);
+  const t = await mailTranslator(locale);
+  return {
+    to: user.email,
+    subject: t(`${kind}.subject`),
+    text: [
+      t(`${kind}.intro`),
+      "",
+      t(`${kind}.instructions`),
+      "",
+      link(locale, path, token),
+      "",
+      t(`${kind}.ignore`),
+    ].join("\n"),
+  };
+}
+
+export function verificationMail(user: MailUser, token: string, page?: string): Promise<Mail> {
+  return oneTimeLinkMail("verify", "/verify-email", user, token, page);
+}
+
+export function passwordResetMail(user: MailUser, token: string, page?: string): Promise<Mail> {
+  return oneTimeLinkMail("reset", "/reset-password", user, token, page);
+}
+
+/** To the owner of an address someone tried to sign up with again: sign in, or reset. */
+export async function alreadyRegisteredMail(user: MailUser, page?: string): Promise<Mail> {
+  const locale = mailLocale(user.locale, page);
+  const t = await mailTranslator(locale);
+  return {
+    to: user.email,
+    subject: t("alreadyRegistered.subject"),
+    text: [
+      t("alreadyRegistered.intro"),
+      "",
+      t("alreadyRegistered.signIn", { url: link(locale, "/sign-in") }),
+      t("alreadyRegistered.forgot", { url: link(locale, "/forgot-password") }),
+      "",
+      t("alreadyRegistered.ignore"),
+    ].join("\n"),
+  };
+}
+
+export async function deviceBoundMail(
+  user: { email: string; locale: string | null },
+  device: { name: string; platform: string; boundAt: Date },
+): Promise<Mail> {
+  const locale = mailLocale(user.locale);
+  const t = await mailTranslator(locale);
+  // The reader's time zone is unknown: the moment is written in UTC, and says so.
+  const time = new Intl.DateTimeFormat(locale, {
+    dateStyle: "long",
+    timeStyle: "long",
+    timeZone: "UTC",
+  }).format(device.boundAt);
+  return {
+    to: user.email,
+    subject: t("deviceBound.subject", { device: device.name }),
+    text: [
+      t("deviceBound.connected", { device: device.name, platform: device.platform, time }),
+      "",
+      t("deviceBound.ifYou"),
+      t("deviceBound.ifNot", { url: link(locale, "/account") }),
+    ].join("\n"),
+  };
+}
+
 export function sendVerificationMail(
   prisma: PrismaClient,
-  user: { id: string; email: string },
+  user: MailUser,
   locale: string,
 ): Promise<boolean> {
   return deliver("verification", async () => {
     const token = await issueEmailToken(prisma, user.id, "verify_email");
-    await sendMail({
-      to: user.email,
-      subject: "Confirm your email address for Chorus",
-      text: [
-        "Welcome to Chorus.",
-        "",
-        "Confirm that this is your email address by opening this link (it works once, for 48 hours):",
-        "",
-        link(locale, "/verify-email", token),
-        "",
-        "If you did not create a Chorus account, ignore this mail.",
-      ].join("\n"),
-    });
+    await sendMail(await verificationMail(user, token, locale));
   });
 }
 
 export function sendPasswordResetMail(
   prisma: PrismaClient,
-  user: { id: string; email: string },
+  user: MailUser,
   locale: string,
 ): Promise<boolean> {
   return deliver("password reset", async () => {
     const token = await issueEmailToken(prisma, user.id, "reset_password");
-    await sendMail({
-      to: user.email,
-      subject: "Reset your Chorus password",
-      text: [
-        "Someone asked to reset the password of your Chorus account.",
-        "",
-        "Choose a new password with this link (it works once, for one hour):",
-        "",
-        link(locale, "/reset-password", token),
-        "",
-        "If it was not you, ignore this mail: your password stays as it is.",
-      ].join("\n"),
-    });
+    await sendMail(await passwordResetMail(user, token, locale));
   });
 }
 
@@ -76,16 +142,12 @@ export function sendDeviceBoundMail(
   device: { name: string; platform: string; boundAt: Date },
 ): Promise<boolean> {
   return deliver("new device", async () => {
-    const account = new URL(`/${user.locale ?? "en"}/account`, env().WEB_URL).toString();
-    await sendMail({
-      to: user.email,
-      subject: `A new desktop was connected to your Chorus account: ${device.name}`,
-      text: [
-        `“${device.name}” (${device.platform}) was connected to your Chorus account at ${device.boundAt.toISOString()}.`,
-        "",
-        "If this was you, there is nothing to do.",
-        `If not, revoke it at once and change your password: ${account}`,
-      ].join("\n"),
-    });
+    await sendMail(await deviceBoundMail(user, device));
+  });
+}
+
+export function sendAlreadyRegisteredMail(user: MailUser, locale: string): Promise<boolean> {
+  return deliver("already registered", async () => {
+    await sendMail(await alreadyRegisteredMail(user, locale));
   });
 }

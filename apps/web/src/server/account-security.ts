@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@chorus/db";
+import { DEVICE_SUMMARY_SELECT, type PrismaClient } from "@chorus/db";
 import { Email, NewPassword } from "@/lib/account-schema";
 import { sendPasswordResetMail, sendVerificationMail } from "./account-mail";
 import { consumeEmailToken, hashEmailToken } from "./email-tokens";
@@ -49,7 +49,7 @@ export async function resendVerification(
 ): Promise<boolean> {
   const user = await prisma.user.findUnique({
     where: { id: userId },
-    select: { id: true, email: true, emailVerifiedAt: true },
+    select: { id: true, email: true, locale: true, emailVerifiedAt: true },
   });
   if (!user || user.emailVerifiedAt) return false;
   return sendVerificationMail(prisma, user, locale);
@@ -68,7 +68,7 @@ export async function requestPasswordReset(
   if (!parsed.success) return;
   const user = await prisma.user.findUnique({
     where: { email: parsed.data },
-    select: { id: true, email: true },
+    select: { id: true, email: true, locale: true },
   });
   if (user) await sendPasswordResetMail(prisma, user, locale);
 }
@@ -174,15 +174,7 @@ export async function exportAccount(prisma: PrismaClient, userId: string) {
       createdAt: true,
       emailVerifiedAt: true,
       devices: {
-        select: {
-          id: true,
-          name: true,
-          platform: true,
-          appVersion: true,
-          boundAt: true,
-          lastSeenAt: true,
-          revokedAt: true,
-        },
+        select: DEVICE_SUMMARY_SELECT,
         orderBy: { boundAt: "asc" },
       },
     },

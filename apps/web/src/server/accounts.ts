@@ -20,6 +20,12 @@ export interface AccountDeps {
   locale?: string;
   /** Mails the new account its confirmation link (sign-up only; errors are the sender's). */
   sendVerification?(user: AccountUser): Promise<unknown>;
+  /** Tells the owner of an address that already has an account that someone tried to sign up. */
+  sendAlreadyRegistered?(owner: {
+    id: string;
+    email: string;
+    locale: string | null;
+  }): Promise<unknown>;
 }
 
 export interface AccountUser {
@@ -31,11 +37,24 @@ export interface AccountUser {
   sessionVersion: number;
 }
 
+/**
+ * `user` is the new account, or null when the address already had one (its owner was mailed).
+ * Callers must not let the caller of sign-up tell the two apart (docs/adr/0005).
+ */
 export type SignUpResult =
-  | { ok: true; user: AccountUser }
+  | { ok: true; user: AccountUser | null }
   | { ok: false; error: "invalid"; fieldErrors: FieldErrors }
-  | { ok: false; error: "email_taken" }
   | { ok: false; error: "throttled"; retryAfterSeconds: number };
+
+/** What the browser may learn from a sign-up: never whether the address already had an account. */
+export type SignUpAnswer =
+  | { ok: true }
+  | { ok: false; error: "invalid"; fieldErrors: FieldErrors }
+  | { ok: false; error: "throttled"; retryAfterSeconds: number };
+
+export function signUpAnswer(result: SignUpResult): SignUpAnswer {
+  return result.ok ? { ok: true } : result;
+}
 
 export type SignInResult =
   | { ok: true; user: AccountUser }
@@ -58,7 +77,10 @@ export function roleFor(email: string, adminEmails: readonly string[]): Role {
   return adminEmails.includes(email.toLowerCase()) ? "admin" : "user";
 }
 
-/** Creates an account with an argon2id password hash. */
+/**
+ * Creates an account with an argon2id password hash. An address that already has an account
+ * gets the same answer after the same work (an argon2 run), and its owner gets a mail instead.
+ */
 export async function signUp(
   deps: AccountDeps,
   fields: SignUpFields,
@@ -74,15 +96,16 @@ export async function signUp(
   if (isWeakPassword(password, [email, name ?? ""])) {
     return { ok: false, error: "invalid", fieldErrors: { password: "password_weak" } };
   }
-  // Saves an argon2 run for the common case; the unique index decides races.
-  const existing = await deps.prisma.user.findUnique({ where: { email }, select: { id: true } });
-  if (existing) return { ok: false, error: "email_taken" };
+  // The hash is computed either way, so an existing address takes as long as a new one.
+  const passwordHash = await hashPassword(password);
+  const existing = await findOwner(deps.prisma, email);
+  if (existing) return alreadyRegistered(deps, existing);
   try {
     const user = await deps.prisma.user.create({
       data: {
         email,
         name: name ?? null,
-        passwordHash: await hashPassword(password),
+        passwordHash,
         role: roleFor(email, deps.adminEmails),
         ...(deps.locale ? { locale: deps.locale } : {}),
       },
@@ -91,9 +114,26 @@ export async function signUp(
     await deps.sendVerification?.(user);
     return { ok: true, user };
   } catch (error) {
-    if (isUniqueViolation(error)) return { ok: false, error: "email_taken" };
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    // Someone created the account between the look-up and the insert.
+    const owner = await findOwner(deps.prisma, email);
+    if (!owner) throw error;
+    return alreadyRegistered(deps, owner);
   }
+}
+
+type Owner = { id: string; email: string; locale: string | null };
+
+function findOwner(prisma: PrismaClient, email: string): Promise<Owner | null> {
+  return prisma.user.findUnique({
+    where: { email },
+    select: { id: true, email: true, locale: true },
+  });
+}
+
+async function alreadyRegistered(deps: AccountDeps, owner: Owner): Promise<SignUpResult> {
+  await deps.sendAlreadyRegistered?.(owner);
+  return { ok: true, user: null };
 }
 
 /**

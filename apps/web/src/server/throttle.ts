@@ -27,6 +27,14 @@ export const DEFAULT_AUTH_THROTTLE: AuthThrottleConfig = {
   signUpsPerIp: { points: 30, durationSeconds: 10 * 60 },
 };
 
+/** The default budgets, with the deployment's SIGN_UPS_PER_IP. */
+export function authThrottleConfig(signUpsPerIp: number): AuthThrottleConfig {
+  return {
+    ...DEFAULT_AUTH_THROTTLE,
+    signUpsPerIp: { ...DEFAULT_AUTH_THROTTLE.signUpsPerIp, points: signUpsPerIp },
+  };
+}
+
 /** Over budget: the caller may try again in this many seconds (>= 1). */
 export type Throttled = { retryAfterSeconds: number };
 
@@ -122,7 +130,7 @@ const holder = globalThis as typeof globalThis & { chorusAuthThrottle?: AuthThro
 /** The process-wide throttle the sign-in and sign-up paths share. */
 export function authThrottle(): AuthThrottle {
   if (!holder.chorusAuthThrottle) {
-    const { REDIS_URL, REDIS_PREFIX } = env();
+    const { REDIS_URL, REDIS_PREFIX, SIGN_UPS_PER_IP } = env();
     let store: ThrottleStore | undefined;
     if (REDIS_URL) {
       const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -131,7 +139,7 @@ export function authThrottle(): AuthThrottle {
       );
       store = { redis, prefix: REDIS_PREFIX };
     }
-    holder.chorusAuthThrottle = new AuthThrottle(DEFAULT_AUTH_THROTTLE, store);
+    holder.chorusAuthThrottle = new AuthThrottle(authThrottleConfig(SIGN_UPS_PER_IP), store);
   }
   return holder.chorusAuthThrottle;
 }

@@ -80,6 +80,7 @@ async function compactStep(
   try {
     return await prisma.$transaction(
       async (tx) => {
+        await tuneCompactionTransaction(tx);
         await lockUser(tx, userId);
         await acks.flush({ userId, db: tx });
         const positions = await readPositions(tx, userId, {
@@ -114,6 +115,17 @@ async function compactStep(
     for (const ack of buffered) acks.record(ack.userId, ack.deviceId, ack.lastSeenId);
     throw error;
   }
+}
+
+/**
+ * Settings for this transaction only. The survivors statement is planned from estimates that
+ * are far off (jsonb_object_keys counts as 100 rows per op), which made PostgreSQL JIT-compile
+ * it: 2 s of compilation for 1 s of work on a batch of 50,000 ops. Its three sorts of up to
+ * one batch plus the survivors (~100 bytes a row) fit in 64 MB instead of spilling to disk.
+ */
+async function tuneCompactionTransaction(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRawUnsafe("SET LOCAL jit = off");
+  await tx.$executeRawUnsafe("SET LOCAL work_mem = '64MB'");
 }
 
 /** The id `batchSize` ops above the watermark, or null when fewer remain. */

@@ -1,11 +1,23 @@
 import { z } from "zod";
 import { DevicesPageInput, devicesPage } from "../admin/devices-page.js";
 import { consoleEvents } from "../admin/live.js";
+import { RecentOpsInput, recentOps } from "../admin/recent-ops.js";
 import { UsersPageInput, usersPage } from "../admin/users-page.js";
 import { previewUser } from "../compaction/compact-user.js";
 import type { DevicePosition } from "../compaction/positions.js";
 import type { RunResult } from "../compaction/runner.js";
 import { adminProcedure } from "../trpc.js";
+import {
+  adminRevokeDeviceProcedure,
+  auditCompaction,
+  auditProcedure,
+  compactionWhatIfProcedure,
+  convergenceAuditsProcedure,
+  explainDeviceProcedure,
+  lagHistoryProcedure,
+  requestConvergenceAuditProcedure,
+  throughputHistoryProcedure,
+} from "./diagnostics.js";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -69,6 +81,34 @@ export const adminRouter = {
     };
   }),
 
+  /** "Why is this device behind?": one device's diagnosis and verdicts. */
+  explainDevice: explainDeviceProcedure,
+
+  /** Before a run: which devices it would force into a full resync, and what each downloads. */
+  compactionWhatIf: compactionWhatIfProcedure,
+
+  /** Asks a device to compare its synced state with the server's (the convergence audit). */
+  requestConvergenceAudit: requestConvergenceAuditProcedure,
+
+  /** A device's newest convergence audits, with the first difference of a mismatch. */
+  convergenceAudits: convergenceAuditsProcedure,
+
+  /** A device's lag over time, sampled on the server (survives a reload of the console). */
+  lagHistory: lagHistoryProcedure,
+
+  /** Ops pushed and delivered per second over time (sampled on the server, kept 30 days). */
+  throughputHistory: throughputHistoryProcedure,
+
+  /** Revokes any device (the one revoke path), audited. */
+  revokeDevice: adminRevokeDeviceProcedure,
+
+  /** Who did what: compaction runs with their preview, revocations. */
+  audit: auditProcedure,
+  /** A user's newest ops; sealed values appear as sealed with their size, never as ciphertext. */
+  recentOps: adminProcedure
+    .input(RecentOpsInput)
+    .query(({ ctx, input }) => recentOps(ctx.services.prisma, input)),
+
   /** Live feed for the console: "changed" pulses and compaction progress. */
   live: adminProcedure.subscription(async function* ({ ctx, signal }) {
     const abort = new AbortController();
@@ -84,11 +124,13 @@ export const adminRouter = {
   runCompaction: adminProcedure
     .input(z.object({ dryRun: z.boolean().default(false), userId: z.uuid().optional() }))
     .mutation(async ({ ctx, input }) => {
-      const result = await ctx.services.compaction.run({
-        trigger: "manual",
-        dryRun: input.dryRun,
-        ...(input.userId ? { userIds: [input.userId] } : {}),
-      });
+      const result = await auditCompaction(ctx.services, ctx.principal.userId, input, () =>
+        ctx.services.compaction.run({
+          trigger: "manual",
+          dryRun: input.dryRun,
+          ...(input.userId ? { userIds: [input.userId] } : {}),
+        }),
+      );
       return present(result);
     }),
 

@@ -1,3 +1,4 @@
+import { DEVICE_SUMMARY_SELECT } from "@chorus/db";
 import { wireString } from "@chorus/protocol";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -14,15 +15,7 @@ const DeviceName = wireString(
   "a device name",
 );
 
-const deviceFields = {
-  id: true,
-  name: true,
-  platform: true,
-  appVersion: true,
-  boundAt: true,
-  lastSeenAt: true,
-  revokedAt: true,
-} as const;
+const deviceFields = DEVICE_SUMMARY_SELECT;
 
 /** The caller's own bound desktop profiles. Another user's device is simply not found. */
 export const devicesRouter = {

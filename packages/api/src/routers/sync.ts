@@ -28,6 +28,7 @@ export const syncRouter = {
     // user's lock, and each waiting one would hold a connection of the shared pool.
     const release = await services.bounds.enterPush(device.userId);
     services.lastSeen.touch(device.id);
+    if (input.telemetry) services.diagnostics.record(device, input.telemetry, "push");
     let outcome: Awaited<ReturnType<typeof pushOps>>;
     try {
       outcome = await pushOps(ctx.services.prisma, device.userId, device.id, input.ops);

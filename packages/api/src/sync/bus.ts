@@ -145,7 +145,7 @@ export function createInProcessBus(): Bus {
   ops.setMaxListeners(0);
   const control = new EventEmitter();
   control.setMaxListeners(0);
-  let flushHandler: ((userId: string | null) => Promise<void>) | undefined;
+  const flush = ackFlushSlot();
   let localPresence: () => string[] = () => [];
 
   return {
@@ -163,16 +163,12 @@ export function createInProcessBus(): Bus {
       return () => control.off("event", listener);
     },
     async requestAckFlush(userId) {
-      if (!flushHandler) return { replicas: 1, answered: 0 };
-      await flushHandler(userId);
+      const handler = flush.handler();
+      if (!handler) return { replicas: 1, answered: 0 };
+      await handler(userId);
       return { replicas: 1, answered: 1 };
     },
-    onAckFlushRequest(handler) {
-      flushHandler = handler;
-      return () => {
-        if (flushHandler === handler) flushHandler = undefined;
-      };
-    },
+    onAckFlushRequest: flush.register,
     sharePresence(local) {
       localPresence = local;
     },
@@ -182,6 +178,29 @@ export function createInProcessBus(): Bus {
     async close() {
       ops.removeAllListeners();
       control.removeAllListeners();
+    },
+  };
+}
+
+type AckFlushHandler = (userId: string | null) => Promise<void>;
+
+/**
+ * The one ACK-flush handler a replica has (its sync server registers it), as both buses keep
+ * it: registering replaces the previous one; the returned function removes it only while it is
+ * still the registered one.
+ */
+export function ackFlushSlot(): {
+  handler(): AckFlushHandler | undefined;
+  register(handler: AckFlushHandler): () => void;
+} {
+  let current: AckFlushHandler | undefined;
+  return {
+    handler: () => current,
+    register(handler) {
+      current = handler;
+      return () => {
+        if (current === handler) current = undefined;
+      };
     },
   };
 }

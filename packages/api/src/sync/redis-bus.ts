@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
 import type { AckFlushOutcome, Bus, ControlEvent, OpsEvent } from "./bus.js";
-import { eventsOf, recheckDatabase } from "./bus.js";
+import { ackFlushSlot, eventsOf, recheckDatabase } from "./bus.js";
 
 export interface RedisBusOptions {
   url: string;
@@ -65,7 +65,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const control = new EventEmitter();
   control.setMaxListeners(0);
   const waiting = new Map<string, (replica: string) => void>();
-  let flushHandler: ((userId: string | null) => Promise<void>) | undefined;
+  const flush = ackFlushSlot();
 
   sub.on("message", (channel: string, message: string) => {
     try {
@@ -101,7 +101,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
 
   async function answerFlush(request: Extract<Wire, { kind: "flush" }>): Promise<void> {
     try {
-      await flushHandler?.(request.userId);
+      await flush.handler()?.(request.userId);
       const reply: Wire = { kind: "flushed", requestId: request.requestId, replica };
       await pub.publish(controlChannel, JSON.stringify(reply));
     } catch (error) {
@@ -178,12 +178,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
         waiting.delete(requestId);
       }
     },
-    onAckFlushRequest(handler) {
-      flushHandler = handler;
-      return () => {
-        if (flushHandler === handler) flushHandler = undefined;
-      };
-    },
+    onAckFlushRequest: flush.register,
     sharePresence(local) {
       localPresence = local;
       refreshPresence().catch(onError);

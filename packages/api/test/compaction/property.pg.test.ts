@@ -17,13 +17,26 @@ const ENTITIES = ["playlist", "track"] as const;
 const IDS = ["a", "b", "c"] as const;
 const FIELDS = ["name", "rank", "notes"] as const;
 
-/** An op drawn from a small space so writes collide: sets, inserts, deletes and noops. */
+/**
+ * An op drawn from a small space so writes collide: sets, inserts (of fields, of a whole
+ * non-object value, of an empty object), deletes and noops.
+ */
 const arbOp = fc.record({
   device: fc.integer({ min: 0, max: 2 }),
   lamportStep: fc.integer({ min: 1, max: 3 }),
   entity: fc.constantFrom(...ENTITIES),
   entityId: fc.constantFrom(...IDS),
-  kind: fc.constantFrom("set", "set", "set", "delete", "insert", "insert-fields", "noop"),
+  kind: fc.constantFrom(
+    "set",
+    "set",
+    "set",
+    "delete",
+    "insert",
+    "insert-fields",
+    "insert-whole",
+    "insert-empty",
+    "noop",
+  ),
   field: fc.constantFrom(...FIELDS),
   value: fc.oneof(fc.integer(), fc.string({ maxLength: 4 }), fc.constant(null)),
 });
@@ -44,6 +57,11 @@ function toInput(op: DrawnOp, lamportTs: number): OpInput {
       return { ...base, op: "insert", field: null, value: { [op.field]: op.value, name: "x" } };
     case "insert":
       return { ...base, op: "insert", field: op.field, value: op.value };
+    // Writes that name no field: they count as the entity's newest write, but win no field.
+    case "insert-whole":
+      return { ...base, op: "insert", field: null, value: op.value };
+    case "insert-empty":
+      return { ...base, op: "insert", field: null, value: {} };
     case "noop":
       return { ...base, op: "noop", field: null, value: null };
     default:

@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { memorySecretStore, secretFileStore } from "./secret-store.js";
 
 /**
  * The one long-lived secret of a profile: a refresh token (browser sign-in), or a fixed
@@ -26,34 +26,9 @@ export const CREDENTIALS_FILE = "credentials.json";
  * atomically (written beside it, then renamed) so a crash never leaves half a token.
  */
 export function fileTokenStore(profileDir: string): TokenStore {
-  const file = join(profileDir, CREDENTIALS_FILE);
-  return {
-    load() {
-      if (!existsSync(file)) return null;
-      const parsed = StoredCredential.safeParse(JSON.parse(readFileSync(file, "utf8")));
-      return parsed.success ? parsed.data : null;
-    },
-    save(credential) {
-      const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(credential), { mode: 0o600 });
-      chmodSync(temp, 0o600);
-      renameSync(temp, file);
-    },
-    clear() {
-      rmSync(file, { force: true });
-    },
-  };
+  return secretFileStore(join(profileDir, CREDENTIALS_FILE), StoredCredential);
 }
 
 export function memoryTokenStore(initial: StoredCredential | null = null): TokenStore {
-  let credential = initial;
-  return {
-    load: () => credential,
-    save: (next) => {
-      credential = next;
-    },
-    clear: () => {
-      credential = null;
-    },
-  };
+  return memorySecretStore(initial);
 }

@@ -189,17 +189,76 @@ function saveEntity(db: SqliteDatabase, registers: EntityRegisters): void {
   }
 }
 
+/** One side of a field contest: a value and the version that wrote it. */
+export interface ContestSide {
+  value: JsonValue;
+  deviceId: string;
+  lamportTs: number;
+  operationId: string;
+}
+
+/**
+ * A field two writes disagreed on, as one fold settled it: the incoming op replaced the stored
+ * value, or lost to it. Only values that differ make a contest (two writes of the same value
+ * disagree on nothing a person would notice).
+ */
+export interface FieldContest {
+  field: string;
+  /** Whether the incoming op is the winner. */
+  incomingWon: boolean;
+  loser: ContestSide;
+  winner: ContestSide;
+}
+
+/** The fields an op writes, with their values (as @chorus/protocol's applyOp reads them). */
+function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
+  if (op.field !== null) return op.op === "delete" ? [] : [[op.field, op.value]];
+  const value = op.value;
+  if (op.op === "insert" && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return Object.entries(value);
+  }
+  return [];
+}
+
+function side(op: LwwOp, value: JsonValue): ContestSide {
+  return { value, deviceId: op.deviceId, lamportTs: op.lamportTs, operationId: op.operationId };
+}
+
 /**
  * Folds one op into the stored registers of its entity and returns the entity as it now
  * looks. Call inside the caller's transaction. A `noop` changes nothing and returns null.
+ * With `contests`, every field whose stored value and incoming value differ is pushed there
+ * with who won (src/lww/overwritten.ts records the ones this device took part in).
  */
-export function foldOp(db: SqliteDatabase, op: LwwOp): MaterializedEntity | null {
+export function foldOp(
+  db: SqliteDatabase,
+  op: LwwOp,
+  contests?: FieldContest[],
+): MaterializedEntity | null {
   if (op.op === "noop") return null;
   const state = loadEntity(db, op.entity, op.entityId);
-  applyOp(state, op);
   const key = entityKey(op.entity, op.entityId);
+  const before = contests ? new Map(state.get(key)?.fields ?? []) : null;
+  applyOp(state, op);
   const registers = state.get(key);
   if (!registers) return null;
+  if (contests && before) {
+    for (const [field, value] of fieldWrites(op)) {
+      const stored = before.get(field);
+      const now = registers.fields.get(field);
+      if (!stored || !now || stored.op.operationId === op.operationId) continue;
+      if (JSON.stringify(stored.value) === JSON.stringify(value)) continue;
+      const incoming = side(op, value);
+      const kept = side(stored.op, stored.value);
+      const incomingWon = now.op.operationId === op.operationId;
+      contests.push({
+        field,
+        incomingWon,
+        loser: incomingWon ? kept : incoming,
+        winner: incomingWon ? incoming : kept,
+      });
+    }
+  }
   saveEntity(db, registers);
   return viewState(state).get(key) ?? null;
 }
@@ -248,4 +307,69 @@ export function renamePendingVersions(db: SqliteDatabase, to: string): void {
   db.prepare(`UPDATE lww_field SET device_id = ? WHERE operation_id IN ${pending}`).run(to);
   db.prepare(`UPDATE lww_entity SET tombstone_device = ? WHERE tombstone_op IN ${pending}`).run(to);
   db.prepare(`UPDATE lww_entity SET write_device = ? WHERE write_op IN ${pending}`).run(to);
+}
+
+/**
+ * Every stored register, as the conflict rule's in-memory state (the convergence audit reads
+ * the whole synced state from it). Call inside a read transaction with whatever else must be
+ * read at the same moment (the cursor, the queue).
+ */
+export function loadAllRegisters(db: SqliteDatabase): LwwState {
+  const state = createLwwState();
+  const registersOf = (entity: string, entityId: string): EntityRegisters => {
+    const key = entityKey(entity, entityId);
+    let registers = state.get(key);
+    if (!registers) {
+      registers = { entity, entityId, tombstone: null, lastWrite: null, fields: new Map() };
+      state.set(key, registers);
+    }
+    return registers;
+  };
+  const entities = db.prepare("SELECT * FROM lww_entity").all() as (EntityRow & {
+    entity: string;
+    entity_id: string;
+  })[];
+  for (const row of entities) {
+    const registers = registersOf(row.entity, row.entity_id);
+    if (row.tombstone_ts != null && row.tombstone_device && row.tombstone_op) {
+      registers.tombstone = storedOp(
+        row.entity,
+        row.entity_id,
+        "delete",
+        null,
+        { ts: row.tombstone_ts, device: row.tombstone_device, op: row.tombstone_op },
+        null,
+      );
+    }
+    if (row.write_ts != null && row.write_device && row.write_op) {
+      registers.lastWrite = storedOp(
+        row.entity,
+        row.entity_id,
+        "set",
+        null,
+        { ts: row.write_ts, device: row.write_device, op: row.write_op },
+        null,
+      );
+    }
+  }
+  const fields = db
+    .prepare(
+      "SELECT entity, entity_id, field, lamport_ts, device_id, operation_id, value FROM lww_field",
+    )
+    .iterate() as IterableIterator<FieldRow & { entity: string; entity_id: string }>;
+  for (const f of fields) {
+    const value = JSON.parse(f.value) as JsonValue;
+    registersOf(f.entity, f.entity_id).fields.set(f.field, {
+      op: storedOp(
+        f.entity,
+        f.entity_id,
+        "set",
+        f.field,
+        { ts: f.lamport_ts, device: f.device_id, op: f.operation_id },
+        value,
+      ),
+      value,
+    });
+  }
+  return state;
 }

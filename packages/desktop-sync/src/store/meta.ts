@@ -19,7 +19,12 @@ export type MetaKey =
   /** ISO time changes last moved to or from the server (cleared at sign-out). */
   | "last_sync_at"
   /** ISO time this profile learnt its device was revoked; cleared by a new bind or sign-out. */
-  | "revoked_at";
+  | "revoked_at"
+  /**
+   * JSON of the account's encryption key state as last read from the server:
+   * { kind: "off", checkedAt } or { kind: "on", epoch, version, checkedAt }; absent: unknown.
+   */
+  | "account_key";
 
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
   const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);

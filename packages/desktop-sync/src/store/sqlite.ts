@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { defineCaptureFunction } from "../sdk/capture.js";
 import { migrate } from "./migrate.js";
 
 export type SqliteDatabase = Database.Database;
@@ -27,6 +28,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): SqliteD
     db.pragma("foreign_keys = ON");
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     migrate(db);
+    // The capture triggers of synced tables call it (on by default; see src/sdk/capture.ts).
+    defineCaptureFunction(db);
     return db;
   } catch (error) {
     db.close();
@@ -42,5 +45,6 @@ export function openMemoryStore(): SqliteDatabase {
   const db = new Database(":memory:");
   db.pragma("foreign_keys = ON");
   migrate(db);
+  defineCaptureFunction(db);
   return db;
 }

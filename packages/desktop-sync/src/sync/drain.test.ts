@@ -1,6 +1,8 @@
-import type { OpInput, PushResult } from "@chorus/protocol";
+import { AccountKey, openOp, sealOp } from "@chorus/crypto";
+import { isSealedValue, type OpInput, type PushResult } from "@chorus/protocol";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EngineError } from "../errors.js";
 import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
 import { allPending, quarantinedOps } from "../queue.js";
@@ -8,6 +10,7 @@ import { makeTempDir } from "../test-support.js";
 import { fullJitterDelay } from "./backoff.js";
 import { Drain } from "./drain.js";
 
+const USER = "6f1c2b1e-4a7d-4c1e-9b8a-2f3e4d5c6b7a";
 let temp: ReturnType<typeof makeTempDir>;
 let profile: Profile;
 let library: LibraryState;
@@ -244,3 +247,68 @@ async function waitFor(check: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe("Drain with a seal (an encrypted account)", () => {
+  it("pushes the sealed ops, sets aside one that cannot be sealed with the reason, and the rest flows", async () => {
+    const key = AccountKey.generate(USER);
+    queue(2);
+    profile.db.transaction(() =>
+      library.commitLocal(
+        [
+          {
+            entity: "playlist",
+            entityId: "big",
+            field: "name",
+            op: "set",
+            // Fits one value in clear (60 KB < 64 KiB), not once sealed (about 4/3 of it).
+            value: "x".repeat(60_000),
+          },
+        ],
+        { capture: true },
+      ),
+    )();
+    queue(1);
+    const pushed: OpInput[] = [];
+    const drain = new Drain({
+      library,
+      seal: (op) => sealOp(key, USER, op),
+      push: async (ops) => {
+        pushed.push(...ops);
+        return accepted(ops);
+      },
+      tokenRejected: () => {},
+      onFailure: () => {},
+    });
+    expect(await drain.pushNow()).toEqual({ status: "drained", pushed: 3 });
+    expect(pushed).toHaveLength(3);
+    for (const op of pushed) {
+      expect(isSealedValue((op.value as Record<string, unknown>).name)).toBe(true);
+      expect(openOp(key, USER, op).value).toMatchObject({ name: expect.stringMatching(/^P/) });
+    }
+    expect(allPending(profile.db)).toHaveLength(0);
+    const setAside = quarantinedOps(profile.db);
+    expect(setAside.map((op) => op.entityId)).toEqual(["big"]);
+    expect(setAside[0]?.reason).toMatch(/^cannot be sealed: the sealed value is \d+ bytes/);
+  });
+
+  it("fails the drain and keeps every op queued when the seal has no key", async () => {
+    queue(2);
+    const failures: string[] = [];
+    const drain = new Drain({
+      library,
+      seal: () => {
+        throw new EngineError("encryption_locked", "enter the encryption password", {});
+      },
+      push: async () => {
+        throw new Error("must not push");
+      },
+      tokenRejected: () => {},
+      onFailure: (failure) => failures.push(failure.message),
+    });
+    const outcome = await drain.pushNow();
+    expect(outcome.status).toBe("failed");
+    expect(failures).toEqual(["enter the encryption password"]);
+    expect(allPending(profile.db)).toHaveLength(2);
+    await drain.stop();
+  });
+});

@@ -1,4 +1,6 @@
+import { isCryptoError } from "@chorus/crypto";
 import {
+  jsonByteLength,
   MAX_BATCH_BYTES,
   MAX_OPS_PER_BATCH,
   type OpInput,
@@ -15,13 +17,20 @@ import {
   restampPending,
   toOpInput,
 } from "../queue.js";
-import { type BackoffPolicy, DEFAULT_BACKOFF, fullJitterDelay } from "./backoff.js";
-import { classifyFailure, type SyncFailure } from "./failure.js";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
+import { callBudget, callServer, retryDelay, verdictOf } from "./call-server.js";
+import type { SyncFailure } from "./failure.js";
 
 export interface DrainDeps {
   library: LibraryState;
   /** One push call; rejects with the client's error. */
   push(ops: OpInput[]): Promise<PushResult>;
+  /**
+   * The op as it leaves the device (default: as queued). An encrypted account seals every
+   * value here, after the op has its final stamp; a CryptoError (a value too large once
+   * sealed) sets the op aside like a refusal, any other error fails the drain (no key yet).
+   */
+  seal?(op: OpInput): OpInput;
   /** The server refused the token: refresh before the next attempt. */
   tokenRejected(): void;
   onFailure(failure: SyncFailure): void;
@@ -42,6 +51,13 @@ export type DrainOutcome =
   | { status: "drained"; pushed: number }
   | { status: "failed"; pushed: number; failure: SyncFailure };
 
+/** Queued ops whose value cannot be sealed (too large once sealed): set aside, never sent. */
+class UnsealableOps extends Error {
+  constructor(readonly ops: Array<{ id: number; op: PendingOp; reason: string }>) {
+    super(`${ops.length} op(s) cannot be sealed`);
+  }
+}
+
 /** At most this many lamport_regression round trips in one drain before backing off. */
 const MAX_REGRESSIONS_PER_DRAIN = 3;
 /** Bound on batches per drain, so one drain always ends (new ops wake another). */
@@ -58,7 +74,7 @@ type Refusal =
   | null;
 
 /**
- * Which refusals are for good. A typed `payload_too_large` (or an untyped 413 of an older
+ * What to do with a batch the policy (call-server.ts) judged refused for good. A typed `payload_too_large` (or an untyped 413 of an older
  * server) splits the batch, down to one op, which is then set aside; a typed `invalid_input`
  * names the refused ops by index; an untyped BAD_REQUEST / UNPROCESSABLE_CONTENT (an older
  * server) is isolated op by op. Everything else (offline, 5xx, rate limits, 401, 403) is
@@ -165,6 +181,11 @@ export class Drain {
     return this.kick();
   }
 
+  /** The server answered upgrade_required to another call of this loop: wait like for a push's. */
+  haltForUpdate(): void {
+    this.halted = true;
+  }
+
   /** True once the server answered upgrade_required: no retries until pushNow or a restart. */
   get updateRequired(): boolean {
     return this.halted;
@@ -205,14 +226,11 @@ export class Drain {
     this.failures += 1;
     if (this.stopped) return;
     const { failure } = outcome;
-    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+    if (verdictOf(failure) === "update_required") {
       this.halted = true;
       return;
     }
-    const delay =
-      failure.kind === "sync" && failure.error.type === "rate_limited"
-        ? failure.error.retryAfterMs + fullJitterDelay(1, this.backoff, this.random)
-        : fullJitterDelay(this.failures, this.backoff, this.random);
+    const delay = retryDelay(failure, this.failures, this.backoff, this.random);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.stopped) void this.kick();
@@ -220,36 +238,114 @@ export class Drain {
     this.retryTimer.unref();
   }
 
+  /**
+   * The batch as it is pushed: each op through `seal`, and trimmed from the end until the
+   * sealed ops fit the batch's bytes (a sealed value is about 4/3 of its plaintext). Ops that
+   * cannot be sealed are thrown as UnsealableOps, to be set aside.
+   */
+  private sealBatch(batch: PendingOp[]): { batch: PendingOp[]; sealed: OpInput[] } {
+    const seal = this.deps.seal;
+    if (!seal) return { batch, sealed: batch.map(toOpInput) };
+    const sealed: OpInput[] = [];
+    const unsealable: Array<{ id: number; op: PendingOp; reason: string }> = [];
+    for (const op of batch) {
+      try {
+        sealed.push(seal(toOpInput(op)));
+      } catch (error) {
+        if (!isCryptoError(error)) throw error;
+        unsealable.push({ id: op.id, op, reason: error.message });
+      }
+    }
+    if (unsealable.length > 0) throw new UnsealableOps(unsealable);
+    let bytes = 64;
+    let fit = 0;
+    for (const op of sealed) {
+      bytes += jsonByteLength(op) + 1;
+      if (fit > 0 && bytes > this.maxBytes) break;
+      fit += 1;
+    }
+    return { batch: batch.slice(0, fit), sealed: sealed.slice(0, fit) };
+  }
+
+  /** A batch that could not go up: each op's attempt is counted, the failure reported. */
+  private failBatch(
+    batch: ReadonlyArray<{ id: number }>,
+    failure: SyncFailure,
+    pushed: number,
+  ): DrainOutcome {
+    const { db } = this.deps.library;
+    db.transaction(() =>
+      markAttempt(
+        db,
+        batch.map((op) => op.id),
+        failure.message,
+        this.now(),
+      ),
+    )();
+    this.deps.onFailure(failure);
+    return { status: "failed", pushed, failure };
+  }
+
   private async drainBatches(): Promise<DrainOutcome> {
     const { library } = this.deps;
     const { db } = library;
     let pushed = 0;
-    let regressions = 0;
-    let reauthorized = false;
+    // Shared by every batch of this drain: a few re-stamps, one token refresh.
+    const budget = callBudget({ restamps: MAX_REGRESSIONS_PER_DRAIN, refreshes: 1 });
     // After a refusal that names no op: one op per push for the rest of this drain.
     let isolating = false;
     for (let round = 0; round < MAX_BATCHES_PER_DRAIN; round++) {
-      const batch = nextBatch(db, isolating ? 1 : this.maxOps, this.maxBytes);
+      let batch = nextBatch(db, isolating ? 1 : this.maxOps, this.maxBytes);
       if (batch.length === 0) return { status: "drained", pushed };
-      let result: PushResult;
+      let sealed: OpInput[];
       try {
-        result = await this.deps.push(batch.map(toOpInput));
+        ({ batch, sealed } = this.sealBatch(batch));
       } catch (error) {
-        const failure = classifyFailure(error);
-        if (
-          failure.kind === "sync" &&
-          failure.error.type === "lamport_regression" &&
-          regressions < MAX_REGRESSIONS_PER_DRAIN
-        ) {
-          regressions += 1;
-          const storedMax = failure.error.storedMax;
-          db.transaction(() => {
-            library.clock.observe(storedMax);
-            for (const op of restampPending(db, library.clock)) library.foldOwn(op);
-          }).immediate();
+        if (error instanceof UnsealableOps) {
+          const ops = error.ops.map(({ id, op, reason }) => ({
+            id,
+            op,
+            reason: `cannot be sealed: ${reason}`,
+          }));
+          db.transaction(() => quarantine(db, ops, this.now()))();
+          this.deps.onQuarantined?.(ops);
           continue;
         }
-        const refusal = refusalOf(failure, batch);
+        const failure: SyncFailure = {
+          kind: "refused",
+          code: (error as { code?: string }).code ?? "seal_failed",
+          message: error instanceof Error ? error.message : String(error),
+        };
+        return this.failBatch(batch, failure, pushed);
+      }
+      // (A re-stamp reads the batch again; another process may have uploaded it meanwhile.)
+      const send = (): Promise<PushResult> =>
+        sealed.length === 0 ? Promise.resolve({ results: [], maxId: 0 }) : this.deps.push(sealed);
+      const outcome = await callServer(
+        send,
+        {
+          tokenRejected: () => this.deps.tokenRejected(),
+          restamp: (storedMax) => {
+            db.transaction(() => {
+              library.clock.observe(storedMax);
+              for (const op of restampPending(db, library.clock)) library.foldOwn(op);
+            }).immediate();
+            // The re-stamped queue, read again: new timestamps and operation ids, sealed anew
+            // (the seal binds both). What cannot be sealed now is met by the next round.
+            batch = nextBatch(db, isolating ? 1 : this.maxOps, this.maxBytes);
+            try {
+              ({ batch, sealed } = this.sealBatch(batch));
+            } catch {
+              batch = [];
+              sealed = [];
+            }
+          },
+        },
+        budget,
+      );
+      if (!outcome.ok) {
+        const { failure } = outcome;
+        const refusal = outcome.verdict === "refused" ? refusalOf(failure, batch) : null;
         if (refusal?.kind === "split") {
           this.maxOps = Math.max(1, Math.floor(batch.length / 2));
           continue;
@@ -270,26 +366,12 @@ export class Drain {
           this.deps.onQuarantined?.(ops);
           continue;
         }
-        if (failure.kind === "unauthorized" && !reauthorized) {
-          reauthorized = true;
-          this.deps.tokenRejected();
-          continue;
-        }
-        db.transaction(() =>
-          markAttempt(
-            db,
-            batch.map((op) => op.id),
-            failure.message,
-            this.now(),
-          ),
-        )();
-        this.deps.onFailure(failure);
-        return { status: "failed", pushed, failure };
+        return this.failBatch(batch, failure, pushed);
       }
       const removed = db.transaction(() =>
         removeAcknowledged(
           db,
-          result.results.map((r) => r.operationId),
+          outcome.value.results.map((r) => r.operationId),
         ),
       )();
       pushed += removed;

@@ -1,6 +1,8 @@
 import { parseSyncError, type SyncError } from "@chorus/protocol";
 import { TRPCClientError } from "@trpc/client";
+import { BlobTransferError } from "../blobs/transfer.js";
 import { EngineError } from "../errors.js";
+import { HttpStatusError } from "./client.js";
 
 /** Why a call to the sync server failed, in the terms the engine acts on. */
 export type SyncFailure =
@@ -23,6 +25,28 @@ function errorData(error: unknown): { code?: string; httpStatus?: number } | und
     : undefined;
 }
 
+/** The tRPC error code of an HTTP status (what a server would have said with it). */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  408: "TIMEOUT",
+  409: "CONFLICT",
+  413: "PAYLOAD_TOO_LARGE",
+  422: "UNPROCESSABLE_CONTENT",
+  429: "TOO_MANY_REQUESTS",
+};
+
+/** The status of a non-JSON answer (a proxy's error page) a tRPC link wrapped. */
+function plainHttpStatus(error: unknown): number | null {
+  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
+    if (cause instanceof HttpStatusError) return cause.status;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 /** The EngineError a tRPC link wrapped (a refresh that failed inside a link's headers()). */
 function engineCause(error: unknown): EngineError | null {
   for (let cause = error, depth = 0; cause && depth < 5; depth++) {
@@ -33,6 +57,7 @@ function engineCause(error: unknown): EngineError | null {
 }
 
 export function classifyFailure(error: unknown): SyncFailure {
+  if (error instanceof BlobTransferError) return error.failure;
   const message = error instanceof Error ? error.message : String(error);
   const sync = parseSyncError(error);
   if (sync?.type === "device_revoked") return { kind: "revoked", message };
@@ -40,11 +65,16 @@ export function classifyFailure(error: unknown): SyncFailure {
   const engine = engineCause(error);
   if (engine?.code === "device_revoked") return { kind: "revoked", message: engine.message };
   if (engine?.code === "not_signed_in") return { kind: "unauthorized", message: engine.message };
-  const data = errorData(error);
-  if (data?.code === "UNAUTHORIZED") return { kind: "unauthorized", message };
-  const status = data?.httpStatus;
+  const data = { ...errorData(error) };
+  const plain = plainHttpStatus(error);
+  if (plain !== null) {
+    data.httpStatus = plain;
+    data.code = CODE_OF_STATUS[plain] ?? String(plain);
+  }
+  if (data.code === "UNAUTHORIZED") return { kind: "unauthorized", message };
+  const status = data.httpStatus;
   if (status !== undefined && status >= 400 && status < 500) {
-    return { kind: "refused", code: data?.code ?? String(status), message };
+    return { kind: "refused", code: data.code ?? String(status), message };
   }
   if (status !== undefined) return { kind: "server", message };
   // No tRPC error shape: the request never got an answer (fetch failed, aborted, socket closed).

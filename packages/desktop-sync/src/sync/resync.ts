@@ -1,15 +1,25 @@
 import { MAX_PULL_LIMIT, type PullResult, type SyncOp } from "@chorus/protocol";
 import type { ResyncProgress } from "../contract.js";
+import { type OpCipher, openRemote } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
-import { classifyFailure } from "./failure.js";
+import { callBudget, callServer } from "./call-server.js";
 
 export interface RebuildDeps {
   library: LibraryState;
   pull(input: { since: number; limit: number; fullResync: boolean }): Promise<PullResult>;
+  /** The server refused the token: drop it so the next page asks with a fresh one. */
+  tokenRejected?(): void;
   onProgress(progress: ResyncProgress): void;
   pageSize?: number;
+  /** Opens sealed values before they are folded (an encrypted account). */
+  cipher?: OpCipher;
   /** Waits out a rate_limited answer before asking for the same page again (tests shorten). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Runs first in the transaction that replaces the library (a discarded op leaves the queue
+   * there, so it goes only if the library is rebuilt without it).
+   */
+  inRebuild?: () => void;
 }
 
 /** Restarts from 0 at most this often when compaction moves the watermark mid-pull. */
@@ -55,39 +65,27 @@ export async function rebuildFromServer(
     reset();
     let pulled = 0;
     let since = 0;
-    for (let restarts = 0, rateLimited = 0; ; ) {
-      let page: PullResult;
-      try {
-        // fullResync: paging on from 0, this reader holds every op that survived compaction
-        // below its position, so the server does not refuse pages below the watermark.
-        page = await deps.pull({ since, limit, fullResync: true });
-      } catch (error) {
-        const failure = classifyFailure(error);
+    for (let restarts = 0; ; ) {
+      // fullResync: paging on from 0, this reader holds every op that survived compaction
+      // below its position, so the server does not refuse pages below the watermark. Over
+      // the device's pull budget, the same page is asked again once it refills.
+      const asked = await callServer(
+        () => deps.pull({ since, limit, fullResync: true }),
+        { tokenRejected: () => deps.tokenRejected?.(), waitOutRateLimits: true, sleep },
+        callBudget({ refreshes: 1, rateLimitWaits: MAX_RATE_LIMITED_IN_A_ROW }),
+      );
+      if (!asked.ok) {
         // Compaction raised the watermark past our page: start again from 0.
-        if (
-          failure.kind === "sync" &&
-          failure.error.type === "resync_required" &&
-          restarts < MAX_RESTARTS
-        ) {
+        if (asked.verdict === "resync" && restarts < MAX_RESTARTS) {
           restarts += 1;
           reset();
           pulled = 0;
           since = 0;
           continue;
         }
-        // Over the device's pull budget: the same page again once it refills.
-        if (
-          failure.kind === "sync" &&
-          failure.error.type === "rate_limited" &&
-          rateLimited < MAX_RATE_LIMITED_IN_A_ROW
-        ) {
-          rateLimited += 1;
-          await sleep(failure.error.retryAfterMs);
-          continue;
-        }
-        throw error;
+        throw asked.error;
       }
-      rateLimited = 0;
+      const page = asked.value;
       stagePage(page.ops);
       pulled += page.ops.length;
       since = page.nextSince;
@@ -101,21 +99,28 @@ export async function rebuildFromServer(
       `SELECT id, op FROM ${STAGING} WHERE id > ? ORDER BY id LIMIT ?`,
     );
     db.transaction(() => {
+      deps.inRebuild?.();
       library.clearLibrary();
-      let done = 0;
-      for (let after = 0; ; ) {
-        const rows = chunk.all(after, FOLD_CHUNK);
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          const op = JSON.parse(row.op) as SyncOp;
-          library.clock.observe(op.lamportTs);
-          library.fold(op);
-          done += 1;
-          if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
+      // Rows are written once at the end, parents first (LibraryState.batch).
+      library.batch(() => {
+        let done = 0;
+        for (let after = 0; ; ) {
+          const rows = chunk.all(after, FOLD_CHUNK);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            const op = JSON.parse(row.op) as SyncOp;
+            library.clock.observe(op.lamportTs);
+            // A value that does not open is recorded and skipped; a key this device lacks
+            // (KeyNeededError) rolls the whole rebuild back, leaving the library as it was.
+            const opened = deps.cipher ? openRemote(deps.cipher, op) : op;
+            if (opened) library.fold(opened);
+            done += 1;
+            if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
+          }
+          after = rows.at(-1)?.id ?? after;
         }
-        after = rows.at(-1)?.id ?? after;
-      }
-      library.refoldPending();
+        library.refoldPending();
+      });
       library.setCursor(since);
     }).immediate();
     deps.onProgress({ phase: "done", done: total, total });

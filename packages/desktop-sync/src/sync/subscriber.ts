@@ -1,8 +1,13 @@
 import type { SyncOp } from "@chorus/protocol";
+import { KeyNeededError, type OpCipher } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
-import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
+import type { BackoffPolicy } from "./backoff.js";
+import { retryDelay, verdictOf } from "./call-server.js";
 import type { SyncClient } from "./client.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
+
+/** How long stopping waits for its last ACK. */
+const STOP_ACK_MS = 5_000;
 
 export type SubscriberState = "connecting" | "connected" | "offline" | "update_required";
 
@@ -21,6 +26,13 @@ export interface SubscriberDeps {
   backoff?: BackoffPolicy;
   /** Most ops applied in one transaction. */
   maxApplyBatch?: number;
+  /** Opens sealed values before they are folded (an encrypted account). */
+  cipher?: OpCipher;
+  /**
+   * A value needs a key this device does not hold: nothing of the batch was applied, the
+   * subscription is stopped, and the engine reads the account's key state again.
+   */
+  onKeyNeeded?(error: KeyNeededError): void;
 }
 
 /**
@@ -59,7 +71,11 @@ export class Subscriber {
     this.subscription?.unsubscribe();
     this.subscription = null;
     this.flush();
-    await this.sendAck();
+    // The last ACK is a courtesy (the next session ACKs again): it may not hold up closing.
+    await Promise.race([
+      this.sendAck(),
+      new Promise<void>((done) => setTimeout(done, STOP_ACK_MS).unref()),
+    ]);
   }
 
   private subscribe(): void {
@@ -98,26 +114,35 @@ export class Subscriber {
     this.subscription = null;
     this.flush();
     if (this.stopped) return;
-    if (failure.kind === "sync" && failure.error.type === "resync_required") {
+    const verdict = verdictOf(failure);
+    if (
+      verdict === "resync" &&
+      failure.kind === "sync" &&
+      failure.error.type === "resync_required"
+    ) {
       this.stopped = true;
       this.deps.onResyncRequired(failure.error.compactedUpTo);
       return;
     }
-    if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+    if (verdict === "update_required") {
       // Only an update changes this answer: stop instead of retrying forever.
       this.stopped = true;
       this.deps.onFailure(failure);
       this.deps.onState("update_required");
       return;
     }
+    // A 401: the token is dropped, and the reconnect after the backoff refreshes it.
     if (failure.kind === "unauthorized") this.deps.tokenRejected();
     this.deps.onFailure(failure);
     this.deps.onState("offline");
     this.failures += 1;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (!this.stopped) this.subscribe();
-    }, fullJitterDelay(this.failures, this.backoff) + 50);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (!this.stopped) this.subscribe();
+      },
+      retryDelay(failure, this.failures, this.backoff) + 50,
+    );
     this.retryTimer.unref();
   }
 
@@ -128,12 +153,29 @@ export class Subscriber {
     const ops = this.buffer;
     this.buffer = [];
     const { library } = this.deps;
+    const { cipher } = this.deps;
     let applied: SyncOp[];
     try {
       applied = library.db
-        .transaction(() => ops.filter((op) => library.applyRemote(op)))
+        .transaction(() =>
+          library.batch(() =>
+            ops.flatMap((op) => {
+              const folded = library.applyRemote(op, cipher);
+              return folded ? [folded] : [];
+            }),
+          ),
+        )
         .immediate();
     } catch (error) {
+      if (error instanceof KeyNeededError) {
+        // Nothing was applied and the cursor did not move: wait for the key, then start over.
+        this.stopped = true;
+        this.subscription?.unsubscribe();
+        this.subscription = null;
+        this.buffer = [];
+        this.deps.onKeyNeeded?.(error);
+        return;
+      }
       // Nothing was applied and the cursor did not move: start over from the cursor.
       this.failed({ kind: "server", message: `could not apply remote ops: ${String(error)}` });
       return;

@@ -1,8 +1,11 @@
-import type { OpInput, PushResult, SyncOp } from "@chorus/protocol";
+import type { DeviceTelemetry, OpInput, PushResult, SyncOp } from "@chorus/protocol";
 import type { ConnectionState, ResyncProgress } from "../contract.js";
+import { TelemetryReporter } from "../diagnostics/telemetry.js";
+import type { KeyNeededError, OpCipher } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
 import type { PendingOp } from "../queue.js";
 import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
+import { retryDelay, verdictOf } from "./call-server.js";
 import { createSyncClient, type SyncClient } from "./client.js";
 import { Drain, type DrainOutcome } from "./drain.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
@@ -23,6 +26,8 @@ export interface SyncTiming {
   /** Ops per page of a full pull (default MAX_PULL_LIMIT). */
   pullPageSize?: number;
   keepAliveMs?: number;
+  /** The slow timer of telemetry reports over the socket (default 60 s). */
+  telemetryMs?: number;
 }
 
 export interface SyncLoopDeps {
@@ -35,13 +40,32 @@ export interface SyncLoopDeps {
   timing: SyncTiming;
   /** The protocol version stated to the server (default PROTOCOL_VERSION). */
   protocolVersion?: number;
+  /** Pushes, ACKs and telemetry on the socket (default) or over HTTP (createSyncClient). */
+  callsOverSocket?: boolean;
   onRemoteOps(ops: SyncOp[]): void;
   onState(state: ConnectionState): void;
   onFailure(failure: SyncFailure): void;
   onPushed(count: number): void;
   onQuarantined(ops: ReadonlyArray<{ op: PendingOp; reason: string }>): void;
   onResyncProgress(progress: ResyncProgress | null): void;
+  /** A full resync finished: the library now holds the server's state at its cursor. */
+  onResynced?(): void;
+  /** A report's answer asked this device for a convergence audit. */
+  onAuditRequested?(): void;
+  /** What the device says about itself, sent with each push and on a slow timer. */
+  telemetry?(): DeviceTelemetry;
   log(message: string, context?: Record<string, unknown>): void;
+  /** Seals values before they are pushed and opens them before they are folded. */
+  cipher?: OpCipher;
+  /**
+   * Before anything moves: learn the account's key state (once per start of the loop).
+   * `locked`: the account encrypts and this device lacks the key, so nothing is pushed or
+   * applied (onLocked). Rejects when the state cannot be learnt; the loop retries.
+   */
+  prepareKeys?(client: SyncClient): Promise<"ready" | "locked">;
+  onLocked?(): void;
+  /** A received value needs a key this device does not hold; the loop has stopped moving. */
+  onKeyNeeded?(error: KeyNeededError): void;
 }
 
 /**
@@ -52,6 +76,7 @@ export class SyncLoop {
   readonly client: SyncClient;
   readonly drain: Drain | null;
   private readonly subscriber: Subscriber;
+  private readonly reporter: TelemetryReporter | null;
   private stopped = false;
   private loaded: boolean;
   private rebuildTimer: NodeJS.Timeout | null = null;
@@ -65,6 +90,7 @@ export class SyncLoop {
     this.loaded = !deps.loadFirst;
     this.client = createSyncClient(session, {
       ...(deps.protocolVersion !== undefined ? { protocolVersion: deps.protocolVersion } : {}),
+      ...(deps.callsOverSocket !== undefined ? { callsOverSocket: deps.callsOverSocket } : {}),
       ...(timing.keepAliveMs ? { keepAliveMs: timing.keepAliveMs } : {}),
       ...(timing.reconnectBackoff
         ? {
@@ -78,11 +104,44 @@ export class SyncLoop {
           library,
           push: (ops) => this.push(ops),
           tokenRejected: () => session.tokenRejected(),
-          onFailure: (failure) => deps.onFailure(failure),
-          onPushed: (count) => deps.onPushed(count),
-          onQuarantined: (ops) => deps.onQuarantined(ops),
+          onFailure: (failure) => {
+            deps.onFailure(failure);
+            this.reporter?.soon();
+          },
+          onPushed: (count) => {
+            deps.onPushed(count);
+            // The report that rode on the push described the queue before it; say how it is now.
+            this.reporter?.soon();
+          },
+          onQuarantined: (ops) => {
+            deps.onQuarantined(ops);
+            this.reporter?.soon();
+          },
           ...(timing.backoff ? { backoff: timing.backoff } : {}),
           ...(timing.tickMs ? { tickMs: timing.tickMs } : {}),
+          ...(deps.cipher ? { seal: (op: OpInput) => deps.cipher?.seal(op) ?? op } : {}),
+        })
+      : null;
+    const collect = deps.telemetry;
+    this.reporter = collect
+      ? new TelemetryReporter({
+          collect,
+          send: async (telemetry, signal) => {
+            const answer = await this.client.trpc.diagnostics.report.mutate(
+              { telemetry },
+              {
+                signal: AbortSignal.any([
+                  signal,
+                  AbortSignal.timeout(timing.requestTimeoutMs ?? 20_000),
+                ]),
+              },
+            );
+            // An older server answers without the flag.
+            if (answer?.auditRequested === true) deps.onAuditRequested?.();
+            return answer;
+          },
+          ...(timing.telemetryMs ? { intervalMs: timing.telemetryMs } : {}),
+          log: deps.log,
         })
       : null;
     this.subscriber = new Subscriber({
@@ -98,7 +157,16 @@ export class SyncLoop {
       tokenRejected: () => session.tokenRejected(),
       ...(timing.ackDebounceMs !== undefined ? { ackDebounceMs: timing.ackDebounceMs } : {}),
       ...(timing.reconnectBackoff ? { backoff: timing.reconnectBackoff } : {}),
+      ...(deps.cipher ? { cipher: deps.cipher } : {}),
+      onKeyNeeded: (error) => this.keyNeeded(error),
     });
+  }
+
+  private keyNeeded(error: KeyNeededError): void {
+    this.deps.log("a received value needs a key this device does not hold", {
+      message: error.message,
+    });
+    this.deps.onKeyNeeded?.(error);
   }
 
   /** True once the library holds the server's state (always, except a loading server mode). */
@@ -107,6 +175,72 @@ export class SyncLoop {
   }
 
   start(): void {
+    this.reporter?.start();
+    if (!this.deps.prepareKeys) {
+      this.begin();
+      return;
+    }
+    this.starting = this.prepare();
+  }
+
+  private starting: Promise<void> | null = null;
+  /** The account encrypts and this device lacks the key: this loop moves nothing. */
+  private locked = false;
+
+  /** Learns the account's key state (retrying with backoff), then starts moving ops. */
+  private async prepare(): Promise<void> {
+    const prepareKeys = this.deps.prepareKeys;
+    if (!prepareKeys) return;
+    const policy = this.deps.timing.reconnectBackoff ?? { baseMs: 500, maxMs: 15_000 };
+    for (let failures = 1; !this.stopped; failures++) {
+      try {
+        const readiness = await prepareKeys(this.client);
+        if (this.stopped) return;
+        if (readiness === "locked") {
+          // Nothing will load: whoever waits for the library is answered now.
+          this.locked = true;
+          for (const resolve of this.waiters.splice(0)) resolve();
+          this.deps.onLocked?.();
+          return;
+        }
+        this.begin();
+        return;
+      } catch (error) {
+        const failure = classifyFailure(error);
+        this.deps.onFailure(failure);
+        const verdict = verdictOf(failure);
+        if (verdict === "revoked") return;
+        if (verdict === "update_required") {
+          // As if the drain had met it: no retries until pushNow or an update.
+          this.updateRequired = true;
+          this.drain?.haltForUpdate();
+          this.deps.onState("update_required");
+          return;
+        }
+        // A 401: the token is dropped, and the next try refreshes it.
+        if (failure.kind === "unauthorized") this.deps.session.tokenRejected();
+        this.deps.onState("offline");
+        await new Promise<void>((resolve) => {
+          this.wakePrepare = resolve;
+          this.prepareTimer = setTimeout(resolve, retryDelay(failure, failures, policy));
+          this.prepareTimer.unref();
+        });
+        this.prepareTimer = null;
+        this.wakePrepare = null;
+      }
+    }
+  }
+
+  private prepareTimer: NodeJS.Timeout | null = null;
+  /** Ends the wait between two tries of prepare (stop must not wait out a backoff). */
+  private wakePrepare: (() => void) | null = null;
+
+  /** True once the key state was learnt and the drain and the subscription started. */
+  private begun = false;
+
+  private begin(): void {
+    if (this.stopped || this.begun) return;
+    this.begun = true;
     this.drain?.start();
     if (this.loaded) this.subscriber.start();
     else this.scheduleRebuild(0);
@@ -115,20 +249,66 @@ export class SyncLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    if (this.prepareTimer) clearTimeout(this.prepareTimer);
+    this.wakePrepare?.();
     for (const resolve of this.waiters.splice(0)) resolve();
-    await Promise.all([this.drain?.stop(), this.subscriber.stop(), this.rebuilding]);
+    await Promise.all([
+      this.drain?.stop(),
+      this.subscriber.stop(),
+      this.rebuilding,
+      this.starting,
+      this.reporter?.stop(),
+    ]);
     await this.client.close();
   }
 
   push(ops: OpInput[]): Promise<PushResult> {
-    return this.client.trpc.sync.push.mutate(
-      { ops },
-      { signal: AbortSignal.timeout(this.deps.timing.requestTimeoutMs ?? 20_000) },
-    );
+    const telemetry = this.deps.telemetry?.();
+    return this.client.trpc.sync.push.mutate(telemetry ? { ops, telemetry } : { ops }, {
+      signal: AbortSignal.timeout(this.deps.timing.requestTimeoutMs ?? 20_000),
+    });
   }
 
+  /** Sends a telemetry report now (before asking the server for a diagnosis). */
+  reportNow(): Promise<void> {
+    return this.reporter?.reportNow() ?? Promise.resolve();
+  }
+
+  /**
+   * Drains now. Before the loop has learnt the account's key state (the first read failed,
+   * e.g. with upgrade_required), it is asked once more first, and its failure is the answer:
+   * nothing is pushed while it is unknown.
+   */
   pushNow(): Promise<DrainOutcome> | null {
-    return this.drain?.pushNow() ?? null;
+    const drain = this.drain;
+    if (!drain) return null;
+    if (this.begun || !this.deps.prepareKeys) return drain.pushNow();
+    return this.prepareOnce().then((failed) => failed ?? drain.pushNow());
+  }
+
+  private async prepareOnce(): Promise<DrainOutcome | null> {
+    const prepareKeys = this.deps.prepareKeys;
+    if (!prepareKeys) return null;
+    try {
+      const readiness = await prepareKeys(this.client);
+      if (readiness === "ready") {
+        this.begin();
+        return null;
+      }
+      return {
+        status: "failed",
+        pushed: 0,
+        failure: {
+          kind: "refused",
+          code: "encryption_locked",
+          message: "enter the encryption password to sync on this device",
+        },
+      };
+    } catch (error) {
+      const failure = classifyFailure(error);
+      this.deps.onFailure(failure);
+      return { status: "failed", pushed: 0, failure };
+    }
   }
 
   /**
@@ -137,7 +317,7 @@ export class SyncLoop {
    * is asking, so they get an answer from a fresh attempt rather than a stale failure.
    */
   async whenLoaded(): Promise<boolean> {
-    if (this.loaded || this.stopped) return this.loaded;
+    if (this.loaded || this.stopped || this.locked) return this.loaded;
     if (this.rebuildTimer) {
       clearTimeout(this.rebuildTimer);
       this.rebuildTimer = null;
@@ -145,6 +325,34 @@ export class SyncLoop {
     }
     await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this.loaded;
+  }
+
+  /**
+   * A full resync asked for by the user (or an administrator's runbook): rebuilds the library
+   * from a full pull now, after any rebuild already running. Local changes not yet uploaded
+   * stay queued and are folded back on top. False when it failed (the library is left as it
+   * was, and a retry is scheduled as for any failed rebuild).
+   */
+  async resyncNow(): Promise<boolean> {
+    if (this.stopped || this.locked) return false;
+    if (this.rebuilding) await this.rebuilding;
+    if (this.rebuildTimer) {
+      clearTimeout(this.rebuildTimer);
+      this.rebuildTimer = null;
+    }
+    const run = this.rebuild();
+    this.rebuilding = run.then((ok) => {
+      this.rebuilding = null;
+      for (const resolve of this.waiters.splice(0)) resolve();
+      if (!ok && !this.updateRequired) {
+        this.rebuildFailures += 1;
+        const policy = this.deps.timing.reconnectBackoff ?? { baseMs: 500, maxMs: 15_000 };
+        this.scheduleRebuild(fullJitterDelay(this.rebuildFailures, policy) + 50);
+      }
+    });
+    const ok = await run;
+    await this.rebuilding;
+    return ok;
   }
 
   private scheduleRebuild(delayMs: number): void {
@@ -166,8 +374,37 @@ export class SyncLoop {
 
   private updateRequired = false;
 
+  /**
+   * A full pull and rebuild now, asked by the user (discarding a change): waits for a rebuild
+   * already running, then rebuilds with `inRebuild` run inside the transaction that replaces
+   * the library. Resolves when the library is rebuilt; rejects with the failure otherwise (the
+   * subscription is started again either way).
+   */
+  async rebuildNow(inRebuild: () => void): Promise<void> {
+    if (this.stopped) throw new Error("the sync loop is stopped");
+    while (this.rebuilding) await this.rebuilding;
+    let failed: unknown = null;
+    const run = this.rebuild(inRebuild, (error) => {
+      failed = error;
+    });
+    this.rebuilding = run.then(() => undefined);
+    try {
+      const ok = await run;
+      if (!ok) {
+        if (!this.stopped && !this.updateRequired) this.subscriber.start();
+        throw failed ?? new Error("the rebuild failed");
+      }
+    } finally {
+      this.rebuilding = null;
+      for (const resolve of this.waiters.splice(0)) resolve();
+    }
+  }
+
   /** One full pull and rebuild; false when it failed (the caller schedules another). */
-  private async rebuild(): Promise<boolean> {
+  private async rebuild(
+    inRebuild?: () => void,
+    onError?: (error: unknown) => void,
+  ): Promise<boolean> {
     const { deps } = this;
     deps.onState("resyncing");
     await this.subscriber.stop();
@@ -179,8 +416,11 @@ export class SyncLoop {
           this.client.trpc.sync.pull.query(input, {
             signal: AbortSignal.timeout(deps.timing.requestTimeoutMs ?? 20_000),
           }),
+        tokenRejected: () => deps.session.tokenRejected(),
         onProgress: (progress) => deps.onResyncProgress(progress),
         ...(deps.timing.pullPageSize ? { pageSize: deps.timing.pullPageSize } : {}),
+        ...(deps.cipher ? { cipher: deps.cipher } : {}),
+        ...(inRebuild ? { inRebuild } : {}),
       });
       deps.log("rebuilt from a full pull", { ...result, ms: Date.now() - started });
       this.loaded = true;
@@ -188,12 +428,22 @@ export class SyncLoop {
       deps.onResyncProgress(null);
       deps.onRemoteOps([]);
       if (!this.stopped) this.subscriber.start();
+      deps.onResynced?.();
       return true;
     } catch (error) {
+      if (error instanceof Error && error.name === "KeyNeededError") {
+        deps.onResyncProgress(null);
+        this.keyNeeded(error as KeyNeededError);
+        // Not a failure to retry: the engine restarts the loop once it has the key state.
+        this.stopped = true;
+        return true;
+      }
+      // The pages were asked under the policy (call-server.ts): what reaches here is final
+      // for this attempt, and the caller backs off before the next.
+      onError?.(error);
       const failure = classifyFailure(error);
-      if (failure.kind === "unauthorized") deps.session.tokenRejected();
       deps.onFailure(failure);
-      if (failure.kind === "sync" && failure.error.type === "upgrade_required") {
+      if (verdictOf(failure) === "update_required") {
         this.updateRequired = true;
         deps.onState("update_required");
       } else {

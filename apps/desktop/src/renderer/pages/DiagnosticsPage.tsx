@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useFormatter, useLocale, useTranslations } from "use-intl";
 import { queryKeys, unwrap } from "../bridge.js";
 import { useDiagnostics } from "../navigation.js";
+import { Outbox } from "../Outbox.js";
 import { useStatusText, useSyncNow, useSyncReportText } from "../StatusBar.js";
 import { currentError, relativeTime, syncStatus } from "../sync-status.js";
 
@@ -14,7 +15,8 @@ const PROBLEM_KEYS: Record<string, string> = {
 
 /**
  * Sync diagnostics, people first: is it syncing, with which server, when it last did, what
- * is waiting and what went wrong; the engine's internals (device id, Lamport clock, cursor)
+ * is waiting (each queued change: what, how old, failed attempts) and what went wrong (each
+ * refused change with the reason); the engine's internals (device id, Lamport clock, cursor)
  * below, under Technical details.
  */
 export function DiagnosticsPage() {
@@ -92,22 +94,7 @@ export function DiagnosticsPage() {
                 : t("noError")}
           </dd>
           <dt>{t("quarantined")}</dt>
-          <dd data-testid="quarantined-count">
-            {d.quarantinedCount}
-            {d.quarantined.length > 0 && (
-              <ul>
-                {d.quarantined.map((q) => (
-                  <li key={q.operationId}>
-                    <code>
-                      {q.entity} {q.entityId}
-                      {q.field ? `.${q.field}` : ""}
-                    </code>{" "}
-                    {q.reason}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </dd>
+          <dd data-testid="quarantined-count">{d.quarantinedCount}</dd>
           {d.resync && (
             <>
               <dt>{t("resync")}</dt>
@@ -116,6 +103,7 @@ export function DiagnosticsPage() {
           )}
         </dl>
       )}
+      {d && <Outbox diagnostics={d} />}
       <div className="row">
         <button
           type="button"

@@ -5,6 +5,8 @@ import { useLocale, useTranslations } from "use-intl";
 import { Alerts } from "../Alerts.js";
 import { LIVE_REFETCH_MS, queryKeys, unwrap } from "../bridge.js";
 import { checkName, type FieldProblem, useFieldProblemText } from "../errors.js";
+import { OverwrittenNotices } from "../OverwrittenNotice.js";
+import { PlaylistCover } from "../PlaylistCover.js";
 import { useUndo } from "../undo.js";
 import { VirtualList } from "../VirtualList.js";
 
@@ -124,7 +126,7 @@ function PlaylistsPanel({
   const [problem, setProblem] = useState<FieldProblem | null>(null);
   const inputId = useId();
   const create = useLibraryEdit((playlistName: string) =>
-    unwrap(window.chorus.createPlaylist(playlistName)),
+    unwrap(window.chorus.createPlaylist({ name: playlistName })),
   );
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -207,7 +209,7 @@ function PlaylistView({
   const undo = useUndo();
   const playlist = useQuery({
     queryKey: queryKeys.playlist(id),
-    queryFn: () => unwrap(window.chorus.getPlaylist(id)),
+    queryFn: () => unwrap(window.chorus.getPlaylist({ id })),
     refetchInterval: LIVE_REFETCH_MS,
   });
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -215,14 +217,19 @@ function PlaylistView({
   const renameButton = useRef<HTMLButtonElement>(null);
   const renameInput = useRef<HTMLInputElement>(null);
   const wasRenaming = useRef(false);
-  const rename = useLibraryEdit((name: string) => unwrap(window.chorus.renamePlaylist(id, name)));
+  const rename = useLibraryEdit((name: string) =>
+    unwrap(window.chorus.renamePlaylist({ id, name })),
+  );
   const move = useLibraryEdit((input: { entryId: string; after?: string; before?: string }) =>
     unwrap(window.chorus.moveEntry(input)),
   );
   const removeEntry = useLibraryEdit((entryId: string) =>
-    unwrap(window.chorus.removeEntry(entryId)),
+    unwrap(window.chorus.removeEntry({ entryId })),
   );
   const queryClient = useQueryClient();
+  // Drag and drop beside the arrow buttons: the entry being dragged, and the row under it.
+  const [dragged, setDragged] = useState<string | null>(null);
+  const [dropOn, setDropOn] = useState<string | null>(null);
 
   // Focus follows the rename: into the field when it opens, back to Rename when it closes.
   useEffect(() => {
@@ -237,6 +244,20 @@ function PlaylistView({
   const data = playlist.data;
   if (!data) return null;
   const entries = data.entries.filter((entry) => !undo.hidden.has(entry.trackId));
+  /**
+   * Dropping entry `from` on the row of entry `to` puts it in that row's place: the same move
+   * the arrow buttons send (before the row when it goes up, after it when it goes down).
+   */
+  const dropEntry = (from: string, to: string) => {
+    const source = entries.findIndex((entry) => entry.id === from);
+    const target = entries.findIndex((entry) => entry.id === to);
+    if (source < 0 || target < 0 || source === target) return;
+    move.mutate(source > target ? { entryId: from, before: to } : { entryId: from, after: to });
+  };
+  const endDrag = () => {
+    setDragged(null);
+    setDropOn(null);
+  };
   const cancelRename = () => {
     setProblem(null);
     setRenaming(null);
@@ -248,7 +269,7 @@ function PlaylistView({
       hides: [id],
       message: t("deletedPlaylist", { name: data.name, count: entries.length }),
       commit: () =>
-        unwrap(window.chorus.deletePlaylist(id)).finally(() =>
+        unwrap(window.chorus.deletePlaylist({ id })).finally(() =>
           queryClient.invalidateQueries({ queryKey: queryKeys.library }),
         ),
       onUndo: () => {
@@ -323,6 +344,8 @@ function PlaylistView({
           </div>
         </form>
       )}
+      <PlaylistCover playlistId={id} name={data.name} />
+      <OverwrittenNotices entity="playlist" entityId={id} returnFocus={renameButton} />
       <Alerts errors={[rename.error, move.error, removeEntry.error]} />
       {entries.length === 0 ? (
         <p className="muted">{t("emptyPlaylist")}</p>
@@ -333,8 +356,39 @@ function PlaylistView({
           itemKey={(entry) => entry.id}
           label={data.name}
           testId="playlist-entries"
+          rowProps={(entry, index) => ({
+            draggable: true,
+            "data-entry-id": entry.id,
+            "data-dragging": dragged === entry.id ? "true" : undefined,
+            "data-drop":
+              dragged !== null && dropOn === entry.id && dragged !== entry.id
+                ? entries.findIndex((other) => other.id === dragged) > index
+                  ? "before"
+                  : "after"
+                : undefined,
+            onDragStart: (event) => {
+              event.dataTransfer.effectAllowed = "move";
+              event.dataTransfer.setData("text/plain", entry.track.title);
+              setDragged(entry.id);
+            },
+            onDragOver: (event) => {
+              if (dragged === null) return;
+              event.preventDefault();
+              event.dataTransfer.dropEffect = "move";
+              if (dropOn !== entry.id) setDropOn(entry.id);
+            },
+            onDrop: (event) => {
+              event.preventDefault();
+              if (dragged !== null) dropEntry(dragged, entry.id);
+              endDrag();
+            },
+            onDragEnd: endDrag,
+          })}
           renderRow={(entry, index) => (
             <>
+              <span className="drag-handle" aria-hidden="true" title={t("dragToReorder")}>
+                ⠿
+              </span>
               <span className="grow ellipsis" title={entry.track.title}>
                 {entry.track.title}
                 <span className="muted"> — {entry.track.artist ?? t("unknownArtist")}</span>
@@ -411,7 +465,7 @@ function TracksPanel({
     setUsageError(null);
     let playlists: number;
     try {
-      ({ playlists } = await unwrap(window.chorus.trackUsage(track.id)));
+      ({ playlists } = await unwrap(window.chorus.trackUsage({ id: track.id })));
     } catch (error) {
       setUsageError(error as Error);
       return;
@@ -421,7 +475,7 @@ function TracksPanel({
       hides: [track.id],
       message: t("deletedTrack", { title: track.title, count: playlists }),
       commit: () =>
-        unwrap(window.chorus.deleteTrack(track.id)).finally(() =>
+        unwrap(window.chorus.deleteTrack({ id: track.id })).finally(() =>
           queryClient.invalidateQueries({ queryKey: queryKeys.library }),
         ),
     });

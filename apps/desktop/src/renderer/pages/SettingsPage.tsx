@@ -30,6 +30,7 @@ export function SettingsPage() {
           signedIn={settings.data.account?.signedIn ?? false}
         />
       )}
+      {settings.data?.account?.signedIn && <EncryptionCard key={`enc-${settings.data.profile}`} />}
       <ProfilesCard />
       <AppearanceCard />
     </div>
@@ -83,7 +84,9 @@ function AccountCard({ settings }: { settings: Settings }) {
 function ModeCard({ mode, signedIn }: { mode: SyncMode; signedIn: boolean }) {
   const t = useTranslations("Desktop.settings.mode");
   const [choice, setChoice] = useState<SyncMode>(mode);
-  const change = useSettingsChange((next: SyncMode) => unwrap(window.chorus.setMode(next)));
+  const change = useSettingsChange((next: SyncMode) =>
+    unwrap(window.chorus.setMode({ mode: next })),
+  );
   useEffect(() => setChoice(mode), [mode]);
   return (
     <section className="card" aria-labelledby="mode-heading">
@@ -135,6 +138,257 @@ function ModeCard({ mode, signedIn }: { mode: SyncMode; signedIn: boolean }) {
   );
 }
 
+/** One password field with its label (the browser never offers to remember it). */
+function PasswordField({
+  label,
+  value,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  testId: string;
+}) {
+  const id = useId();
+  return (
+    <>
+      <label htmlFor={id}>
+        <span className="label">{label}</span>
+      </label>
+      <input
+        id={id}
+        type="password"
+        autoComplete="new-password"
+        value={value}
+        data-testid={testId}
+        onChange={(event) => onChange(event.target.value)}
+      />
+    </>
+  );
+}
+
+/**
+ * End-to-end encryption: set the password on the first computer (after saying it cannot be
+ * recovered), enter it on the others, change it. Passwords go to the engine in the main
+ * process and are never kept by the window.
+ */
+function EncryptionCard() {
+  const t = useTranslations("Desktop.settings.encryption");
+  const status = useQuery({
+    queryKey: queryKeys.encryption,
+    queryFn: () => unwrap(window.chorus.getEncryptionStatus()),
+    refetchInterval: LIVE_REFETCH_MS,
+  });
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [next, setNext] = useState("");
+  const [mismatch, setMismatch] = useState(false);
+  const clear = () => {
+    setPassword("");
+    setConfirm("");
+    setNext("");
+    setMismatch(false);
+  };
+  const setUp = useSettingsChange((value: string) =>
+    unwrap(window.chorus.setEncryptionPassword({ password: value })),
+  );
+  const unlock = useSettingsChange((value: string) =>
+    unwrap(window.chorus.unlockEncryption({ password: value })),
+  );
+  const change = useSettingsChange((input: { password: string; newPassword: string }) =>
+    unwrap(window.chorus.changeEncryptionPassword(input)),
+  );
+  const state = status.data;
+  const busy = setUp.isPending || unlock.isPending || change.isPending;
+  return (
+    <section className="card" aria-labelledby="encryption-heading" data-testid="encryption-card">
+      <h2 id="encryption-heading">{t("title")}</h2>
+      {state?.account === "unknown" && <p className="muted">{t("unknown")}</p>}
+      {state?.account === "off" && (
+        <form
+          noValidate
+          className="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (password === "" || password !== confirm) {
+              setMismatch(true);
+              return;
+            }
+            setUp.mutate(password, { onSuccess: clear });
+          }}
+        >
+          <p>{t("off")}</p>
+          <p className="warning">{t("noRecovery")}</p>
+          <fieldset disabled={busy} className="stack">
+            <PasswordField
+              label={t("password")}
+              value={password}
+              onChange={setPassword}
+              testId="encryption-password"
+            />
+            <PasswordField
+              label={t("repeat")}
+              value={confirm}
+              onChange={setConfirm}
+              testId="encryption-repeat"
+            />
+          </fieldset>
+          {mismatch && (
+            <p role="alert" className="error">
+              {t("mismatch")}
+            </p>
+          )}
+          <button type="submit" className="primary" disabled={busy}>
+            {t("set")}
+          </button>
+        </form>
+      )}
+      {state?.account === "on" && state.needsPassword && (
+        <form
+          noValidate
+          className="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (password === "") return;
+            unlock.mutate(password, { onSuccess: clear });
+          }}
+        >
+          <p className="warning" data-testid="encryption-locked">
+            {t("locked")}
+          </p>
+          <fieldset disabled={busy} className="stack">
+            <PasswordField
+              label={t("password")}
+              value={password}
+              onChange={setPassword}
+              testId="encryption-password"
+            />
+          </fieldset>
+          <button type="submit" className="primary" disabled={busy}>
+            {t("unlock")}
+          </button>
+        </form>
+      )}
+      {state?.account === "on" && state.unlocked && (
+        <form
+          noValidate
+          className="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (password === "" || next === "") return;
+            change.mutate({ password, newPassword: next }, { onSuccess: clear });
+          }}
+        >
+          <p className="signed-in" data-testid="encryption-on">
+            {t("on")}
+          </p>
+          <fieldset disabled={busy} className="stack">
+            <PasswordField
+              label={t("current")}
+              value={password}
+              onChange={setPassword}
+              testId="encryption-current"
+            />
+            <PasswordField
+              label={t("new")}
+              value={next}
+              onChange={setNext}
+              testId="encryption-new"
+            />
+          </fieldset>
+          <button type="submit" disabled={busy}>
+            {t("change")}
+          </button>
+          {change.isSuccess && <p role="status">{t("changed")}</p>}
+        </form>
+      )}
+      {state?.account === "on" && <ResetEncryption />}
+      {state && state.unreadableCount > 0 && (
+        <p className="warning">{t("refused", { count: state.unreadableCount })}</p>
+      )}
+      <Alerts errors={[status.error, setUp.error, unlock.error, change.error]} />
+    </section>
+  );
+}
+
+/**
+ * A lost encryption password: a new key from this computer's library, under a new password.
+ * What it costs is said first, and the button stays disabled until the user says they
+ * understood it; the password is asked twice.
+ */
+function ResetEncryption() {
+  const t = useTranslations("Desktop.settings.encryption");
+  const [understood, setUnderstood] = useState(false);
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [mismatch, setMismatch] = useState(false);
+  const confirmId = useId();
+  const reset = useSettingsChange((value: string) =>
+    unwrap(window.chorus.resetEncryption({ password: value })),
+  );
+  return (
+    <details className="stack" data-testid="encryption-reset">
+      <summary>{t("resetTitle")}</summary>
+      <form
+        noValidate
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!understood) return;
+          if (password === "" || password !== confirm) {
+            setMismatch(true);
+            return;
+          }
+          setMismatch(false);
+          reset.mutate(password, {
+            onSuccess: () => {
+              setPassword("");
+              setConfirm("");
+              setUnderstood(false);
+            },
+          });
+        }}
+      >
+        <p className="warning">{t("resetExplain")}</p>
+        <div className="check">
+          <input
+            id={confirmId}
+            type="checkbox"
+            checked={understood}
+            onChange={(event) => setUnderstood(event.target.checked)}
+          />
+          <label htmlFor={confirmId}>{t("resetConfirm")}</label>
+        </div>
+        <fieldset disabled={reset.isPending || !understood} className="stack">
+          <PasswordField
+            label={t("newPassword")}
+            value={password}
+            onChange={setPassword}
+            testId="encryption-reset-password"
+          />
+          <PasswordField
+            label={t("repeat")}
+            value={confirm}
+            onChange={setConfirm}
+            testId="encryption-reset-repeat"
+          />
+        </fieldset>
+        {mismatch && (
+          <p role="alert" className="error">
+            {t("mismatch")}
+          </p>
+        )}
+        <button type="submit" className="danger" disabled={reset.isPending || !understood}>
+          {t("reset")}
+        </button>
+        {reset.isSuccess && <p role="status">{t("resetDone")}</p>}
+        <Alerts errors={[reset.error]} />
+      </form>
+    </details>
+  );
+}
+
 function ProfilesCard() {
   const t = useTranslations("Desktop.settings.profiles");
   const problemText = useFieldProblemText();
@@ -150,10 +404,10 @@ function ProfilesCard() {
     queryFn: () => unwrap(window.chorus.getStatus()),
   });
   const create = useSettingsChange((profile: string) =>
-    unwrap(window.chorus.createProfile(profile)),
+    unwrap(window.chorus.createProfile({ name: profile })),
   );
   const switchTo = useSettingsChange((profile: string) =>
-    unwrap(window.chorus.switchProfile(profile)),
+    unwrap(window.chorus.switchProfile({ name: profile })),
   );
 
   return (

@@ -1,5 +1,8 @@
 import { getTranslations } from "next-intl/server";
 import { Link } from "@/i18n/navigation";
+import { notFoundMetadata } from "@/lib/not-found-metadata";
+
+export const generateMetadata = notFoundMetadata;
 
 export default async function LocaleNotFound() {
   const t = await getTranslations("Common.notFound");

@@ -5,6 +5,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { platformName } from "@/components/desktop-login/platform";
 import { formatDateTime, formatRelative } from "@/lib/format-time";
 import styles from "./account.module.css";
+import { DeviceHealth } from "./DeviceHealth";
 
 /** What the sync server's devices.list returns per device (dates arrive as JSON strings). */
 export type DeviceView = {
@@ -114,6 +115,7 @@ export function DeviceCard({
             </dd>
           </div>
         </dl>
+        {revoked ? null : <DeviceHealth deviceId={device.id} />}
 
         {mode === "rename" ? (
           <form className={styles.inlineForm} onSubmit={onSubmitRename}>

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { type ReactNode, useState } from "react";
 import { isSessionEnded } from "@/components/SyncApiProvider";
+import { Panel } from "@/components/ui/Panel";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./account.module.css";
 import { ConnectDesktop } from "./ConnectDesktop";
@@ -81,22 +82,22 @@ export function DevicesPanel({ signInHref, webUrl }: { signInHref: string; webUr
 
   const count = devices.data?.filter((device) => device.revokedAt === null).length;
   return (
-    <section className={styles.panel} aria-labelledby="devices-title">
-      <header className={styles.panelHeader}>
-        <div>
-          <h2 id="devices-title">{t("title")}</h2>
-          <p>{t("subtitle")}</p>
-        </div>
-        {count !== undefined ? (
+    <Panel
+      title={t("title")}
+      subtitle={t("subtitle")}
+      testId="devices"
+      actions={
+        count !== undefined ? (
           <span className={styles.count} data-testid="device-count">
             {t("count", { count })}
           </span>
-        ) : null}
-      </header>
+        ) : null
+      }
+    >
       {body}
       <p className="visually-hidden" aria-live="polite" data-testid="devices-announcement">
         {announcement}
       </p>
-    </section>
+    </Panel>
   );
 }

@@ -9,15 +9,16 @@ import {
   resendVerificationAction,
   signOutEverywhereAction,
 } from "@/app/[locale]/account/actions";
-import { FieldError } from "@/components/auth/FormMessages";
+import { Field } from "@/components/auth/Field";
 import { PasswordInput } from "@/components/auth/PasswordInput";
+import { SubmitButton } from "@/components/auth/SubmitButton";
+import { Panel } from "@/components/ui/Panel";
 import type { FieldErrorCode } from "@/lib/account-schema";
 import styles from "./account.module.css";
 
 /** Email confirmation, password, sessions, export and deletion of the signed-in account. */
 export function SecurityPanel({ email, verified }: { email: string; verified: boolean }) {
   const t = useTranslations("Account.security");
-  const tErrors = useTranslations("Auth.errors");
   const locale = useLocale();
   const id = useId();
   const [resent, setResent] = useState(false);
@@ -61,11 +62,7 @@ export function SecurityPanel({ email, verified }: { email: string; verified: bo
   const newPasswordError: FieldErrorCode | undefined =
     changeError && changeError !== "wrong_password" ? (changeError as FieldErrorCode) : undefined;
   return (
-    <section className={styles.panel} aria-labelledby="security-title" data-testid="security">
-      <header className={styles.panelHeader}>
-        <h2 id="security-title">{t("title")}</h2>
-      </header>
-
+    <Panel title={t("title")} testId="security">
       {verified ? (
         <p className={styles.muted} data-testid="email-verified">
           {t("emailVerified")}
@@ -94,41 +91,31 @@ export function SecurityPanel({ email, verified }: { email: string; verified: bo
         data-testid="change-password"
       >
         <h3>{t("changeTitle")}</h3>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-current`}>
-            {t("current")}
-          </label>
-          <PasswordInput
-            id={`${id}-current`}
-            autoComplete="current-password"
-            value={current}
-            onChange={(event) => setCurrent(event.target.value)}
-            aria-invalid={changeError === "wrong_password" ? true : undefined}
-            aria-describedby={changeError === "wrong_password" ? `${id}-current-error` : undefined}
-          />
-          {changeError === "wrong_password" ? (
-            <p id={`${id}-current-error`} className="field__error">
-              {tErrors("wrong_password")}
-            </p>
-          ) : null}
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-next`}>
-            {t("new")}
-          </label>
-          <PasswordInput
-            id={`${id}-next`}
-            autoComplete="new-password"
-            value={next}
-            onChange={(event) => setNext(event.target.value)}
-            aria-invalid={newPasswordError ? true : undefined}
-            aria-describedby={newPasswordError ? `${id}-next-error` : undefined}
-          />
-          <FieldError id={`${id}-next-error`} code={newPasswordError} />
-        </div>
-        <button type="submit" className="button" disabled={busy}>
-          {t("changeSubmit")}
-        </button>
+        <Field
+          id={`${id}-current`}
+          label={t("current")}
+          error={changeError === "wrong_password" ? "wrong_password" : undefined}
+        >
+          {(control) => (
+            <PasswordInput
+              {...control}
+              autoComplete="current-password"
+              value={current}
+              onChange={(event) => setCurrent(event.target.value)}
+            />
+          )}
+        </Field>
+        <Field id={`${id}-next`} label={t("new")} error={newPasswordError}>
+          {(control) => (
+            <PasswordInput
+              {...control}
+              autoComplete="new-password"
+              value={next}
+              onChange={(event) => setNext(event.target.value)}
+            />
+          )}
+        </Field>
+        <SubmitButton label={t("changeSubmit")} busy={busy} variant="" />
         {changed ? <p role="status">{t("changed")}</p> : null}
       </form>
 
@@ -179,25 +166,22 @@ export function SecurityPanel({ email, verified }: { email: string; verified: bo
           noValidate
           data-testid="delete-confirm"
         >
-          <div className="field">
-            <label className="field__label" htmlFor={`${id}-delete`}>
-              {t("deleteConfirm")}
-            </label>
-            <PasswordInput
-              id={`${id}-delete`}
-              autoComplete="current-password"
-              value={deletePassword}
-              onChange={(event) => setDeletePassword(event.target.value)}
-              aria-invalid={deleteError ? true : undefined}
-              aria-describedby={deleteError ? `${id}-delete-error` : undefined}
-              data-testid="delete-password"
-            />
-            {deleteError ? (
-              <p id={`${id}-delete-error`} className="field__error" role="alert">
-                {tErrors("wrong_password")}
-              </p>
-            ) : null}
-          </div>
+          <Field
+            id={`${id}-delete`}
+            label={t("deleteConfirm")}
+            error={deleteError ? "wrong_password" : undefined}
+            alertError
+          >
+            {(control) => (
+              <PasswordInput
+                {...control}
+                autoComplete="current-password"
+                value={deletePassword}
+                onChange={(event) => setDeletePassword(event.target.value)}
+                data-testid="delete-password"
+              />
+            )}
+          </Field>
           <div className={styles.inlineActions}>
             <button
               type="button"
@@ -206,17 +190,15 @@ export function SecurityPanel({ email, verified }: { email: string; verified: bo
             >
               {t("cancel")}
             </button>
-            <button
-              type="submit"
-              className="button button--small button--danger"
-              disabled={busy}
-              data-testid="delete-submit"
-            >
-              {t("deleteSubmit")}
-            </button>
+            <SubmitButton
+              label={t("deleteSubmit")}
+              busy={busy}
+              variant="button--small button--danger"
+              testId="delete-submit"
+            />
           </div>
         </form>
       ) : null}
-    </section>
+    </Panel>
   );
 }

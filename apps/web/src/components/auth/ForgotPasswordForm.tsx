@@ -4,7 +4,9 @@ import { useLocale, useTranslations } from "next-intl";
 import { type FormEvent, useId, useState } from "react";
 import { requestPasswordResetAction } from "@/app/[locale]/account/actions";
 import styles from "./auth.module.css";
+import { Field } from "./Field";
 import { FormAlert, type FormProblem, formProblemOf } from "./FormMessages";
+import { SubmitButton } from "./SubmitButton";
 
 /** Asks for a reset link; the answer never says whether the email has an account. */
 export function ForgotPasswordForm() {
@@ -40,32 +42,24 @@ export function ForgotPasswordForm() {
   return (
     <form className={styles.form} onSubmit={onSubmit} data-testid="forgot-form">
       <FormAlert problem={problem} onExpired={() => setProblem(null)} />
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-email`}>
-          {t("fields.email")}
-        </label>
-        <input
-          id={`${id}-email`}
-          name="email"
-          type="email"
-          required
-          className="input"
-          autoComplete="email"
-          // biome-ignore lint/a11y/noAutofocus: the page's only field, reached from "Forgot your password?"
-          autoFocus
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          data-testid="forgot-email"
-        />
-      </div>
-      <button
-        type="submit"
-        className="button button--primary"
-        disabled={pending}
-        data-testid="forgot-submit"
-      >
-        {t("forgot.submit")}
-      </button>
+      <Field id={`${id}-email`} label={t("fields.email")}>
+        {(control) => (
+          <input
+            {...control}
+            name="email"
+            type="email"
+            required
+            className="input"
+            autoComplete="email"
+            // biome-ignore lint/a11y/noAutofocus: the page's only field, reached from "Forgot your password?"
+            autoFocus
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            data-testid="forgot-email"
+          />
+        )}
+      </Field>
+      <SubmitButton label={t("forgot.submit")} busy={pending} testId="forgot-submit" />
     </form>
   );
 }

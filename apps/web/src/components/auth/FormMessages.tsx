@@ -1,7 +1,7 @@
 "use client";
 
 import { useLocale, useTranslations } from "next-intl";
-import { type ReactNode, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import {
   type FieldErrorCode,
   NAME_MAX_LENGTH,
@@ -13,7 +13,6 @@ import { formatDuration } from "@/lib/format-duration";
 /** Problems a whole form can have, beyond one field's. */
 export type FormProblem =
   | { code: "invalid_credentials" }
-  | { code: "email_taken" }
   | { code: "throttled"; until: number }
   | { code: "unknown" };
 
@@ -24,7 +23,6 @@ export function formProblemOf(code: string | null | undefined, now = Date.now())
   if (code === "invalid_credentials" || code === "CredentialsSignin") {
     return { code: "invalid_credentials" };
   }
-  if (code === "email_taken") return { code: "email_taken" };
   return { code: "unknown" };
 }
 
@@ -51,7 +49,16 @@ function AlertIcon() {
 }
 
 /** One field's problem, announced to screen readers with the field (aria-describedby). */
-export function FieldError({ id, code }: { id: string; code: FieldErrorCode | undefined }) {
+export function FieldError({
+  id,
+  code,
+  alert,
+}: {
+  id: string;
+  code: FieldErrorCode | undefined;
+  /** Announce it at once (an error that appears after submit, away from the focus). */
+  alert?: boolean;
+}) {
   const t = useTranslations("Auth.errors");
   if (!code) return null;
   const text =
@@ -63,7 +70,12 @@ export function FieldError({ id, code }: { id: string; code: FieldErrorCode | un
           ? t("name_too_long", { max: NAME_MAX_LENGTH })
           : t(code);
   return (
-    <p id={id} className="field__error" data-testid={`field-error-${code}`}>
+    <p
+      id={id}
+      className="field__error"
+      role={alert ? "alert" : undefined}
+      data-testid={`field-error-${code}`}
+    >
       {text}
     </p>
   );
@@ -73,11 +85,9 @@ export function FieldError({ id, code }: { id: string; code: FieldErrorCode | un
 export function FormAlert({
   problem,
   onExpired,
-  extra,
 }: {
   problem: FormProblem | null;
   onExpired: () => void;
-  extra?: ReactNode;
 }) {
   const t = useTranslations("Auth.errors");
   const locale = useLocale();
@@ -94,10 +104,7 @@ export function FormAlert({
   return (
     <div className="alert alert--error" role="alert" data-testid={`form-error-${problem.code}`}>
       <AlertIcon />
-      <div>
-        <p>{text}</p>
-        {extra}
-      </div>
+      <p>{text}</p>
     </div>
   );
 }

@@ -1,12 +1,12 @@
 "use client";
 
 import { useTranslations } from "next-intl";
-import { type InputHTMLAttributes, type RefObject, useState } from "react";
+import { type InputHTMLAttributes, useState } from "react";
 import styles from "./auth.module.css";
 
 /** A password field with a show/hide toggle (typing blind on a phone is how typos happen). */
 type PasswordInputProps = Omit<InputHTMLAttributes<HTMLInputElement>, "type"> & {
-  inputRef?: RefObject<HTMLInputElement | null>;
+  inputRef?: (input: HTMLInputElement | null) => void;
 };
 
 export function PasswordInput({ inputRef, ...props }: PasswordInputProps) {

@@ -6,8 +6,9 @@ import { resetPasswordAction } from "@/app/[locale]/account/actions";
 import { Link } from "@/i18n/navigation";
 import type { FieldErrorCode } from "@/lib/account-schema";
 import styles from "./auth.module.css";
-import { FieldError } from "./FormMessages";
+import { Field } from "./Field";
 import { PasswordInput } from "./PasswordInput";
+import { SubmitButton } from "./SubmitButton";
 
 type State = "form" | "done" | "invalid";
 
@@ -52,33 +53,22 @@ export function ResetPasswordForm({ token }: { token: string }) {
   }
   return (
     <form className={styles.form} onSubmit={onSubmit} noValidate data-testid="reset-form">
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-password`}>
-          {t("reset.password")}
-        </label>
-        <PasswordInput
-          id={`${id}-password`}
-          name="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(event) => {
-            setPassword(event.target.value);
-            setError(undefined);
-          }}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-password-error` : undefined}
-          data-testid="reset-password"
-        />
-        <FieldError id={`${id}-password-error`} code={error} />
-      </div>
-      <button
-        type="submit"
-        className="button button--primary"
-        disabled={pending}
-        data-testid="reset-submit"
-      >
-        {t("reset.submit")}
-      </button>
+      <Field id={`${id}-password`} label={t("reset.password")} error={error}>
+        {(control) => (
+          <PasswordInput
+            {...control}
+            name="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(event) => {
+              setPassword(event.target.value);
+              setError(undefined);
+            }}
+            data-testid="reset-password"
+          />
+        )}
+      </Field>
+      <SubmitButton label={t("reset.submit")} busy={pending} testId="reset-submit" />
     </form>
   );
 }

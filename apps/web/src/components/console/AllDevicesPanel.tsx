@@ -3,15 +3,15 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useTranslations } from "next-intl";
 import { useEffect, useId, useState } from "react";
+import { Panel } from "@/components/ui/Panel";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
 import { DeviceRowView } from "./DeviceRowView";
-import { useDebounced, useNow, usePaging } from "./hooks";
+import { useNow, useSearchedPages } from "./hooks";
 import type { LagHistory } from "./lag-history";
 import { Pager } from "./Pager";
-import { Panel } from "./Panel";
 import { QueryState } from "./QueryProblem";
-import { SearchField } from "./SearchField";
+import { SearchToolbar } from "./SearchField";
 import type { DeviceSort, DeviceStatus, SortDirection } from "./types";
 
 const STATUSES: readonly DeviceStatus[] = ["all", "online", "active", "stale", "revoked"];
@@ -29,18 +29,24 @@ type Column =
   | "boundAt"
   | "revokedAt";
 
-const COLUMNS: ReadonlyArray<{ column: Column; sort?: DeviceSort; numeric?: boolean }> = [
+/*
+ * Eight columns, so the table fits a 1280 px window in every language: related values share a
+ * column, the second one on a smaller line under the first (the heading says both).
+ */
+const COLUMNS: ReadonlyArray<{
+  column: Column;
+  sub?: Column | "platformVersion";
+  sort?: DeviceSort;
+  numeric?: boolean;
+}> = [
   { column: "user", sort: "email" },
-  { column: "device", sort: "name" },
+  { column: "device", sub: "platformVersion", sort: "name" },
   { column: "connection" },
   { column: "lastSeen", sort: "lastSeen" },
-  { column: "storedCursor", sort: "cursor", numeric: true },
-  { column: "bufferedCursor", numeric: true },
-  { column: "lagOps", numeric: true },
-  { column: "lagTime", numeric: true },
+  { column: "storedCursor", sub: "bufferedCursor", sort: "cursor", numeric: true },
+  { column: "lagOps", sub: "lagTime", numeric: true },
   { column: "staleIn" },
-  { column: "boundAt", sort: "boundAt" },
-  { column: "revokedAt" },
+  { column: "boundAt", sub: "revokedAt", sort: "boundAt" },
 ];
 
 /**
@@ -49,10 +55,13 @@ const COLUMNS: ReadonlyArray<{ column: Column; sort?: DeviceSort; numeric?: bool
  */
 export function AllDevicesPanel({
   onSelectUser,
+  onExplain,
   history,
   signInHref,
 }: {
   onSelectUser: (userId: string) => void;
+  /** Opens "why is this device behind?" for a device. */
+  onExplain: (deviceId: string) => void;
   history: LagHistory;
   signInHref: string;
 }) {
@@ -60,13 +69,11 @@ export function AllDevicesPanel({
   const trpc = useTRPC();
   const id = useId();
   const now = useNow();
-  const [search, setSearch] = useState("");
   const [status, setStatus] = useState<DeviceStatus>("all");
   const [sort, setSort] = useState<DeviceSort>("lastSeen");
   const [direction, setDirection] = useState<SortDirection>("desc");
-  const paging = usePaging(25);
-  const { page, pageSize } = paging;
-  const query = useDebounced(search.trim());
+  const paging = useSearchedPages(25);
+  const { page, pageSize, query } = paging;
   const devices = useQuery(
     trpc.admin.devices.queryOptions(
       { page, pageSize, sort, direction, search: query, status },
@@ -91,18 +98,13 @@ export function AllDevicesPanel({
 
   return (
     <Panel title={t("title")} subtitle={t("subtitle")} testId="console-devices">
-      <div className={styles.toolbar}>
-        <SearchField
-          id={`${id}-search`}
-          label={t("searchLabel")}
-          placeholder={t("searchPlaceholder")}
-          value={search}
-          onChange={(value) => {
-            setSearch(value);
-            paging.restart();
-          }}
-          testId="console-devices-search"
-        />
+      <SearchToolbar
+        id={id}
+        label={t("searchLabel")}
+        placeholder={t("searchPlaceholder")}
+        search={paging.search}
+        testId="console-devices-search"
+      >
         <label className={styles.filter} htmlFor={`${id}-status`}>
           <span>{t("statusLabel")}</span>
           <select
@@ -122,7 +124,7 @@ export function AllDevicesPanel({
             ))}
           </select>
         </label>
-      </div>
+      </SearchToolbar>
       <QueryState query={devices} signInHref={signInHref}>
         {(data) => (
           <>
@@ -133,7 +135,7 @@ export function AllDevicesPanel({
               >
                 <thead>
                   <tr>
-                    {COLUMNS.map(({ column, sort: key, numeric }) => {
+                    {COLUMNS.map(({ column, sub, sort: key, numeric }) => {
                       const label = t(`columns.${column}`);
                       const active = key !== undefined && key === sort;
                       return (
@@ -161,9 +163,11 @@ export function AllDevicesPanel({
                           ) : (
                             label
                           )}
-                          {column === "device" ? (
+                          {sub ? (
                             <span className={styles.subline}>
-                              {t("columns.platform")} · {t("columns.version")}
+                              {sub === "platformVersion"
+                                ? `${t("columns.platform")} · ${t("columns.version")}`
+                                : t(`columns.${sub}`)}
                             </span>
                           ) : null}
                         </th>
@@ -186,6 +190,7 @@ export function AllDevicesPanel({
                         fetchedAt={dataUpdatedAt}
                         now={now}
                         onSelectUser={onSelectUser}
+                        onExplain={onExplain}
                       />
                     ))
                   )}

@@ -7,6 +7,7 @@ import { formatBytes } from "@/lib/format-duration";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
 import type { CompactionProgress, CompactionResult } from "./types";
+import { WhatIfList } from "./WhatIfList";
 
 /**
  * "Run compaction now" for one user (or everyone): the button, the run's progress as the
@@ -48,6 +49,7 @@ export function CompactionControl({
           <p id={`${testId}-confirm-text`}>
             {userId ? t("compaction.confirmUser") : t("compaction.confirmAll")}
           </p>
+          <WhatIfList {...(userId ? { userId } : {})} />
           <div className={styles.confirmActions}>
             <button
               type="button"

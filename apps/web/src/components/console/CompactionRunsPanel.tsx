@@ -2,11 +2,11 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useFormatter, useLocale, useTranslations } from "next-intl";
+import { Panel } from "@/components/ui/Panel";
 import { formatBytes, formatDuration } from "@/lib/format-duration";
 import { useTRPC } from "@/lib/trpc";
 import { CompactionControl } from "./CompactionControl";
 import styles from "./console.module.css";
-import { Panel } from "./Panel";
 import { QueryState } from "./QueryProblem";
 import type { CompactionProgress } from "./types";
 

@@ -3,10 +3,13 @@
 import { useFormatter, useTranslations } from "next-intl";
 import { useCallback, useEffect, useState } from "react";
 import { AllDevicesPanel } from "./AllDevicesPanel";
+import { AuditPanel } from "./AuditPanel";
 import { CompactionRunsPanel } from "./CompactionRunsPanel";
 import styles from "./console.module.css";
+import { ExplainPanel } from "./ExplainPanel";
 import { LagHistory } from "./lag-history";
 import { StatsBar } from "./StatsBar";
+import { ThroughputPanel } from "./ThroughputPanel";
 import { UserDetailPanel } from "./UserDetailPanel";
 import { UsersPanel } from "./UsersPanel";
 import { type ConsoleLive, useConsoleLive } from "./useConsoleLive";
@@ -35,6 +38,7 @@ export function ConsoleApp({
     if (url.href !== window.location.href) window.history.replaceState(null, "", url);
   }, [userId]);
   const select = useCallback((id: string) => setUserId(id), []);
+  const [explained, setExplained] = useState<string | null>(null);
 
   return (
     <>
@@ -56,8 +60,23 @@ export function ConsoleApp({
           signInHref={signInHref}
         />
       </div>
-      <AllDevicesPanel onSelectUser={select} history={history} signInHref={signInHref} />
+      <AllDevicesPanel
+        onSelectUser={select}
+        onExplain={setExplained}
+        history={history}
+        signInHref={signInHref}
+      />
+      {explained ? (
+        <ExplainPanel
+          key={explained}
+          deviceId={explained}
+          onClose={() => setExplained(null)}
+          signInHref={signInHref}
+        />
+      ) : null}
+      <ThroughputPanel signInHref={signInHref} />
       <CompactionRunsPanel progress={live.progress} signInHref={signInHref} />
+      <AuditPanel signInHref={signInHref} />
     </>
   );
 }

@@ -15,13 +15,16 @@ export function DeviceRowView({
   fetchedAt,
   now,
   onSelectUser,
+  onExplain,
 }: {
   device: DeviceRow;
   fetchedAt: number;
   now: number;
   onSelectUser: (userId: string) => void;
+  onExplain: (deviceId: string) => void;
 }) {
   const t = useTranslations("Console.devices");
+  const diagnosis = useTranslations("Diagnosis");
   const select = useTranslations("Console.users");
   const format = useFormatter();
   const locale = useLocale();
@@ -53,7 +56,10 @@ export function DeviceRowView({
         </button>
       </td>
       <td>
-        <span className={`${styles.strong} ${styles.block}`} data-testid="console-device-name">
+        <span
+          className={`${styles.strong} ${styles.block} ${styles.wrapName}`}
+          data-testid="console-device-name"
+        >
           {device.name}
         </span>
         <span className={styles.subline}>
@@ -65,6 +71,16 @@ export function DeviceRowView({
             {device.appVersion}
           </span>
         </span>
+        <button
+          type="button"
+          className={`button button--ghost button--small ${styles.block}`}
+          onClick={() => onExplain(device.id)}
+          title={diagnosis("explainLabel", { name: device.name })}
+          data-testid="console-device-explain"
+        >
+          {diagnosis("explain")}
+          <span className="visually-hidden"> {device.name}</span>
+        </button>
       </td>
       <td>
         <span className={styles.pill} data-tone={connection}>
@@ -74,30 +90,34 @@ export function DeviceRowView({
       <td title={formatDateTime(new Date(device.lastSeenAt), locale)}>
         {formatRelative(new Date(device.lastSeenAt), new Date(now), locale)}
       </td>
-      <td className={styles.num} data-testid="console-device-stored-cursor">
-        {device.storedCursor === null ? DASH : format.number(device.storedCursor)}
-      </td>
-      <td className={styles.num} data-testid="console-device-buffered-cursor">
-        {device.bufferedCursor === null ? (
-          DASH
-        ) : (
-          <span className={styles.buffered} title={t("bufferedHint")}>
-            {format.number(device.bufferedCursor)}
-          </span>
-        )}
-      </td>
-      <td className={styles.num} data-testid="console-device-lag-ops">
-        {device.lagOps === 0 ? (
-          <span className={styles.caughtUp} title={t("upToDate")}>
-            <span aria-hidden="true">✓</span>
-            <span className="visually-hidden">{t("upToDate")}</span>
-          </span>
-        ) : (
-          format.number(device.lagOps)
-        )}
+      <td className={styles.num}>
+        <span className={styles.block} data-testid="console-device-stored-cursor">
+          {device.storedCursor === null ? DASH : format.number(device.storedCursor)}
+        </span>
+        <span className={styles.subline} data-testid="console-device-buffered-cursor">
+          {device.bufferedCursor === null ? (
+            DASH
+          ) : (
+            <span className={styles.buffered} title={t("bufferedHint")}>
+              {format.number(device.bufferedCursor)}
+            </span>
+          )}
+        </span>
       </td>
       <td className={styles.num}>
-        {device.lagOps === 0 ? DASH : formatDuration(device.lagMs, locale)}
+        <span className={styles.block} data-testid="console-device-lag-ops">
+          {device.lagOps === 0 ? (
+            <span className={styles.caughtUp} title={t("upToDate")}>
+              <span aria-hidden="true">✓</span>
+              <span className="visually-hidden">{t("upToDate")}</span>
+            </span>
+          ) : (
+            format.number(device.lagOps)
+          )}
+        </span>
+        <span className={styles.subline}>
+          {device.lagOps === 0 ? DASH : formatDuration(device.lagMs, locale)}
+        </span>
       </td>
       <td data-testid="console-device-stale">
         {countdown.revoked ? (
@@ -110,11 +130,15 @@ export function DeviceRowView({
           <span className={styles.countdown}>{formatDuration(countdown.remainingMs, locale)}</span>
         )}
       </td>
-      <td>{format.dateTime(new Date(device.boundAt), { dateStyle: "medium" })}</td>
       <td>
-        {device.revokedAt
-          ? format.dateTime(new Date(device.revokedAt), { dateStyle: "medium" })
-          : DASH}
+        <span className={styles.block}>
+          {format.dateTime(new Date(device.boundAt), { dateStyle: "medium" })}
+        </span>
+        <span className={styles.subline} data-testid="console-device-revoked-at">
+          {device.revokedAt
+            ? format.dateTime(new Date(device.revokedAt), { dateStyle: "medium" })
+            : DASH}
+        </span>
       </td>
     </tr>
   );

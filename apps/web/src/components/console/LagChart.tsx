@@ -14,7 +14,21 @@ const HEIGHT = 180;
 /** Line colours, readable on the light and the dark surface alike. */
 const PALETTE = ["#6d5ff0", "#0f9d74", "#e0801b", "#d6336c", "#1c7ed6", "#a855f7"];
 
-export function LagChart({ series, now }: { series: DeviceLagSeries[]; now: number }) {
+/**
+ * Lag of some devices over time. By default the console's session chart; `text` words it for
+ * another source (a device's history kept on the server): its title, its note, its empty state.
+ */
+export function LagChart({
+  series,
+  now,
+  text,
+  testId = "lag-chart",
+}: {
+  series: DeviceLagSeries[];
+  now: number;
+  text?: { title: string; note: string | null; empty: string };
+  testId?: string;
+}) {
   const t = useTranslations("Console.lag");
   const format = useFormatter();
   const locale = useLocale();
@@ -36,13 +50,15 @@ export function LagChart({ series, now }: { series: DeviceLagSeries[]; now: numb
   const y = (value: number) => HEIGHT - (value / top) * (HEIGHT - 4) - 2;
 
   return (
-    <section className={styles.lag} aria-labelledby={`${id}-title`} data-testid="lag-chart">
+    <section className={styles.lag} aria-labelledby={`${id}-title`} data-testid={testId}>
       <header className={styles.lagHeader}>
         <div>
-          <h3 id={`${id}-title`}>{t("title")}</h3>
-          <p className={styles.note} data-testid="lag-chart-note">
-            {t("note")}
-          </p>
+          <h3 id={`${id}-title`}>{text ? text.title : t("title")}</h3>
+          {text?.note === null ? null : (
+            <p className={styles.note} data-testid="lag-chart-note">
+              {text ? text.note : t("note")}
+            </p>
+          )}
         </div>
         <fieldset className={styles.segmented}>
           <legend className="visually-hidden">{t("metric")}</legend>
@@ -61,7 +77,7 @@ export function LagChart({ series, now }: { series: DeviceLagSeries[]; now: numb
         </fieldset>
       </header>
       {sampleCount === 0 ? (
-        <p className={styles.empty}>{t("empty")}</p>
+        <p className={styles.empty}>{text ? text.empty : t("empty")}</p>
       ) : (
         <>
           <div className={styles.chart}>
@@ -72,7 +88,7 @@ export function LagChart({ series, now }: { series: DeviceLagSeries[]; now: numb
               viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
               preserveAspectRatio="none"
               role="img"
-              aria-label={t("chartLabel")}
+              aria-label={text ? text.title : t("chartLabel")}
               data-samples={sampleCount}
             >
               {[0, 0.5, 1].map((fraction) => (

@@ -62,33 +62,52 @@ export function Pager({
             })}
       </span>
       <div className={styles.pagerButtons}>
-        <button
-          type="button"
-          className={`button button--small button--ghost ${styles.iconButton}`}
+        <PageButton
+          label={t("previous")}
+          path="M12 5l-5 5 5 5"
           onClick={() => onPage(page - 1)}
           disabled={page === 0}
-          aria-label={t("previous")}
-          title={t("previous")}
-          data-testid={`${testId}-previous`}
-        >
-          <svg className="flip-rtl" viewBox="0 0 20 20" aria-hidden="true">
-            <path d="M12 5l-5 5 5 5" />
-          </svg>
-        </button>
-        <button
-          type="button"
-          className={`button button--small button--ghost ${styles.iconButton}`}
+          testId={`${testId}-previous`}
+        />
+        <PageButton
+          label={t("next")}
+          path="M8 5l5 5-5 5"
           onClick={() => onPage(page + 1)}
           disabled={page >= last}
-          aria-label={t("next")}
-          title={t("next")}
-          data-testid={`${testId}-next`}
-        >
-          <svg className="flip-rtl" viewBox="0 0 20 20" aria-hidden="true">
-            <path d="M8 5l5 5-5 5" />
-          </svg>
-        </button>
+          testId={`${testId}-next`}
+        />
       </div>
     </div>
+  );
+}
+
+/** A previous/next arrow button; the arrow mirrors in right-to-left languages. */
+function PageButton({
+  label,
+  path,
+  onClick,
+  disabled,
+  testId,
+}: {
+  label: string;
+  path: string;
+  onClick(): void;
+  disabled: boolean;
+  testId: string;
+}) {
+  return (
+    <button
+      type="button"
+      className={`button button--small button--ghost ${styles.iconButton}`}
+      onClick={onClick}
+      disabled={disabled}
+      aria-label={label}
+      title={label}
+      data-testid={testId}
+    >
+      <svg className="flip-rtl" viewBox="0 0 20 20" aria-hidden="true">
+        <path d={path} />
+      </svg>
+    </button>
   );
 }

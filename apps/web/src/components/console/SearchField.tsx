@@ -1,5 +1,6 @@
 "use client";
 
+import type { ReactNode } from "react";
 import styles from "./console.module.css";
 
 /** A console table's search box: a visually hidden label and the input. */
@@ -33,5 +34,39 @@ export function SearchField({
         data-testid={testId}
       />
     </>
+  );
+}
+
+/**
+ * A console panel's toolbar: the search box first (`search` from useSearchedPages, which goes
+ * back to the first page on a new search), then whatever filters the panel adds.
+ */
+export function SearchToolbar({
+  id,
+  label,
+  placeholder,
+  search,
+  testId,
+  children,
+}: {
+  id: string;
+  label: string;
+  placeholder: string;
+  search: { value: string; onChange: (value: string) => void };
+  testId: string;
+  children?: ReactNode;
+}) {
+  return (
+    <div className={styles.toolbar}>
+      <SearchField
+        id={`${id}-search`}
+        label={label}
+        placeholder={placeholder}
+        value={search.value}
+        onChange={search.onChange}
+        testId={testId}
+      />
+      {children}
+    </div>
   );
 }

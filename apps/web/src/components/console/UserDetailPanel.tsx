@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useFormatter, useLocale, useTranslations } from "next-intl";
 import { useEffect, useSyncExternalStore } from "react";
+import { Panel } from "@/components/ui/Panel";
 import { formatBytes, formatDuration } from "@/lib/format-duration";
 import { formatDateTime, formatRelative } from "@/lib/format-time";
 import { useTRPC } from "@/lib/trpc";
@@ -12,8 +13,8 @@ import { effectiveCursor, staleCountdown } from "./device-state";
 import { useNow } from "./hooks";
 import { LagChart } from "./LagChart";
 import type { LagHistory } from "./lag-history";
-import { Panel } from "./Panel";
 import { QueryState } from "./QueryProblem";
+import { RecentOps } from "./RecentOps";
 import type { CompactionProgress } from "./types";
 
 interface DetailProps {
@@ -168,6 +169,11 @@ function UserDetail({
 
         <div className={styles.subsection}>
           <h3>{t("devicesTitle")}</h3>
+          {rows.length === 0 ? (
+            <p className={styles.muted} data-testid="user-detail-no-devices">
+              {t("noDevices")}
+            </p>
+          ) : null}
           <ul className={styles.deviceList}>
             {rows.map((device) => {
               const countdown = staleCountdown(device, dataUpdatedAt, now);
@@ -220,6 +226,7 @@ function UserDetail({
         </div>
 
         <LagChart series={history.of(rows.map((device) => device.id))} now={now} />
+        <RecentOps userId={userId} />
       </>
     );
   };

@@ -2,14 +2,14 @@
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useFormatter, useTranslations } from "next-intl";
-import { useId, useState } from "react";
+import { useId } from "react";
+import { Panel } from "@/components/ui/Panel";
 import { useTRPC } from "@/lib/trpc";
 import styles from "./console.module.css";
-import { useDebounced, usePaging } from "./hooks";
+import { useSearchedPages } from "./hooks";
 import { Pager } from "./Pager";
-import { Panel } from "./Panel";
 import { QueryState } from "./QueryProblem";
-import { SearchField } from "./SearchField";
+import { SearchToolbar } from "./SearchField";
 
 /** Accounts with their device count, total ops and watermark; paged and searched on the server. */
 export function UsersPanel({
@@ -25,10 +25,8 @@ export function UsersPanel({
   const format = useFormatter();
   const trpc = useTRPC();
   const id = useId();
-  const [search, setSearch] = useState("");
-  const paging = usePaging(10);
-  const { page, pageSize } = paging;
-  const query = useDebounced(search.trim());
+  const paging = useSearchedPages(10);
+  const { page, pageSize, query } = paging;
   const users = useQuery(
     trpc.admin.users.queryOptions(
       { page, pageSize, search: query },
@@ -38,19 +36,13 @@ export function UsersPanel({
 
   return (
     <Panel title={t("title")} subtitle={t("subtitle")} testId="console-users">
-      <div className={styles.toolbar}>
-        <SearchField
-          id={`${id}-search`}
-          label={t("searchLabel")}
-          placeholder={t("searchPlaceholder")}
-          value={search}
-          onChange={(value) => {
-            setSearch(value);
-            paging.restart();
-          }}
-          testId="console-users-search"
-        />
-      </div>
+      <SearchToolbar
+        id={id}
+        label={t("searchLabel")}
+        placeholder={t("searchPlaceholder")}
+        search={paging.search}
+        testId="console-users-search"
+      />
       <QueryState
         query={users}
         signInHref={signInHref}

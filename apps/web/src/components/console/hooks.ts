@@ -44,3 +44,24 @@ export function usePaging(initialPageSize: number) {
     },
   };
 }
+
+/**
+ * A searched, paged table: the page and its size, the search as typed (`search`, for the box)
+ * and as asked (`query`, trimmed and debounced). A new search goes back to the first page.
+ */
+export function useSearchedPages(initialPageSize: number) {
+  const paging = usePaging(initialPageSize);
+  const [value, setValue] = useState("");
+  const query = useDebounced(value.trim());
+  return {
+    ...paging,
+    query,
+    search: {
+      value,
+      onChange: (next: string) => {
+        setValue(next);
+        paging.restart();
+      },
+    },
+  };
+}

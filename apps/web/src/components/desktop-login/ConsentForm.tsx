@@ -13,32 +13,31 @@ type ConsentFormProps = {
   signInAgainHref: string;
 };
 
+/** Decline first, Approve (the primary action) last; each says so while it is being sent. */
+const DECISIONS = [
+  { decision: "decline", className: "button", pendingLabel: "declining" },
+  { decision: "approve", className: "button button--primary", pendingLabel: "approving" },
+] as const;
+
 function DecisionButtons() {
   const t = useTranslations("DesktopLogin.consent");
   const { pending, data } = useFormStatus();
   const choice = pending ? data?.get("decision") : null;
   return (
     <div className={styles.actions}>
-      <button
-        type="submit"
-        name="decision"
-        value="decline"
-        className="button"
-        disabled={pending}
-        data-testid="consent-decline"
-      >
-        {choice === "decline" ? t("declining") : t("decline")}
-      </button>
-      <button
-        type="submit"
-        name="decision"
-        value="approve"
-        className="button button--primary"
-        disabled={pending}
-        data-testid="consent-approve"
-      >
-        {choice === "approve" ? t("approving") : t("approve")}
-      </button>
+      {DECISIONS.map(({ decision, className, pendingLabel }) => (
+        <button
+          key={decision}
+          type="submit"
+          name="decision"
+          value={decision}
+          className={className}
+          disabled={pending}
+          data-testid={`consent-${decision}`}
+        >
+          {choice === decision ? t(pendingLabel) : t(decision)}
+        </button>
+      ))}
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { DevicesPanel } from "@/components/account/DevicesPanel";
 import { SecurityPanel } from "@/components/account/SecurityPanel";
 import { ClientMessages } from "@/components/ClientMessages";
 import { SyncApiProvider } from "@/components/SyncApiProvider";
+import { Panel } from "@/components/ui/Panel";
 import { env } from "@/env";
 import { type LocaleParams, pageLocale } from "@/lib/page-params";
 import { prisma } from "@/server/db";
@@ -37,10 +38,7 @@ export default async function AccountPage({ params }: LocaleParams) {
         <p>{t("subtitle")}</p>
       </header>
 
-      <section className={styles.panel} aria-labelledby="profile-title">
-        <header className={styles.panelHeader}>
-          <h2 id="profile-title">{t("profile.title")}</h2>
-        </header>
+      <Panel title={t("profile.title")} testId="profile">
         <dl className={styles.profile}>
           <div>
             <dt>{t("profile.email")}</dt>
@@ -63,9 +61,9 @@ export default async function AccountPage({ params }: LocaleParams) {
             <dd>{format.dateTime(user.createdAt, { dateStyle: "long" })}</dd>
           </div>
         </dl>
-      </section>
+      </Panel>
 
-      <ClientMessages namespaces={["Account"]}>
+      <ClientMessages namespaces={["Account", "Diagnosis"]}>
         <SyncApiProvider syncUrl={env().SYNC_URL}>
           <DevicesPanel signInHref={signInHref} webUrl={env().WEB_URL} />
         </SyncApiProvider>

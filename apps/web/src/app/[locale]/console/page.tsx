@@ -39,7 +39,7 @@ export default async function ConsolePage({ params, searchParams }: ConsolePageP
   const selected = z.uuid().safeParse(firstParam((await searchParams).user));
   return (
     <div className={`container ${styles.page}`}>
-      <ClientMessages namespaces={["Console"]}>
+      <ClientMessages namespaces={["Console", "Diagnosis"]}>
         <SyncApiProvider syncUrl={env().SYNC_URL}>
           <ConsoleApp
             signInHref={signInHref}

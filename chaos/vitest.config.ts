@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+import { testLimits } from "../vitest.shared";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts"],
+    ...testLimits,
+  },
+});
