@@ -1,3 +1,4 @@
+import { mintAccessToken } from "@chorus/auth";
 import type { DeviceEngine } from "@chorus/desktop-sync";
 import { EngineFleet } from "@chorus/desktop-sync/testing";
 import { waitUntil } from "@chorus/testing";
@@ -26,6 +27,17 @@ async function serverCursor(deviceId: string): Promise<number> {
     [deviceId],
   );
   return rows[0] ? Number(rows[0].last_seen_id) : 0;
+}
+
+/** What /account's "Revoke" does: devices.revoke with the user's web token. */
+async function revoke(userId: string, deviceId: string): Promise<void> {
+  const { token } = await mintAccessToken(suite.backend.key, { userId, role: "user", kind: "web" });
+  const response = await fetch(`${suite.backend.syncUrl}/trpc/devices.revoke`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ deviceId }),
+  });
+  expect(response.status).toBe(200);
 }
 
 describe("a device behind a proxy that refuses WebSockets but passes HTTP", () => {
@@ -86,6 +98,32 @@ describe("a device behind a proxy that refuses WebSockets but passes HTTP", () =
       await waitUntil("a quiet while", () => Date.now() >= quiet);
       expect(pulls()).toBe(pullsWhenLive);
       expect(b.diagnostics().connection).toBe("connected");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("revoked while polling: the device says revoked and pulls no more", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const proxy = await RefusingProxy.start(suite.backend.syncUrl, null, {
+      refuseWebSockets: true,
+    });
+    try {
+      const b = suite.fleet.open("b");
+      await b.bind((await account.device("b", proxy.url)).session);
+      await b.start();
+      await waitUntil("b polls", () => b.diagnostics().connection === "polling");
+      await revoke(account.userId, b.diagnostics().deviceId);
+      await waitUntil("b learns it", () => b.diagnostics().connection === "revoked");
+      expect(b.revokedAt()).not.toBeNull();
+      const pulls = () => proxy.forwarded.get("/trpc/sync.pull") ?? 0;
+      const after = pulls();
+      // Several poll intervals (FAST_TIMING: 500 ms) later, no pull was made.
+      const quiet = Date.now() + 2_000;
+      await waitUntil("a quiet while", () => Date.now() >= quiet);
+      expect(pulls()).toBe(after);
+      expect(b.diagnostics().connection).toBe("revoked");
     } finally {
       await proxy.close();
     }
