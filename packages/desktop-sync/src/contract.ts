@@ -106,6 +106,13 @@ export const connectionStateSchema = z.enum([
   "disabled",
   "connecting",
   "connected",
+  /**
+   * The server answers over HTTP but the WebSocket cannot be opened (a proxy refusing
+   * WebSocket upgrades): changes upload as usual, and other devices' changes are pulled every
+   * few seconds instead of arriving live. The engine keeps trying the socket; once it opens,
+   * the state is `connected` again.
+   */
+  "polling",
   /** The server cannot be reached; the engine keeps retrying. */
   "offline",
   /** Rebuilding from a full pull after the server compacted history this device needed. */

@@ -21,6 +21,15 @@ export class RefusingProxy {
   rule: ((body: string) => boolean) | null;
   /** How many requests were refused. */
   refused = 0;
+  /**
+   * WebSocket upgrades are refused (403) while true; tests set it false to let them through
+   * from then on (the proxy's policy changed, or the device moved to another network).
+   */
+  refuseWebSockets: boolean;
+  /** How many WebSocket upgrades were refused. */
+  refusedUpgrades = 0;
+  /** HTTP requests received (refused or passed on), by path without the query (`/trpc/sync.pull`). */
+  readonly forwarded = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -28,8 +37,10 @@ export class RefusingProxy {
     readonly port: number,
     rule: ((body: string) => boolean) | null,
     private readonly status: number,
+    refuseWebSockets: boolean,
   ) {
     this.rule = rule;
+    this.refuseWebSockets = refuseWebSockets;
   }
 
   /** Starts on 127.0.0.1 (a free port) in front of `target` (`http://host:port`). */
@@ -43,7 +54,8 @@ export class RefusingProxy {
     let proxy: RefusingProxy | undefined;
     const server = createServer((req, res) => proxy?.forward(upstream, req, res));
     server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (options.refuseWebSockets) {
+      if (proxy?.refuseWebSockets) {
+        proxy.refusedUpgrades += 1;
         socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
         return;
       }
@@ -53,7 +65,13 @@ export class RefusingProxy {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const address = server.address();
     if (!address || typeof address === "string") throw new Error("proxy has no port");
-    proxy = new RefusingProxy(server, address.port, rule, status);
+    proxy = new RefusingProxy(
+      server,
+      address.port,
+      rule,
+      status,
+      options.refuseWebSockets ?? false,
+    );
     return proxy;
   }
 
@@ -68,6 +86,8 @@ export class RefusingProxy {
   }
 
   private forward(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    this.forwarded.set(path, (this.forwarded.get(path) ?? 0) + 1);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {

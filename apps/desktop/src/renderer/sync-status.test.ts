@@ -59,6 +59,31 @@ describe("the header's sync status", () => {
     });
   });
 
+  it("a live connection refused but HTTP answered is polling, not offline, and counts the changes waiting", () => {
+    expect(syncStatus(diagnostics({ connection: "polling", pendingCount: 2 }))).toEqual({
+      kind: "polling",
+      pending: 2,
+    });
+    expect(syncStatus(diagnostics({ connection: "polling" }))).toEqual({
+      kind: "polling",
+      pending: 0,
+    });
+  });
+
+  it("polling reaches the server: an old refused token or locked key is not the status", () => {
+    const before = "2026-01-01T10:05:00.000Z";
+    for (const code of ["unauthorized", "encryption_locked"]) {
+      const d = diagnostics({
+        connection: "polling",
+        lastSyncAt: "2026-01-01T10:00:00.000Z",
+        lastError: { code, message: code, at: before },
+      });
+      expect(syncStatus(d).kind).toBe("polling");
+    }
+    // A device the server revoked stops polling: signed out, as before.
+    expect(syncStatus(diagnostics({ connection: "revoked" })).kind).toBe("signed_out");
+  });
+
   it("synced carries the last sync time; uploading while changes wait", () => {
     expect(syncStatus(diagnostics())).toEqual({ kind: "synced", at: "2026-01-01T10:00:00.000Z" });
     expect(syncStatus(diagnostics({ pendingCount: 2 }))).toEqual({ kind: "uploading", pending: 2 });

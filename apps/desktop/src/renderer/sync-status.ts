@@ -16,6 +16,11 @@ export type SyncStatus =
   | { kind: "connecting"; pending: number }
   /** The server cannot be reached; changes wait and the engine keeps trying. */
   | { kind: "offline"; pending: number }
+  /**
+   * The server answers over HTTP but the live connection (WebSocket) is refused, by a proxy or
+   * firewall: changes upload, and other devices' changes arrive every few seconds, not live.
+   */
+  | { kind: "polling"; pending: number }
   | { kind: "resyncing" }
   /** The server does not serve this build's protocol: nothing syncs until the app is updated. */
   | { kind: "update_required" }
@@ -38,11 +43,12 @@ export function syncStatus(diagnostics: Diagnostics): SyncStatus {
   const { account, connection, mode } = diagnostics;
   if (mode === "local") return { kind: "local", pending };
   if (!account) return { kind: "not_signed_in", pending };
+  // Polling is talking to the server as much as connected is (over HTTP instead of a socket).
+  const reached = connection === "connected" || connection === "polling";
   const refused =
-    connection === "revoked" ||
-    (currentError(diagnostics)?.code === "unauthorized" && connection !== "connected");
+    connection === "revoked" || (currentError(diagnostics)?.code === "unauthorized" && !reached);
   if (!account.signedIn || refused) return { kind: "signed_out", pending };
-  if (connection !== "connected" && currentError(diagnostics)?.code === "encryption_locked") {
+  if (!reached && currentError(diagnostics)?.code === "encryption_locked") {
     return { kind: "locked", pending };
   }
   switch (connection) {
@@ -52,6 +58,8 @@ export function syncStatus(diagnostics: Diagnostics): SyncStatus {
         : { kind: "synced", at: diagnostics.lastSyncAt };
     case "offline":
       return { kind: "offline", pending };
+    case "polling":
+      return { kind: "polling", pending };
     case "resyncing":
       return { kind: "resyncing" };
     case "update_required":

@@ -87,7 +87,10 @@ async function loadServerState(host: CliHost): Promise<void> {
   refuseIfRevoked(host);
   await engine.start();
   const loaded = await waitUntil(
-    () => ["connected", "update_required", "revoked"].includes(engine.diagnostics().connection),
+    () =>
+      ["connected", "polling", "update_required", "revoked"].includes(
+        engine.diagnostics().connection,
+      ),
     host.timeoutMs,
     host.signal,
   );

@@ -12,6 +12,10 @@ import type {
 /** What an update-required failure prints: what it means, then the server's words. */
 export const UPDATE_REQUIRED = "update required: the server does not serve this version of the app";
 
+/** What the polling state means, after the state in `status`. */
+export const POLLING =
+  "connected without live updates: the WebSocket cannot be opened (a proxy refusing it?), so changes from other devices are pulled over HTTP every few seconds";
+
 export function formatStatus(s: Diagnostics): string {
   const age =
     s.oldestPendingAgeMs === null ? "" : ` (oldest ${Math.round(s.oldestPendingAgeMs / 1000)} s)`;
@@ -19,7 +23,7 @@ export function formatStatus(s: Diagnostics): string {
     `profile      ${s.profile}`,
     `device id    ${s.deviceId} ${s.account ? "(the id the server knows this device by)" : "(local; signing in replaces it with the id the server assigns)"}`,
     `mode         ${s.mode}`,
-    `connection   ${s.connection}${s.revokedAt ? ` (revoked from the account; noticed ${s.revokedAt})` : ""}`,
+    `connection   ${s.connection}${s.revokedAt ? ` (revoked from the account; noticed ${s.revokedAt})` : ""}${s.connection === "polling" ? ` (${POLLING})` : ""}`,
     `account      ${s.account ? `${s.account.email ?? s.account.userId} on ${s.account.syncUrl}${s.account.signedIn ? "" : " (signed out)"}` : "not bound"}`,
     `lamport      ${s.lamport}`,
     `pending ops  ${s.pendingCount}${age}`,

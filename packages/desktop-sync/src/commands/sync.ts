@@ -420,7 +420,8 @@ export const syncCommands = [
       await engine.start();
       const isSynced = () => {
         const s = engine.diagnostics();
-        return s.connection === "connected" && s.pendingCount === 0;
+        // Polling (the socket is refused, pulls over HTTP are answered) is in step as well.
+        return (s.connection === "connected" || s.connection === "polling") && s.pendingCount === 0;
       };
       // An update-required or revoked answer does not change by waiting: report it at once.
       await waitUntil(

@@ -61,7 +61,8 @@ export function createSyncLoop(options: {
       events.remoteOps(ops);
     },
     onState: (state) => {
-      if (state === "connected") events.markSynced();
+      // Polling: a pull was just answered, so this device is as current as the server was.
+      if (state === "connected" || state === "polling") events.markSynced();
       events.connection(state);
     },
     onFailure: (failure) => events.failure(failure),

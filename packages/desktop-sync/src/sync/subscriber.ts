@@ -6,6 +6,30 @@ import { retryDelay, verdictOf } from "./call-server.js";
 import type { SyncClient } from "./client.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
 
+/**
+ * Applies ops received from the server (a subscription's delivery, or a page pulled while the
+ * socket cannot be opened) in one transaction together with the cursor, with capture
+ * suppressed (LibraryState.applyRemote never queues); ops at or below the cursor are skipped
+ * as already seen, so the two sources may overlap. Answers the ops applied. Throws
+ * KeyNeededError, with nothing applied, when a value needs a key this device lacks.
+ */
+export function applyRemoteBatch(
+  library: LibraryState,
+  ops: SyncOp[],
+  cipher: OpCipher | undefined,
+): SyncOp[] {
+  return library.db
+    .transaction(() =>
+      library.batch(() =>
+        ops.flatMap((op) => {
+          const folded = library.applyRemote(op, cipher);
+          return folded ? [folded] : [];
+        }),
+      ),
+    )
+    .immediate();
+}
+
 /** How long stopping waits for its last ACK. */
 const STOP_ACK_MS = 5_000;
 
@@ -152,20 +176,9 @@ export class Subscriber {
     if (this.buffer.length === 0) return;
     const ops = this.buffer;
     this.buffer = [];
-    const { library } = this.deps;
-    const { cipher } = this.deps;
     let applied: SyncOp[];
     try {
-      applied = library.db
-        .transaction(() =>
-          library.batch(() =>
-            ops.flatMap((op) => {
-              const folded = library.applyRemote(op, cipher);
-              return folded ? [folded] : [];
-            }),
-          ),
-        )
-        .immediate();
+      applied = applyRemoteBatch(this.deps.library, ops, this.deps.cipher);
     } catch (error) {
       if (error instanceof KeyNeededError) {
         // Nothing was applied and the cursor did not move: wait for the key, then start over.

@@ -1,4 +1,10 @@
-import type { DeviceTelemetry, OpInput, PushResult, SyncOp } from "@chorus/protocol";
+import {
+  type DeviceTelemetry,
+  MAX_PULL_LIMIT,
+  type OpInput,
+  type PushResult,
+  type SyncOp,
+} from "@chorus/protocol";
 import type { ConnectionState, ResyncProgress } from "../contract.js";
 import { TelemetryReporter } from "../diagnostics/telemetry.js";
 import type { KeyNeededError, OpCipher } from "../engine/encryption.js";
@@ -9,9 +15,10 @@ import { retryDelay, verdictOf } from "./call-server.js";
 import { createSyncClient, type SyncClient } from "./client.js";
 import { Drain, type DrainOutcome } from "./drain.js";
 import { classifyFailure, type SyncFailure } from "./failure.js";
+import { Poller, type PollPolicy } from "./poller.js";
 import { rebuildFromServer } from "./resync.js";
 import type { SyncSession } from "./session.js";
-import { Subscriber } from "./subscriber.js";
+import { applyRemoteBatch, Subscriber, type SubscriberState } from "./subscriber.js";
 
 export interface SyncTiming {
   /** Periodic drain tick (default 30 s). */
@@ -28,6 +35,8 @@ export interface SyncTiming {
   keepAliveMs?: number;
   /** The slow timer of telemetry reports over the socket (default 60 s). */
   telemetryMs?: number;
+  /** Pulls over HTTP while the WebSocket cannot be opened (default DEFAULT_POLL_POLICY). */
+  poll?: PollPolicy;
 }
 
 export interface SyncLoopDeps {
@@ -74,8 +83,16 @@ export interface SyncLoopDeps {
  */
 export class SyncLoop {
   readonly client: SyncClient;
+  /**
+   * HTTP only: the pulls and ACKs of the poller, which must not wait for (or open) the
+   * socket that cannot be opened.
+   */
+  private readonly httpClient: SyncClient;
   readonly drain: Drain | null;
   private readonly subscriber: Subscriber;
+  private readonly poller: Poller;
+  /** The connection state last reported (deps.onState), so "polling" is said once. */
+  private reported: ConnectionState | null = null;
   private readonly reporter: TelemetryReporter | null;
   private stopped = false;
   private loaded: boolean;
@@ -98,6 +115,10 @@ export class SyncLoop {
               fullJitterDelay(n + 1, timing.reconnectBackoff as BackoffPolicy) + 25,
           }
         : {}),
+    });
+    this.httpClient = createSyncClient(session, {
+      ...(deps.protocolVersion !== undefined ? { protocolVersion: deps.protocolVersion } : {}),
+      callsOverSocket: false,
     });
     this.drain = deps.withDrain
       ? new Drain({
@@ -152,7 +173,7 @@ export class SyncLoop {
         deps.log("resync required", { compactedUpTo, cursor: library.cursor() });
         this.scheduleRebuild(0);
       },
-      onState: (state) => deps.onState(state),
+      onState: (state) => this.socketState(state),
       onFailure: (failure) => deps.onFailure(failure),
       tokenRejected: () => session.tokenRejected(),
       ...(timing.ackDebounceMs !== undefined ? { ackDebounceMs: timing.ackDebounceMs } : {}),
@@ -160,6 +181,72 @@ export class SyncLoop {
       ...(deps.cipher ? { cipher: deps.cipher } : {}),
       onKeyNeeded: (error) => this.keyNeeded(error),
     });
+    this.poller = new Poller({
+      pull: (since) =>
+        this.httpClient.trpc.sync.pull.query(
+          { since, limit: MAX_PULL_LIMIT, fullResync: false },
+          { signal: AbortSignal.timeout(timing.requestTimeoutMs ?? 20_000) },
+        ),
+      ack: (cursor) =>
+        this.httpClient.trpc.sync.ack.mutate(
+          { lastSeenId: cursor },
+          { signal: AbortSignal.timeout(timing.requestTimeoutMs ?? 20_000) },
+        ),
+      cursor: () => library.cursor(),
+      apply: (ops) => {
+        const applied = applyRemoteBatch(library, ops, deps.cipher);
+        if (applied.length > 0) deps.onRemoteOps(applied);
+      },
+      onPolled: () => this.report("polling"),
+      onOffline: () => this.report("offline"),
+      onFailure: (failure) => deps.onFailure(failure),
+      onResyncRequired: (compactedUpTo) => {
+        deps.log("resync required", { compactedUpTo, cursor: library.cursor() });
+        this.scheduleRebuild(0);
+      },
+      onUpdateRequired: () => {
+        void this.subscriber.stop();
+        this.report("update_required");
+      },
+      onKeyNeeded: (error) => {
+        void this.subscriber.stop();
+        this.keyNeeded(error);
+      },
+      tokenRejected: () => session.tokenRejected(),
+      ...(timing.poll ? { policy: timing.poll } : {}),
+    });
+  }
+
+  private report(state: ConnectionState): void {
+    if (state === "polling" && this.reported === "polling") return;
+    this.reported = state;
+    this.deps.onState(state);
+  }
+
+  /**
+   * What the subscription says about the socket, with the poller in between: when the socket
+   * goes down the poller starts (its first pull one interval later, so a socket that comes
+   * straight back is not polled for), and while its pulls are answered the device is
+   * "polling", not "offline" or "connecting"; when the socket opens the poller stops.
+   */
+  private socketState(state: SubscriberState): void {
+    switch (state) {
+      case "connected":
+        void this.poller.stop();
+        this.report("connected");
+        return;
+      case "update_required":
+        void this.poller.stop();
+        this.report("update_required");
+        return;
+      case "offline":
+        if (!this.stopped) this.poller.start();
+        this.report(this.poller.healthy ? "polling" : "offline");
+        return;
+      case "connecting":
+        this.report(this.poller.healthy ? "polling" : "connecting");
+        return;
+    }
   }
 
   private keyNeeded(error: KeyNeededError): void {
@@ -214,12 +301,12 @@ export class SyncLoop {
           // As if the drain had met it: no retries until pushNow or an update.
           this.updateRequired = true;
           this.drain?.haltForUpdate();
-          this.deps.onState("update_required");
+          this.report("update_required");
           return;
         }
         // A 401: the token is dropped, and the next try refreshes it.
         if (failure.kind === "unauthorized") this.deps.session.tokenRejected();
-        this.deps.onState("offline");
+        this.report("offline");
         await new Promise<void>((resolve) => {
           this.wakePrepare = resolve;
           this.prepareTimer = setTimeout(resolve, retryDelay(failure, failures, policy));
@@ -255,11 +342,12 @@ export class SyncLoop {
     await Promise.all([
       this.drain?.stop(),
       this.subscriber.stop(),
+      this.poller.stop(),
       this.rebuilding,
       this.starting,
       this.reporter?.stop(),
     ]);
-    await this.client.close();
+    await Promise.all([this.client.close(), this.httpClient.close()]);
   }
 
   push(ops: OpInput[]): Promise<PushResult> {
@@ -406,8 +494,8 @@ export class SyncLoop {
     onError?: (error: unknown) => void,
   ): Promise<boolean> {
     const { deps } = this;
-    deps.onState("resyncing");
-    await this.subscriber.stop();
+    this.report("resyncing");
+    await Promise.all([this.subscriber.stop(), this.poller.stop()]);
     const started = Date.now();
     try {
       const result = await rebuildFromServer({
@@ -445,9 +533,9 @@ export class SyncLoop {
       deps.onFailure(failure);
       if (verdictOf(failure) === "update_required") {
         this.updateRequired = true;
-        deps.onState("update_required");
+        this.report("update_required");
       } else {
-        deps.onState("offline");
+        this.report("offline");
       }
       return false;
     }

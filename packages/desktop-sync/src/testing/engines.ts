@@ -11,6 +11,7 @@ export const FAST_TIMING: SyncTiming = {
   reconnectBackoff: { baseMs: 100, maxMs: 600 },
   ackDebounceMs: 100,
   requestTimeoutMs: 5_000,
+  poll: { intervalMs: 500, maxMs: 2_000 },
 };
 
 /** Real engines on real SQLite files in one temp dir; closed and removed by close(). */

@@ -55,7 +55,15 @@ export function DiagnosticsPage() {
       {d && (
         <dl>
           <dt>{t("status")}</dt>
-          <dd data-testid="diagnostics-status">{statusText(syncStatus(d))}</dd>
+          <dd data-testid="diagnostics-status">
+            {statusText(syncStatus(d))}
+            {d.connection === "polling" && (
+              <span className="muted" data-testid="polling-explained">
+                {" "}
+                {t("pollingExplained")}
+              </span>
+            )}
+          </dd>
           <dt>{t("server")}</dt>
           <dd data-testid="diagnostics-server">
             {d.account ? (
