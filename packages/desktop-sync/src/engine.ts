@@ -466,6 +466,7 @@ export class DeviceEngine {
         },
         revokedError: () => this.revokedError(),
         seal: (op) => this.encryption.seal(op),
+        onKeyChanged: (failure) => this.keyChanged(failure.message),
       },
       edit,
     );
@@ -686,9 +687,14 @@ export class DeviceEngine {
         }),
       cipher: this.encryption,
       prepareKeys: (client) => this.prepareKeys(client),
+      keyChange: {
+        pending: () => this.encryption.keyChanged(),
+        done: () => this.encryption.clearKeyChanged(),
+      },
       events: {
         locked: () => this.locked(),
         keyNeeded: (error) => this.keyNeeded(error),
+        keyChanged: (failure) => this.keyChanged(failure.message),
         markSynced: () => this.markSynced(),
         remoteOps: (ops) => {
           this.nameDevicesSoon();
@@ -754,13 +760,35 @@ export class DeviceEngine {
 
   /**
    * A received value needs a key this device lacks (another device set or reset the key):
-   * start the loop again, which reads the key state first. Again within 10 s (the server
-   * insists on a key it does not describe): wait before asking once more.
+   * start the loop again, which reads the key state first.
    */
   private keyNeeded(error: KeyNeededError): void {
     this.log("a received value needs another key; reading the account's key state", {
       message: error.message,
     });
+    this.readKeyStateAgain(error.message);
+  }
+
+  /**
+   * The server refused a push because the account's key is not the one it was sealed under
+   * (a reset on another device, or a key set while this device pushed in clear; ADR 0026).
+   * Nothing was stored and nothing is set aside: the queue waits, the loop starts again and
+   * reads the key state (locked until the new password is entered), and the queue is
+   * re-stamped and pushed sealed under the current key.
+   */
+  private keyChanged(message: string): void {
+    this.log("the server refused a push sealed under another key; reading the key state", {
+      message,
+    });
+    this.encryption.markKeyChanged();
+    this.readKeyStateAgain(message);
+  }
+
+  /**
+   * Starts the loop again, which reads the key state first. Again within 10 s (the server
+   * insists on a key it does not describe): wait before asking once more.
+   */
+  private readKeyStateAgain(message: string): void {
     const now = Date.now();
     const soon = now - this.lastKeyNeededAt < 10_000;
     this.lastKeyNeededAt = now;
@@ -769,7 +797,7 @@ export class DeviceEngine {
       void this.reconfigure();
       return;
     }
-    this.recordFailure({ kind: "server", message: error.message });
+    this.recordFailure({ kind: "server", message });
     this.keyRetryTimer = setTimeout(() => {
       this.keyRetryTimer = null;
       void this.reconfigure();
