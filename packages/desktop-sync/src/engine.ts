@@ -8,7 +8,7 @@ import { type BrowserSignInOptions, signInWithBrowser } from "./auth/loopback.js
 import { revokeRefreshToken, type TokenResponse } from "./auth/token-endpoint.js";
 import { fileTokenStore, type TokenStore } from "./auth/token-store.js";
 import { bindProfile } from "./bind.js";
-import { BlobSync } from "./blobs/blob-sync.js";
+import { type BlobSweep, BlobSync } from "./blobs/blob-sync.js";
 import { LocalBlobStore } from "./blobs/local-store.js";
 import type {
   Account,
@@ -547,6 +547,16 @@ export class DeviceEngine {
     return this.blobSync.summary();
   }
 
+  /**
+   * Removes the local files of blobs nothing on this device references any more (see
+   * BlobSync.sweep); the worker does it by itself after its runs. `now` moves the attach grace
+   * period (tests).
+   */
+  async sweepBlobs(now?: number): Promise<BlobSweep> {
+    await this.blobSync.settle();
+    return this.blobSync.sweep(now);
+  }
+
   /** Uploads and fetches what is due now, and waits for it (tests, the CLI before exit). */
   async syncBlobsNow(): Promise<BlobSummary> {
     await this.blobSync.settle();
@@ -709,7 +719,11 @@ export class DeviceEngine {
             this.signedOutByServer("the server refused this device's token");
           }
         },
-        status: () => this.emit({ type: "status" }),
+        status: () => {
+          this.emit({ type: "status" });
+          // The queue moved: once it is empty, blob files nothing references may go.
+          this.blobSync.wake();
+        },
         resyncProgress: (progress) => {
           this.resyncProgress = progress;
           this.emit({ type: "resync", progress });
