@@ -293,6 +293,31 @@ describe("end-to-end encryption between two engines", () => {
     expect(epochs.indexOf("2")).toBeGreaterThan(lastOld);
   });
 
+  it("a server-connected write sealed under the old key during a reset is refused and not made; after the new password it goes through", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const { a, b } = await unlockedPair(account);
+    await b.setMode("server");
+    const made = await b.createPlaylist("Before the reset");
+    await waitUntil("a has it", () => a.playlist(made.id) !== null);
+
+    await a.stop();
+    await a.resetEncryption("a brand new password");
+    const refused = await refusal(b.renamePlaylist(made.id, "Renamed during the reset"));
+    expect(refused.code).toBe("key_changed");
+    expect(b.playlist(made.id)?.name).toBe("Before the reset");
+    await waitUntil("b asks for the new password", () => b.encryptionStatus().needsPassword);
+
+    await a.start();
+    await b.unlockEncryption("a brand new password");
+    await waitUntil("b loaded the library again", () => b.playlist(made.id) !== null);
+    await b.renamePlaylist(made.id, "Renamed after the new password");
+    await waitUntil(
+      "a has b's rename",
+      () => a.playlist(made.id)?.name === "Renamed after the new password",
+    );
+  });
+
   it("an account that synced in clear: the password re-states the library sealed; a device loading by a full pull gets all of it, and refuses the clear and the altered values", async () => {
     suite.fleet = new EngineFleet();
     const account = await suite.backend.createAccount();
