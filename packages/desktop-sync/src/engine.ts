@@ -372,7 +372,7 @@ export class DeviceEngine {
         id: playlistId,
       });
     }
-    const none = { playlistId, cover, mediaType: null, data: null, problem: null };
+    const none = { playlistId, cover, mediaType: null, data: null, problem: null, transfer: null };
     if (cover === null) return { ...none, state: "none" };
     let problem: string | null = null;
     if (!this.blobSync.has(cover) && (options.fetch ?? true)) {
@@ -383,7 +383,10 @@ export class DeviceEngine {
       }
     }
     const path = this.blobPath(cover);
-    if (!path) return { ...none, state: "missing", problem };
+    if (!path) {
+      const transfer = problem ? "missing" : this.blobSync.movement(cover);
+      return { ...none, state: "missing", problem, transfer: transfer ?? "missing" };
+    }
     const data = await readFile(path);
     return {
       playlistId,
@@ -392,6 +395,7 @@ export class DeviceEngine {
       mediaType: imageType(data.subarray(0, 16)),
       data: data.toString("base64"),
       problem: null,
+      transfer: this.blobSync.movement(cover),
     };
   }
 

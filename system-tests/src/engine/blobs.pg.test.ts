@@ -327,4 +327,47 @@ describe("blobs between two engines", () => {
     expect(await a.sweepBlobs(later)).toEqual({ removed: [], skipped: "queue_not_empty" });
     expect(a.blobPath(covers.kept)).not.toBeNull();
   });
+
+  it("a cover says how it moves: uploading while it waits to go up, missing when it cannot be fetched, nothing once it is here", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const a = await device(account, "a");
+    const b = await device(account, "b");
+    await waitUntil("both read the key state", () =>
+      [a, b].every((e) => e.encryptionStatus().account === "off"),
+    );
+    const playlist = await a.createPlaylist("Moving covers");
+    await waitUntil("b has the playlist", () => b.playlist(playlist.id) !== null);
+
+    await suite.backend.server.stop();
+    const first = await a.setPlaylistCover(playlist.id, { path: pngFile("m1.png", 4096).path });
+    expect(first.uploaded).toBe(false);
+    expect(await a.playlistCover(playlist.id)).toMatchObject({
+      state: "present",
+      transfer: "uploading",
+    });
+    await suite.backend.server.start();
+    await waitUntil("a uploaded the cover", () => a.blobs().pending === 0);
+    expect((await a.playlistCover(playlist.id)).transfer).toBeNull();
+    await arrived(b, first.cover);
+    expect(await b.playlistCover(playlist.id)).toMatchObject({
+      state: "present",
+      transfer: null,
+    });
+
+    // The server loses the next cover's bytes before b, stopped meanwhile, can fetch them.
+    await b.stop();
+    const second = await a.setPlaylistCover(playlist.id, { path: pngFile("m2.png", 4096).path });
+    expect(second.uploaded).toBe(true);
+    rmSync(storedFile(second.cover), { force: true });
+    await b.start();
+    await waitUntil(
+      "b has the new reference",
+      () => b.playlist(playlist.id)?.cover === second.cover,
+    );
+    expect(await b.playlistCover(playlist.id)).toMatchObject({
+      state: "missing",
+      transfer: "missing",
+    });
+  });
 });

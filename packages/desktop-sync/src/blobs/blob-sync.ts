@@ -346,6 +346,19 @@ export class BlobSync {
     return [...refs];
   }
 
+  /**
+   * How a referenced blob moves now (what the window shows beside a cover): uploading (its
+   * file is here and waits to go to the server), downloading (not here; being fetched, or due
+   * to be at the worker's next run), missing (not here; the worker's last try failed and
+   * waits out its backoff, or nothing syncs now), null (here, nothing under way).
+   */
+  movement(ref: string): "uploading" | "downloading" | "missing" | null {
+    if (this.has(ref)) return this.row(ref)?.state === "pending" ? "uploading" : null;
+    if (this.fetching.has(ref)) return "downloading";
+    if (!this.session || this.waits.has(ref)) return "missing";
+    return "downloading";
+  }
+
   // ---- the sweep -------------------------------------------------------------------------
 
   /**
