@@ -268,9 +268,6 @@ describe("blob garbage collection", () => {
       data: { touchedAt: new Date() },
     });
 
-    const { key } = await createAccountKey(device.userId, "pw", {
-      cost: { memoryKiB: 8 * KiB, iterations: 1, parallelism: 1 },
-    });
     const entityId = randomUUID();
     const op = (lamportTs: number, field: string, value: unknown) => ({
       operationId: randomUUID(),
@@ -281,18 +278,28 @@ describe("blob garbage collection", () => {
       op: "set" as const,
       value: value as never,
     });
+    // Values in clear while the account had no key, then sealed ones once it has one (the
+    // server refuses plaintext in an account with a key, and sealed values in one without).
+    await device.http.sync.push.mutate({
+      ops: [
+        op(1, "attachments", [{ file: { $blobs: [hashes.plain] } }]),
+        op(2, "audio", { $blobs: [hashes.superseded] }),
+        op(3, "audio", null),
+      ],
+    });
+    const { key, wrapped } = await createAccountKey(device.userId, "pw", {
+      cost: { memoryKiB: 8 * KiB, iterations: 1, parallelism: 1 },
+    });
+    await device.http.keys.set.mutate({ wrapped });
     const pushed = await device.http.sync.push.mutate({
       ops: [
         sealOp(
           key,
           device.userId,
-          op(1, "cover", { image: { $blobs: [hashes.sealed] }, name: "c.jpg" }),
+          op(4, "cover", { image: { $blobs: [hashes.sealed] }, name: "c.jpg" }),
         ),
-        op(2, "attachments", [{ file: { $blobs: [hashes.plain] } }]),
-        op(3, "audio", { $blobs: [hashes.superseded] }),
-        op(4, "audio", null),
         // Compaction works strictly below the devices' lowest cursor: one op past the rest.
-        op(5, "title", "t"),
+        sealOp(key, device.userId, op(5, "title", "t")),
       ],
     });
     await device.http.sync.ack.mutate({ lastSeenId: pushed.maxId });

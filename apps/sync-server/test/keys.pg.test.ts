@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { changePassword, createAccountKey, openOp, sealOp, unwrapAccountKey } from "@chorus/crypto";
+import { USER_LOCK_STATEMENT } from "@chorus/db";
 import { MAX_VALUE_BYTES, type OpInput, parseSyncError } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure, GENEROUS_LIMITS, Harness } from "./harness.js";
 
@@ -207,11 +210,23 @@ describe("sealed ops through push and pull", () => {
 
   it("the admin console shows sealed values as sealed with their size, never their ciphertext", async () => {
     const device = await h.createDevice();
-    const { key } = await createAccountKey(device.userId, "pw", { cost });
     const entityId = randomUUID();
-    const sealedSet = sealOp(key, device.userId, {
+    // A value pushed in clear before the account had a key (its history), then sealed ones.
+    const plainRating: OpInput = {
       operationId: randomUUID(),
       lamportTs: 1,
+      entity: "playlist",
+      entityId,
+      field: "rating",
+      op: "set",
+      value: 5,
+    };
+    await device.http.sync.push.mutate({ ops: [plainRating] });
+    const { key, wrapped } = await createAccountKey(device.userId, "pw", { cost });
+    await device.http.keys.set.mutate({ wrapped });
+    const sealedSet = sealOp(key, device.userId, {
+      operationId: randomUUID(),
+      lamportTs: 3,
       entity: "playlist",
       entityId,
       field: "title",
@@ -227,25 +242,11 @@ describe("sealed ops through push and pull", () => {
       op: "insert",
       value: { title: "A", notes: "B" },
     });
-    await device.http.sync.push.mutate({
-      ops: [
-        sealedSet,
-        sealedInsert,
-        {
-          operationId: randomUUID(),
-          lamportTs: 3,
-          entity: "playlist",
-          entityId,
-          field: "rating",
-          op: "set",
-          value: 5,
-        },
-      ],
-    });
+    await device.http.sync.push.mutate({ ops: [sealedInsert, sealedSet] });
     const admin = await h.webClient(await h.createUser(), "admin");
     const ops = await admin.admin.recentOps.query({ userId: device.userId });
-    expect(ops.map((op) => op.value.kind)).toEqual(["plain", "sealed_fields", "sealed"]);
-    expect(ops[2]).toMatchObject({
+    expect(ops.map((op) => op.value.kind)).toEqual(["sealed", "sealed_fields", "plain"]);
+    expect(ops[0]).toMatchObject({
       field: "title",
       preview: null,
       value: {
@@ -259,10 +260,138 @@ describe("sealed ops through push and pull", () => {
       preview: null,
       value: { kind: "sealed_fields", fields: 2, sealed: 2 },
     });
-    expect(ops[0]).toMatchObject({ preview: "5", value: { kind: "plain", bytes: 1 } });
+    expect(ops[2]).toMatchObject({ preview: "5", value: { kind: "plain", bytes: 1 } });
     expect(JSON.stringify(ops)).not.toContain((sealedSet.value as unknown as { c: string }).c);
     // Admins only.
     const error = await failure(device.http.admin.recentOps.query({ userId: device.userId }));
     expect(error.data).toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
+describe("pushes checked against the account's current key epoch", () => {
+  /** A set of the playlist's name, stamped `lamportTs`. */
+  const rename = (entityId: string, lamportTs: number, name: string): OpInput => ({
+    operationId: randomUUID(),
+    lamportTs,
+    entity: "playlist",
+    entityId,
+    field: "name",
+    op: "set",
+    value: name,
+  });
+
+  /** What the server holds of the account's ops and of the device's Lamport mark. */
+  async function stored(userId: string, deviceId: string) {
+    const ops = await h.opCount(userId);
+    const mark = await h.prisma.deviceLamport.findUnique({ where: { deviceId } });
+    return { ops, mark: mark?.maxTs ?? null };
+  }
+
+  it("refuses a batch sealed under the epoch before a reset with key_epoch_stale, over HTTP and the socket, and stores nothing of it", async () => {
+    const b = await h.createDevice();
+    const a = await h.createDevice(b.userId);
+    const first = await createAccountKey(b.userId, "pw", { cost });
+    await a.http.keys.set.mutate({ wrapped: first.wrapped });
+    const entityId = randomUUID();
+    await b.http.sync.push.mutate({
+      ops: [sealOp(first.key, b.userId, rename(entityId, 1, "v1"))],
+    });
+
+    // Device a resets the key: epoch 2. Device b still holds epoch 1.
+    const second = await createAccountKey(b.userId, "new pw", { cost, epoch: 2 });
+    await a.http.keys.reset.mutate({ expectedVersion: 1, wrapped: second.wrapped });
+    const before = await stored(b.userId, b.deviceId);
+
+    // A batch whose first op is sealed under the new epoch and whose second is under the old
+    // one: refused whole, nothing of it stored, the device's Lamport mark unchanged.
+    const mixed = [
+      sealOp(second.key, b.userId, rename(entityId, 2, "under epoch 2")),
+      sealOp(first.key, b.userId, rename(entityId, 3, "under epoch 1")),
+    ];
+    const overHttp = await failure(b.http.sync.push.mutate({ ops: mixed }));
+    expect(parseSyncError(overHttp)).toEqual({ type: "key_epoch_stale", epoch: 2 });
+    expect(overHttp.data).toMatchObject({ code: "CONFLICT" });
+    expect(await stored(b.userId, b.deviceId)).toEqual(before);
+
+    const socket = b.ws();
+    const old = [sealOp(first.key, b.userId, rename(entityId, 4, "under epoch 1, by socket"))];
+    const overSocket = await failure(socket.client.sync.push.mutate({ ops: old }));
+    expect(parseSyncError(overSocket)).toEqual({ type: "key_epoch_stale", epoch: 2 });
+    expect(await stored(b.userId, b.deviceId)).toEqual(before);
+
+    // Plaintext in an account that has a key is refused the same way.
+    const plain = await failure(b.http.sync.push.mutate({ ops: [rename(entityId, 5, "clear")] }));
+    expect(parseSyncError(plain)).toEqual({ type: "key_epoch_stale", epoch: 2 });
+    // A delete carries no value: it needs no key and is stored.
+    const gone: OpInput = { ...rename(randomUUID(), 6, "x"), op: "delete", field: null };
+    await b.http.sync.push.mutate({ ops: [{ ...gone, value: null }] });
+    expect((await stored(b.userId, b.deviceId)).ops).toBe(before.ops + 1);
+
+    // The same edits sealed under the current epoch are stored, over either path.
+    const current = [sealOp(second.key, b.userId, rename(entityId, 7, "under epoch 2"))];
+    await socket.client.sync.push.mutate({ ops: current });
+    expect((await stored(b.userId, b.deviceId)).ops).toBe(before.ops + 2);
+    const rows = await h.prisma.syncOp.findMany({
+      where: { userId: b.userId },
+      orderBy: { id: "asc" },
+    });
+    expect(rows.map((row) => (row.value as { e?: number } | null)?.e ?? null)).toEqual([
+      1,
+      null,
+      2,
+    ]);
+    await socket.close();
+  });
+
+  it("refuses a sealed value in an account without a key with key_missing, and stores nothing", async () => {
+    const device = await h.createDevice();
+    const { key } = await createAccountKey(device.userId, "pw", { cost });
+    const sealed = sealOp(key, device.userId, rename(randomUUID(), 1, "sealed, no key stored"));
+    const error = await failure(device.http.sync.push.mutate({ ops: [sealed] }));
+    expect(parseSyncError(error)).toEqual({ type: "key_missing" });
+    expect(await stored(device.userId, device.deviceId)).toEqual({ ops: 0, mark: null });
+    // Plaintext in an account without a key is what such an account pushes.
+    await device.http.sync.push.mutate({ ops: [rename(randomUUID(), 2, "in clear")] });
+    expect(await h.opCount(device.userId)).toBe(1);
+  });
+
+  it("a reset waits for a push that holds the user's lock, and a push after it is checked against the new epoch", async () => {
+    const device = await h.createDevice();
+    const first = await createAccountKey(device.userId, "pw", { cost });
+    await device.http.keys.set.mutate({ wrapped: first.wrapped });
+    const second = await createAccountKey(device.userId, "new pw", { cost, epoch: 2 });
+
+    // Hold the user's lock as a push in flight does; the reset must wait for it.
+    const holder = new pg.Client({ connectionString: h.db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(USER_LOCK_STATEMENT, [device.userId]);
+      let settled = false;
+      const reset = device.http.keys.reset
+        .mutate({ expectedVersion: 1, wrapped: second.wrapped })
+        .finally(() => {
+          settled = true;
+        });
+      await waitUntil("the reset waits for the user's lock", async () => {
+        const waiting = await holder.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND datname = current_database()
+              AND query LIKE '%pg_advisory_xact_lock%'`,
+        );
+        return waiting.rows[0].n === 1;
+      });
+      expect(settled).toBe(false);
+      expect(
+        (await h.prisma.accountKey.findUnique({ where: { userId: device.userId } }))?.epoch,
+      ).toBe(1);
+      await holder.query("COMMIT");
+      expect((await reset).key).toMatchObject({ epoch: 2 });
+    } finally {
+      await holder.end();
+    }
+    const old = sealOp(first.key, device.userId, rename(randomUUID(), 1, "old key"));
+    const error = await failure(device.http.sync.push.mutate({ ops: [old] }));
+    expect(parseSyncError(error)).toEqual({ type: "key_epoch_stale", epoch: 2 });
   });
 });

@@ -369,6 +369,12 @@ export const playlistCoverSchema = z.object({
   data: z.string().nullable(),
   /** Why a missing image could not be fetched now. */
   problem: z.string().nullable(),
+  /**
+   * How the image moves now: uploading (here, made on this device, not on the server yet),
+   * downloading (not here, being fetched or about to be), missing (not here, and the last try
+   * to fetch it failed or this device is not syncing); null when nothing is under way.
+   */
+  transfer: z.enum(["uploading", "downloading", "missing"]).nullable(),
 });
 export type PlaylistCover = z.infer<typeof playlistCoverSchema>;
 

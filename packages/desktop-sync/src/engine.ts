@@ -8,7 +8,7 @@ import { type BrowserSignInOptions, signInWithBrowser } from "./auth/loopback.js
 import { revokeRefreshToken, type TokenResponse } from "./auth/token-endpoint.js";
 import { fileTokenStore, type TokenStore } from "./auth/token-store.js";
 import { bindProfile } from "./bind.js";
-import { BlobSync } from "./blobs/blob-sync.js";
+import { type BlobSweep, BlobSync } from "./blobs/blob-sync.js";
 import { LocalBlobStore } from "./blobs/local-store.js";
 import type {
   Account,
@@ -372,7 +372,7 @@ export class DeviceEngine {
         id: playlistId,
       });
     }
-    const none = { playlistId, cover, mediaType: null, data: null, problem: null };
+    const none = { playlistId, cover, mediaType: null, data: null, problem: null, transfer: null };
     if (cover === null) return { ...none, state: "none" };
     let problem: string | null = null;
     if (!this.blobSync.has(cover) && (options.fetch ?? true)) {
@@ -383,7 +383,10 @@ export class DeviceEngine {
       }
     }
     const path = this.blobPath(cover);
-    if (!path) return { ...none, state: "missing", problem };
+    if (!path) {
+      const transfer = problem ? "missing" : this.blobSync.movement(cover);
+      return { ...none, state: "missing", problem, transfer: transfer ?? "missing" };
+    }
     const data = await readFile(path);
     return {
       playlistId,
@@ -392,6 +395,7 @@ export class DeviceEngine {
       mediaType: imageType(data.subarray(0, 16)),
       data: data.toString("base64"),
       problem: null,
+      transfer: this.blobSync.movement(cover),
     };
   }
 
@@ -466,6 +470,7 @@ export class DeviceEngine {
         },
         revokedError: () => this.revokedError(),
         seal: (op) => this.encryption.seal(op),
+        onKeyChanged: (failure) => this.keyChanged(failure.message),
       },
       edit,
     );
@@ -544,6 +549,16 @@ export class DeviceEngine {
   /** Files on this device: waiting to upload, uploaded, refused, referenced but missing. */
   blobs(): BlobSummary {
     return this.blobSync.summary();
+  }
+
+  /**
+   * Removes the local files of blobs nothing on this device references any more (see
+   * BlobSync.sweep); the worker does it by itself after its runs. `now` moves the attach grace
+   * period (tests).
+   */
+  async sweepBlobs(now?: number): Promise<BlobSweep> {
+    await this.blobSync.settle();
+    return this.blobSync.sweep(now);
   }
 
   /** Uploads and fetches what is due now, and waits for it (tests, the CLI before exit). */
@@ -686,9 +701,14 @@ export class DeviceEngine {
         }),
       cipher: this.encryption,
       prepareKeys: (client) => this.prepareKeys(client),
+      keyChange: {
+        pending: () => this.encryption.keyChanged(),
+        done: () => this.encryption.clearKeyChanged(),
+      },
       events: {
         locked: () => this.locked(),
         keyNeeded: (error) => this.keyNeeded(error),
+        keyChanged: (failure) => this.keyChanged(failure.message),
         markSynced: () => this.markSynced(),
         remoteOps: (ops) => {
           this.nameDevicesSoon();
@@ -703,7 +723,11 @@ export class DeviceEngine {
             this.signedOutByServer("the server refused this device's token");
           }
         },
-        status: () => this.emit({ type: "status" }),
+        status: () => {
+          this.emit({ type: "status" });
+          // The queue moved: once it is empty, blob files nothing references may go.
+          this.blobSync.wake();
+        },
         resyncProgress: (progress) => {
           this.resyncProgress = progress;
           this.emit({ type: "resync", progress });
@@ -754,13 +778,35 @@ export class DeviceEngine {
 
   /**
    * A received value needs a key this device lacks (another device set or reset the key):
-   * start the loop again, which reads the key state first. Again within 10 s (the server
-   * insists on a key it does not describe): wait before asking once more.
+   * start the loop again, which reads the key state first.
    */
   private keyNeeded(error: KeyNeededError): void {
     this.log("a received value needs another key; reading the account's key state", {
       message: error.message,
     });
+    this.readKeyStateAgain(error.message);
+  }
+
+  /**
+   * The server refused a push because the account's key is not the one it was sealed under
+   * (a reset on another device, or a key set while this device pushed in clear; ADR 0026).
+   * Nothing was stored and nothing is set aside: the queue waits, the loop starts again and
+   * reads the key state (locked until the new password is entered), and the queue is
+   * re-stamped and pushed sealed under the current key.
+   */
+  private keyChanged(message: string): void {
+    this.log("the server refused a push sealed under another key; reading the key state", {
+      message,
+    });
+    this.encryption.markKeyChanged();
+    this.readKeyStateAgain(message);
+  }
+
+  /**
+   * Starts the loop again, which reads the key state first. Again within 10 s (the server
+   * insists on a key it does not describe): wait before asking once more.
+   */
+  private readKeyStateAgain(message: string): void {
     const now = Date.now();
     const soon = now - this.lastKeyNeededAt < 10_000;
     this.lastKeyNeededAt = now;
@@ -769,7 +815,7 @@ export class DeviceEngine {
       void this.reconfigure();
       return;
     }
-    this.recordFailure({ kind: "server", message: error.message });
+    this.recordFailure({ kind: "server", message });
     this.keyRetryTimer = setTimeout(() => {
       this.keyRetryTimer = null;
       void this.reconfigure();

@@ -15,6 +15,7 @@ export {
   StoredCredential,
   type TokenStore,
 } from "./auth/token-store.js";
+export type { BlobSweep } from "./blobs/blob-sync.js";
 export { createLamportClock, type LamportClock } from "./clock.js";
 export * from "./contract.js";
 export { type DataDirInput, defaultDataDir, resolveDataDir } from "./data-dir.js";

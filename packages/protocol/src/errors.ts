@@ -101,6 +101,17 @@ export const KeyMissing = z.object({
   type: z.literal("key_missing"),
 });
 
+/**
+ * A push carries values sealed under a key epoch that is not the account's current one (sealed
+ * before a reset on another device), or plaintext in an account that has a key. Nothing of the
+ * batch was stored: the device reads the key state again, asks for the password when it does
+ * not hold the key of `epoch`, and pushes the same edits sealed under it.
+ */
+export const KeyEpochStale = z.object({
+  type: z.literal("key_epoch_stale"),
+  epoch: z.int().positive(),
+});
+
 export const SyncError = z.discriminatedUnion("type", [
   ResyncRequired,
   LamportRegression,
@@ -113,6 +124,7 @@ export const SyncError = z.discriminatedUnion("type", [
   KeyExists,
   KeyVersionConflict,
   KeyMissing,
+  KeyEpochStale,
 ]);
 export type SyncError = z.infer<typeof SyncError>;
 export type SyncErrorType = SyncError["type"];
@@ -134,6 +146,7 @@ export const SYNC_ERROR_TRPC_CODE = {
   key_exists: "CONFLICT",
   key_version_conflict: "CONFLICT",
   key_missing: "PRECONDITION_FAILED",
+  key_epoch_stale: "CONFLICT",
 } as const satisfies Record<SyncErrorType, string>;
 
 /** Builds a sync error, checked against its schema. */
@@ -179,6 +192,8 @@ export function describeSyncError(error: SyncError): string {
       return `the account's encryption key changed (now epoch ${error.epoch}, version ${error.version}); fetch it again and retry`;
     case "key_missing":
       return "the account has no encryption key yet; set one first";
+    case "key_epoch_stale":
+      return `the account's encryption key is now epoch ${error.epoch}: this push was sealed under another key (or not sealed) and nothing of it was stored; read the key, enter the password if needed, and push again sealed under epoch ${error.epoch}`;
   }
 }
 

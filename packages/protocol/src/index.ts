@@ -29,6 +29,7 @@ export {
   describeSyncError,
   InvalidInput,
   isSyncError,
+  KeyEpochStale,
   KeyExists,
   KeyMissing,
   KeyVersionConflict,
@@ -80,8 +81,10 @@ export { EntityId, EntityName, FieldName, OpInput, OpKind, SyncOp } from "./op.j
 export { PullInput, PullResult } from "./pull.js";
 export { PushInput, PushOpResult, PushResult } from "./push.js";
 export {
+  type BatchKeyUse,
   BLOB_REFS_KEY,
   BlobRefs,
+  batchKeyUse,
   isSealedValue,
   KdfParams,
   MAX_BLOB_REFS_PER_VALUE,
@@ -89,6 +92,7 @@ export {
   SEALED_VERSION,
   SealedValueV1,
   Sha256Hex,
+  sealedEpochsOf,
   summarizeValue,
   type ValueSummary,
   WrappedAccountKey,

@@ -69,6 +69,71 @@ export function isSealedValue(value: unknown): value is { [SEALED_KEY]: number }
   return typeof version === "number" && Number.isInteger(version) && version > 0;
 }
 
+/** The key epoch a sealed value names; 0 when it names none (a reader can use no key for it). */
+function epochOf(sealed: unknown): number {
+  const epoch = (sealed as { e?: unknown }).e;
+  return typeof epoch === "number" && Number.isInteger(epoch) && epoch > 0 ? epoch : 0;
+}
+
+/** The parts of an op that seal and open look at (a pushed, pulled or queued op). */
+interface KeyedOp {
+  op: string;
+  field: string | null;
+  value: unknown;
+}
+
+/**
+ * What an op carries that a key applies to, as @chorus/crypto's sealOp seals it: the epochs of
+ * its sealed values, and how many values it carries in clear that an account with a key would
+ * have sealed. A `set` (and an `insert` with a field) is one value, null included; an `insert`
+ * with `field: null` and an object of initial fields is one value per field; `delete`, `noop`
+ * and an `insert` with no object carry none.
+ */
+export function sealedEpochsOf(op: KeyedOp): { epochs: number[]; plain: number } {
+  if (op.op === "delete" || op.op === "noop") return { epochs: [], plain: 0 };
+  const values =
+    op.op === "insert" && op.field === null
+      ? typeof op.value === "object" && op.value !== null && !Array.isArray(op.value)
+        ? Object.values(op.value as Record<string, unknown>)
+        : []
+      : [op.value];
+  const epochs: number[] = [];
+  let plain = 0;
+  for (const value of values) {
+    if (isSealedValue(value)) epochs.push(epochOf(value));
+    else plain += 1;
+  }
+  return { epochs, plain };
+}
+
+/**
+ * What a push needs of the account's key, read without opening anything: the lowest and the
+ * highest epoch its sealed values name (null when none is sealed) and whether any value is in
+ * clear. The server compares it with the account's key under the push's lock: a batch sealed
+ * under another epoch than the current one, plaintext in an account with a key, or a sealed
+ * value in an account without one is refused whole.
+ */
+export interface BatchKeyUse {
+  minEpoch: number | null;
+  maxEpoch: number | null;
+  plain: boolean;
+}
+
+export function batchKeyUse(ops: readonly KeyedOp[]): BatchKeyUse {
+  let minEpoch: number | null = null;
+  let maxEpoch: number | null = null;
+  let plain = false;
+  for (const op of ops) {
+    const use = sealedEpochsOf(op);
+    if (use.plain > 0) plain = true;
+    for (const epoch of use.epochs) {
+      minEpoch = minEpoch === null ? epoch : Math.min(minEpoch, epoch);
+      maxEpoch = maxEpoch === null ? epoch : Math.max(maxEpoch, epoch);
+    }
+  }
+  return { minEpoch, maxEpoch, plain };
+}
+
 /** How an op value is shown to someone who cannot open it (the admin console). */
 export type ValueSummary =
   | { kind: "null" }

@@ -59,6 +59,7 @@ describe("sync errors", () => {
       key_exists: "CONFLICT",
       key_version_conflict: "CONFLICT",
       key_missing: "PRECONDITION_FAILED",
+      key_epoch_stale: "CONFLICT",
     });
   });
 

@@ -261,4 +261,113 @@ describe("blobs between two engines", () => {
     );
     expect((await arrived(b, set.cover)).equals(image.data)).toBe(true);
   });
+
+  it("the device removes the files of blobs nothing references any more, once sync has settled, and keeps referenced, pending and just-attached ones", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const a = await device(account, "a");
+    const b = await device(account, "b");
+    await waitUntil("both read the key state", () =>
+      [a, b].every((e) => e.encryptionStatus().account === "off"),
+    );
+    const cleared = await a.createPlaylist("Cover cleared");
+    const kept = await a.createPlaylist("Cover kept");
+    const deleted = await a.createPlaylist("Deleted");
+    const covers = {
+      cleared: (await a.setPlaylistCover(cleared.id, { path: pngFile("c1.png", 4096).path })).cover,
+      kept: (await a.setPlaylistCover(kept.id, { path: pngFile("c2.png", 4096).path })).cover,
+      deleted: (await a.setPlaylistCover(deleted.id, { path: pngFile("c3.png", 4096).path })).cover,
+    };
+    for (const ref of Object.values(covers)) await arrived(b, ref);
+
+    await a.clearPlaylistCover(cleared.id);
+    await a.deletePlaylist(deleted.id);
+    await waitUntil("a uploaded", () => a.diagnostics().pendingCount === 0);
+    await waitUntil(
+      "b has both changes",
+      () => b.playlist(cleared.id)?.cover === null && b.playlist(deleted.id) === null,
+    );
+
+    // With the server down, a attaches a file no row references yet: it waits to upload.
+    await a.stop();
+    await suite.backend.server.stop();
+    const waiting = await a.attachBlob({ path: pngFile("c4.png", 4096).path });
+    expect(waiting.uploaded).toBe(false);
+    await suite.backend.server.start();
+
+    // Past the attach grace period: the unreferenced covers go, the rest stays.
+    const later = Date.now() + 2 * 60 * 60_000;
+    const swept = await a.sweepBlobs(later);
+    expect(swept.skipped).toBeNull();
+    expect(swept.removed.sort()).toEqual([covers.cleared, covers.deleted].sort());
+    expect(a.blobPath(covers.cleared)).toBeNull();
+    expect(a.blobPath(covers.deleted)).toBeNull();
+    expect(a.blobPath(covers.kept)).not.toBeNull();
+    expect(a.blobPath(waiting.sha256)).not.toBeNull();
+    expect(a.blobs()).toMatchObject({ pending: 1, uploaded: 1, missing: 0 });
+    expect((await a.playlistCover(kept.id)).state).toBe("present");
+
+    // On b the files came from a: the same two go, the referenced one stays.
+    // (b's worker may have swept them itself already: it sweeps after its runs.)
+    expect((await b.sweepBlobs(later)).skipped).toBeNull();
+    expect(b.blobPath(covers.cleared)).toBeNull();
+    expect(b.blobPath(covers.deleted)).toBeNull();
+    expect(b.blobPath(covers.kept)).not.toBeNull();
+    expect(b.blobs()).toMatchObject({ missing: 0 });
+
+    // A file just attached (uploaded, its row not written yet) stays within the grace period.
+    const fresh = await b.attachBlob({ path: pngFile("c5.png", 4096).path });
+    expect(fresh.uploaded).toBe(true);
+    expect((await b.sweepBlobs()).removed).toEqual([]);
+    expect(b.blobPath(fresh.sha256)).not.toBeNull();
+    expect((await b.sweepBlobs(later)).removed).toEqual([fresh.sha256]);
+
+    // While a change waits to upload, nothing is swept (a discard could bring a reference back).
+    await a.clearPlaylistCover(kept.id);
+    expect(await a.sweepBlobs(later)).toEqual({ removed: [], skipped: "queue_not_empty" });
+    expect(a.blobPath(covers.kept)).not.toBeNull();
+  });
+
+  it("a cover says how it moves: uploading while it waits to go up, missing when it cannot be fetched, nothing once it is here", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const a = await device(account, "a");
+    const b = await device(account, "b");
+    await waitUntil("both read the key state", () =>
+      [a, b].every((e) => e.encryptionStatus().account === "off"),
+    );
+    const playlist = await a.createPlaylist("Moving covers");
+    await waitUntil("b has the playlist", () => b.playlist(playlist.id) !== null);
+
+    await suite.backend.server.stop();
+    const first = await a.setPlaylistCover(playlist.id, { path: pngFile("m1.png", 4096).path });
+    expect(first.uploaded).toBe(false);
+    expect(await a.playlistCover(playlist.id)).toMatchObject({
+      state: "present",
+      transfer: "uploading",
+    });
+    await suite.backend.server.start();
+    await waitUntil("a uploaded the cover", () => a.blobs().pending === 0);
+    expect((await a.playlistCover(playlist.id)).transfer).toBeNull();
+    await arrived(b, first.cover);
+    expect(await b.playlistCover(playlist.id)).toMatchObject({
+      state: "present",
+      transfer: null,
+    });
+
+    // The server loses the next cover's bytes before b, stopped meanwhile, can fetch them.
+    await b.stop();
+    const second = await a.setPlaylistCover(playlist.id, { path: pngFile("m2.png", 4096).path });
+    expect(second.uploaded).toBe(true);
+    rmSync(storedFile(second.cover), { force: true });
+    await b.start();
+    await waitUntil(
+      "b has the new reference",
+      () => b.playlist(playlist.id)?.cover === second.cover,
+    );
+    expect(await b.playlistCover(playlist.id)).toMatchObject({
+      state: "missing",
+      transfer: "missing",
+    });
+  });
 });

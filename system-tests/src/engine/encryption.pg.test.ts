@@ -230,6 +230,94 @@ describe("end-to-end encryption between two engines", () => {
     expect(b.playlist(before.id)?.name).toBe("Before the reset");
   });
 
+  it("an edit made on a device still holding the old key during a reset is refused by the server, waits, and reaches every device once the new password is entered", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const { a, b } = await unlockedPair(account);
+    const shared = await a.createPlaylist("Before the reset");
+    await waitUntil("b has it", () => b.playlist(shared.id) !== null);
+
+    // a resets the key while its sync is stopped: its re-statement under epoch 2 waits in its
+    // queue, so b, online with the epoch-1 key, has nothing yet that tells it of the reset.
+    await a.stop();
+    expect(await a.resetEncryption("a brand new password")).toMatchObject({ epoch: 2 });
+    expect(b.encryptionStatus()).toMatchObject({ epoch: 1, unlocked: true });
+
+    // b edits in that window: its push is sealed under epoch 1.
+    await b.renamePlaylist(shared.id, "Renamed on b during the reset");
+    const added = await b.createPlaylist("Made on b during the reset");
+    await waitUntil(
+      "b's push was answered",
+      () => b.encryptionStatus().needsPassword || drained(b),
+    );
+    // The server refused it and stored nothing: b knows the key changed, keeps its edits
+    // queued (none set aside) and asks for the new password.
+    expect(b.encryptionStatus()).toMatchObject({ needsPassword: true, epoch: 2 });
+    expect(b.diagnostics().lastError?.code).toBe("encryption_locked");
+    expect(b.diagnostics().lastError?.message).toMatch(/reset on another device/);
+    expect(b.diagnostics().pendingCount).toBe(2);
+    expect(b.diagnostics().quarantinedCount).toBe(0);
+    expect(b.playlist(shared.id)?.name).toBe("Renamed on b during the reset");
+
+    // a comes back and pushes its re-statement under the new key.
+    await a.start();
+    await waitUntil("a uploaded its re-statement", () => drained(a));
+
+    await b.unlockEncryption("a brand new password");
+    await waitUntil("b uploaded its edits under the new key", () => drained(b));
+    await waitUntil(
+      "a has b's edits from the window",
+      () =>
+        a.playlist(shared.id)?.name === "Renamed on b during the reset" &&
+        a.playlist(added.id) !== null,
+    );
+    expect(b.playlist(shared.id)?.name).toBe("Renamed on b during the reset");
+    expect(a.encryptionStatus().unreadableCount).toBe(0);
+
+    // A fresh device holding only the new key reads them too.
+    const c = await device(account, "c");
+    await waitUntil("c waits for the password", () => c.encryptionStatus().needsPassword);
+    await c.unlockEncryption("a brand new password");
+    await waitUntil(
+      "c has b's edits from the window",
+      () =>
+        c.playlist(shared.id)?.name === "Renamed on b during the reset" &&
+        c.playlist(added.id)?.name === "Made on b during the reset",
+    );
+    // Nothing the server stored is sealed under epoch 1 after the reset: the only epoch-1 ops
+    // are those from before it.
+    const epochs = (await storedValues(account.userId)).map(({ value }) =>
+      value === null ? null : (JSON.stringify(JSON.parse(value)).match(/"e":(\d+)/)?.[1] ?? null),
+    );
+    const lastOld = epochs.lastIndexOf("1");
+    expect(epochs.indexOf("2")).toBeGreaterThan(lastOld);
+  });
+
+  it("a server-connected write sealed under the old key during a reset is refused and not made; after the new password it goes through", async () => {
+    suite.fleet = new EngineFleet();
+    const account = await suite.backend.createAccount();
+    const { a, b } = await unlockedPair(account);
+    await b.setMode("server");
+    const made = await b.createPlaylist("Before the reset");
+    await waitUntil("a has it", () => a.playlist(made.id) !== null);
+
+    await a.stop();
+    await a.resetEncryption("a brand new password");
+    const refused = await refusal(b.renamePlaylist(made.id, "Renamed during the reset"));
+    expect(refused.code).toBe("key_changed");
+    expect(b.playlist(made.id)?.name).toBe("Before the reset");
+    await waitUntil("b asks for the new password", () => b.encryptionStatus().needsPassword);
+
+    await a.start();
+    await b.unlockEncryption("a brand new password");
+    await waitUntil("b loaded the library again", () => b.playlist(made.id) !== null);
+    await b.renamePlaylist(made.id, "Renamed after the new password");
+    await waitUntil(
+      "a has b's rename",
+      () => a.playlist(made.id)?.name === "Renamed after the new password",
+    );
+  });
+
   it("an account that synced in clear: the password re-states the library sealed; a device loading by a full pull gets all of it, and refuses the clear and the altered values", async () => {
     suite.fleet = new EngineFleet();
     const account = await suite.backend.createAccount();

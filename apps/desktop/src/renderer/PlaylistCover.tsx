@@ -20,7 +20,9 @@ function readAsBase64(file: File): Promise<string> {
 
 /**
  * A playlist's cover image: shown when it is on this computer (a cover set on another
- * computer is fetched by the engine, and shows once it arrives), set from the file picker or
+ * computer is fetched by the engine, and shows once it arrives; meanwhile the engine's blob
+ * status says whether it is on its way or missing, and a cover made here says while it
+ * uploads), set from the file picker or
  * by dropping an image file on it, removed with a button. The image travels as a blob of the
  * account: sealed when the account is end-to-end encrypted.
  */
@@ -89,8 +91,12 @@ export function PlaylistCover({ playlistId, name }: { playlistId: string; name: 
             alt={t("coverAlt", { name })}
           />
         ) : (
-          <span className="muted small">
-            {data?.state === "missing" ? t("coverOnItsWay") : t("noCover")}
+          <span className="muted small" data-testid="cover-transfer">
+            {data?.state !== "missing"
+              ? t("noCover")
+              : data.transfer === "downloading"
+                ? t("coverOnItsWay")
+                : t("coverMissing")}
           </span>
         )}
       </figure>
@@ -120,7 +126,11 @@ export function PlaylistCover({ playlistId, name }: { playlistId: string; name: 
             </button>
           )}
         </div>
-        {set.data && !set.data.uploaded && <p role="status">{t("coverWaits")}</p>}
+        {set.data && !set.data.uploaded ? (
+          <p role="status">{t("coverWaits")}</p>
+        ) : (
+          data?.transfer === "uploading" && <p role="status">{t("coverUploading")}</p>
+        )}
         {local === "notImage" && (
           <p role="alert" className="error">
             {t("coverNotImage")}

@@ -2,6 +2,7 @@ import type { PrismaClient } from "@chorus/db";
 import { SyncProtocolError, syncError, WrappedAccountKey } from "@chorus/protocol";
 import { z } from "zod";
 import type { Services } from "../context.js";
+import { lockUser } from "../sync/ops-store.js";
 import { deviceProcedure } from "../trpc.js";
 
 /*
@@ -10,6 +11,10 @@ import { deviceProcedure } from "../trpc.js";
  * a new master key one epoch higher) and a version that rises on every change. The server can
  * neither open it nor check it opens; it stores what a device sends and hands it to the
  * account's other devices. Device tokens only, like push: the web app never handles it.
+ *
+ * Setting and replacing the key take the user's lock, the one a push holds while it checks its
+ * batch against the key and stores it (ADR 0026): a push is either stored before the key
+ * changes or checked against the new one, never stored under the old epoch afterwards.
  */
 
 const Version = z.int().positive();
@@ -72,14 +77,17 @@ async function replaceKey(
   const userId = ctx.device.userId;
   const step = epochStep === "next epoch" ? 1 : 0;
   await ctx.services.limits.consume("push", ctx.device.id);
-  const updated = await prisma.accountKey.updateMany({
-    where: { userId, version: input.expectedVersion, epoch: input.wrapped.epoch - step },
-    data: {
-      wrapped: input.wrapped,
-      epoch: input.wrapped.epoch,
-      version: { increment: 1 },
-      setByDeviceId: ctx.device.id,
-    },
+  const updated = await prisma.$transaction(async (tx) => {
+    await lockUser(tx, userId);
+    return tx.accountKey.updateMany({
+      where: { userId, version: input.expectedVersion, epoch: input.wrapped.epoch - step },
+      data: {
+        wrapped: input.wrapped,
+        epoch: input.wrapped.epoch,
+        version: { increment: 1 },
+        setByDeviceId: ctx.device.id,
+      },
+    });
   });
   if (updated.count === 0) {
     const now = await current(prisma, userId);
@@ -108,11 +116,14 @@ export const keysRouter = {
       const { prisma } = ctx.services;
       await ctx.services.limits.consume("push", ctx.device.id);
       if (input.wrapped.epoch !== 1) throw refusedEpoch(input.wrapped, 1);
-      const inserted = await prisma.$executeRaw`
-        INSERT INTO account_keys (user_id, epoch, version, wrapped, set_by_device_id, updated_at)
-        VALUES (${ctx.device.userId}::uuid, 1, 1, ${JSON.stringify(input.wrapped)}::jsonb,
-                ${ctx.device.id}::uuid, now())
-        ON CONFLICT (user_id) DO NOTHING`;
+      const inserted = await prisma.$transaction(async (tx) => {
+        await lockUser(tx, ctx.device.userId);
+        return tx.$executeRaw`
+          INSERT INTO account_keys (user_id, epoch, version, wrapped, set_by_device_id, updated_at)
+          VALUES (${ctx.device.userId}::uuid, 1, 1, ${JSON.stringify(input.wrapped)}::jsonb,
+                  ${ctx.device.id}::uuid, now())
+          ON CONFLICT (user_id) DO NOTHING`;
+      });
       const key = await current(prisma, ctx.device.userId);
       if (!key) throw new Error("account key vanished right after it was set");
       if (inserted === 0) {

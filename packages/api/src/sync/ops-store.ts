@@ -1,5 +1,6 @@
 import { type Prisma, type PrismaClient, USER_LOCK_STATEMENT } from "@chorus/db";
 import {
+  batchKeyUse,
   type OpInput,
   type PushOpResult,
   type SyncOp,
@@ -64,6 +65,8 @@ export const PushAnswer = z.discriminatedUnion("kind", [
     newestBefore: z.number(),
     storedMax: z.number(),
   }),
+  z.object({ kind: z.literal("key_epoch_stale"), epoch: z.number() }),
+  z.object({ kind: z.literal("key_missing") }),
 ]);
 export type PushAnswer = z.infer<typeof PushAnswer>;
 
@@ -92,6 +95,13 @@ export function parsePushAnswer(raw: unknown): PushAnswer {
  * are taken at insert, not at commit, so without it a reader at id 101 could skip a
  * late-committing id 100 forever. One round trip, one JSON parameter, one JSON answer: at the
  * rates a push must carry, round trips and per-value decoding were most of its cost.
+ *
+ * Before all of that, under the same lock, the batch is checked against the account's
+ * encryption key (ADR 0026): the epochs its sealed values name and whether it carries
+ * plaintext are read here from the envelopes' clear `e` (no value is opened), and the function
+ * refuses the whole batch with `key_epoch_stale` (sealed under another epoch than the current
+ * one, or plaintext while the account has a key) or `key_missing` (sealed, no key), storing
+ * nothing.
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -99,9 +109,15 @@ export async function pushOps(
   deviceId: string,
   ops: OpInput[],
 ): Promise<PushOutcome> {
+  const key = batchKeyUse(ops);
   const [row] = await prisma.$queryRaw<{ answer: unknown }[]>`
-    SELECT chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb) AS answer`;
+    SELECT chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb,
+                           ${key.minEpoch}::int, ${key.maxEpoch}::int, ${key.plain}::boolean) AS answer`;
   const answer = parsePushAnswer(row?.answer);
+  if (answer.kind === "key_epoch_stale") {
+    throw new SyncProtocolError(syncError("key_epoch_stale", { epoch: answer.epoch }));
+  }
+  if (answer.kind === "key_missing") throw new SyncProtocolError(syncError("key_missing", {}));
   if (answer.kind === "lamport_regression") {
     throw new SyncProtocolError(
       syncError("lamport_regression", { storedMax: toWireInt(answer.storedMax) }),

@@ -60,6 +60,25 @@ interface BlobRow {
 
 const MAGIC = Buffer.from([0x43, 0x48, 0x42, 0x01]);
 
+/** Most files one sweep removes (the next sweep goes on). */
+export const MAX_SWEEP_REMOVALS = 500;
+/**
+ * A blob attached here is kept this long whatever references it: attachBlob uploads before
+ * the row that references it is written (ADR 0024), and a sweep in between must not take it.
+ */
+export const SWEEP_GRACE_MS = 10 * 60_000;
+/** Least time between two sweeps of the worker. */
+const SWEEP_INTERVAL_MS = 60_000;
+const HEX_REF = /[0-9a-f]{64}/g;
+
+/** What one sweep of the blob files did. */
+export interface BlobSweep {
+  /** References whose files were removed. */
+  removed: string[];
+  /** Why nothing was looked at (changes still wait to upload), or null. */
+  skipped: "queue_not_empty" | null;
+}
+
 export type UploadOutcome =
   | { ok: true }
   | { ok: false; verdict: Verdict; failure: SyncFailure; error: unknown };
@@ -307,7 +326,10 @@ export class BlobSync {
 
   /** References the app's rows hold (every blob column of every table). */
   referenced(): string[] {
-    const db = this.deps.libraryDb();
+    return this.referencedIn(this.deps.libraryDb());
+  }
+
+  private referencedIn(db: SqliteDatabase): string[] {
     const refs = new Set<string>();
     for (const table of this.deps.app.tables) {
       for (const column of table.columns.filter((c) => c.blob)) {
@@ -323,6 +345,69 @@ export class BlobSync {
     }
     return [...refs];
   }
+
+  /**
+   * How a referenced blob moves now (what the window shows beside a cover): uploading (its
+   * file is here and waits to go to the server), downloading (not here; being fetched, or due
+   * to be at the worker's next run), missing (not here; the worker's last try failed and
+   * waits out its backoff, or nothing syncs now), null (here, nothing under way).
+   */
+  movement(ref: string): "uploading" | "downloading" | "missing" | null {
+    if (this.has(ref)) return this.row(ref)?.state === "pending" ? "uploading" : null;
+    if (this.fetching.has(ref)) return "downloading";
+    if (!this.session || this.waits.has(ref)) return "missing";
+    return "downloading";
+  }
+
+  // ---- the sweep -------------------------------------------------------------------------
+
+  /**
+   * Removes the files (and the sync_blob rows) of blobs nothing on this device needs any more:
+   * a cover cleared, a playlist deleted. It runs only once sync has settled (the queue is
+   * empty: every change that stopped referencing a blob is acknowledged, so no discard of a
+   * queued change can bring a reference back), and keeps a blob when:
+   * - a row references it (the library read now, and the profile's rows, which differ in
+   *   server-connected mode);
+   * - a quarantined change mentions it (it may be retried or restored);
+   * - it waits to upload (`pending`), or was attached less than SWEEP_GRACE_MS ago (its row
+   *   may not be written yet);
+   * - it is being uploaded or downloaded now.
+   * Synchronous from reading the references to the last removal, so nothing of this process
+   * interleaves. At most MAX_SWEEP_REMOVALS files per sweep. A file removed while another
+   * device's op brings its reference back is fetched again, as any missing one.
+   */
+  sweep(now = Date.now()): BlobSweep {
+    const { db, store } = this.deps;
+    const queued = db.prepare("SELECT COUNT(*) FROM sync_pending_op").pluck().get() as number;
+    if (queued > 0) return { removed: [], skipped: "queue_not_empty" };
+    const keep = new Set(this.referenced());
+    for (const ref of this.referencedIn(db)) keep.add(ref);
+    const quarantined = db
+      .prepare("SELECT value FROM sync_quarantined_op WHERE value IS NOT NULL")
+      .pluck()
+      .all() as string[];
+    for (const value of quarantined) for (const [ref] of value.matchAll(HEX_REF)) keep.add(ref);
+    const held = db
+      .prepare("SELECT sha256 FROM sync_blob WHERE state = 'pending' OR added_at > ?")
+      .pluck()
+      .all(now - SWEEP_GRACE_MS) as string[];
+    for (const ref of held) keep.add(ref);
+    const removed: string[] = [];
+    const forget = db.prepare("DELETE FROM sync_blob WHERE sha256 = ?");
+    for (const ref of store.list()) {
+      if (removed.length >= MAX_SWEEP_REMOVALS) break;
+      if (keep.has(ref) || this.fetching.has(ref) || this.uploading.has(ref)) continue;
+      store.remove(ref);
+      forget.run(ref);
+      removed.push(ref);
+    }
+    if (removed.length > 0) {
+      this.deps.log("removed blob files nothing references any more", { count: removed.length });
+    }
+    return { removed, skipped: null };
+  }
+
+  private lastSweepAt = 0;
 
   // ---- the worker ------------------------------------------------------------------------
 
@@ -406,6 +491,13 @@ export class BlobSync {
         this.deps.log("a blob could not be fetched; trying again later", { sha256: ref, message });
         this.backOff(ref, { kind: "server", message });
       }
+    }
+    if (this.session !== session) return;
+    // After the transfers of this run, at most once a minute (and at the first run after a
+    // start): the files nothing needs any more.
+    if (Date.now() - this.lastSweepAt >= SWEEP_INTERVAL_MS) {
+      this.lastSweepAt = Date.now();
+      if (this.sweep().removed.length > 0) changed = true;
     }
     if (changed) this.deps.onChange();
     this.schedule();

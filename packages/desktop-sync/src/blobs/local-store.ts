@@ -1,5 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+} from "node:fs";
 import { rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable, type Transform, type Writable } from "node:stream";
@@ -57,7 +64,22 @@ export class LocalBlobStore {
   removeOutgoing(ref: string): void {
     rmSync(this.outgoingPath(ref), { force: true });
   }
+
+  /** The references of every file kept here (objects/ and outgoing/), each once. */
+  list(): string[] {
+    const refs = new Set<string>();
+    const names = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+    const objects = join(this.dir, "objects");
+    for (const prefix of names(objects)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      for (const name of names(join(objects, prefix))) if (REF.test(name)) refs.add(name);
+    }
+    for (const name of names(join(this.dir, "outgoing"))) if (REF.test(name)) refs.add(name);
+    return [...refs];
+  }
 }
+
+const REF = /^[0-9a-f]{64}$/;
 
 /** A PassThrough that hashes what flows through it (SHA-256, lower-case hex once ended). */
 export function hashing(): { stream: PassThrough; digest: () => string; bytes: () => number } {

@@ -15,6 +15,9 @@ import type { SqliteDatabase } from "../store/sqlite.js";
  * the library always did.
  */
 
+/** sync_meta key: a push was refused for its key; re-stamp the queue before the next one. */
+const KEY_CHANGED_META = "key_changed_at";
+
 /** The account's key as the server last described it. */
 export type KeyState =
   | { kind: "unknown" }
@@ -145,6 +148,26 @@ export class AccountEncryption implements OpCipher {
     this.store.clear();
     this.cached = null;
     deleteMeta(this.db, "account_key");
+    deleteMeta(this.db, KEY_CHANGED_META);
+  }
+
+  /**
+   * The server refused a push because the account's key is not the one it was sealed under
+   * (`key_epoch_stale`, `key_missing`): the queue stays, and before it is pushed again under
+   * the key now current, the loop catches up with the server and re-stamps it (ADR 0026).
+   * Kept in the profile, so a restart before the password is entered still does it.
+   */
+  markKeyChanged(): void {
+    writeMeta(this.db, KEY_CHANGED_META, new Date().toISOString());
+  }
+
+  /** True while a push refused for its key waits to be re-stamped and sent again. */
+  keyChanged(): boolean {
+    return readMeta(this.db, KEY_CHANGED_META) !== undefined;
+  }
+
+  clearKeyChanged(): void {
+    deleteMeta(this.db, KEY_CHANGED_META);
   }
 
   /** Whether values can move, and how: in clear, sealed, or not at all. */

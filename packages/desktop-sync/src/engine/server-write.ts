@@ -4,7 +4,7 @@ import { EngineError } from "../errors.js";
 import type { LibraryState } from "../library-state.js";
 import { dryRunWrite } from "../sdk/write.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
-import { callBudget, callServer, unanswered } from "../sync/call-server.js";
+import { callBudget, callServer, keyChanged, unanswered } from "../sync/call-server.js";
 import { failureCode, type SyncFailure } from "../sync/failure.js";
 import type { SyncSession } from "../sync/session.js";
 import type { SyncLoop } from "../sync/sync-loop.js";
@@ -29,6 +29,8 @@ export interface ServerWriteDeps {
   revokedError(): EngineError;
   /** The op as it is pushed (sealed when the account encrypts); may throw an EngineError. */
   seal?(op: OpInput): OpInput;
+  /** The server refused the write because the account's key changed (ADR 0026). */
+  onKeyChanged?(failure: SyncFailure): void;
 }
 
 /** Server-connected mode: the server must accept the edit before this device shows it. */
@@ -97,6 +99,15 @@ export async function writeThroughServer<T>(deps: ServerWriteDeps, edit: Mutatio
   }
   const { failure, verdict } = outcome;
   if (verdict === "revoked") throw deps.revokedError();
+  if (keyChanged(failure)) {
+    // Nothing was stored and nothing is shown: the device reads the key state again.
+    deps.onKeyChanged?.(failure);
+    throw new EngineError(
+      "key_changed",
+      "the account's encryption key was changed on another device, so this change was not made: enter the new encryption password on this device if it asks, then make the change again",
+      { code: failureCode(failure) },
+    );
+  }
   if (unanswered(failure)) throw offline(failure.message);
   if (verdict === "update_required") {
     throw new EngineError("update_required", `update required: ${failure.message}`, {

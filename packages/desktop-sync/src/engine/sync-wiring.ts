@@ -25,6 +25,8 @@ export interface LoopEvents {
   locked(): void;
   /** A received value needs a key this device does not hold. */
   keyNeeded(error: KeyNeededError): void;
+  /** The server refused a push because the account's key changed (ADR 0026). */
+  keyChanged(failure: SyncFailure): void;
   log(message: string, context?: Record<string, unknown>): void;
 }
 
@@ -45,6 +47,8 @@ export function createSyncLoop(options: {
   /** Seals and opens values (an encrypted account), after learning the key state. */
   cipher: OpCipher;
   prepareKeys(client: SyncClient): Promise<"ready" | "locked">;
+  /** A push refused for its key waits to be re-stamped (see SyncLoopDeps.keyChange). */
+  keyChange: { pending(): boolean; done(): void };
   events: LoopEvents;
 }): SyncLoop {
   const { mode, events } = options;
@@ -89,6 +93,8 @@ export function createSyncLoop(options: {
     prepareKeys: options.prepareKeys,
     onLocked: () => events.locked(),
     onKeyNeeded: (error) => events.keyNeeded(error),
+    onKeyChanged: (failure) => events.keyChanged(failure),
+    keyChange: options.keyChange,
     log: events.log,
   });
 }

@@ -24,7 +24,12 @@ export type MetaKey =
    * JSON of the account's encryption key state as last read from the server:
    * { kind: "off", checkedAt } or { kind: "on", epoch, version, checkedAt }; absent: unknown.
    */
-  | "account_key";
+  | "account_key"
+  /**
+   * ISO time a push was refused because the account's key changed (ADR 0026): until the next
+   * push under the current key, the queue is re-stamped after catching up with the server.
+   */
+  | "key_changed_at";
 
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
   const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);

@@ -66,6 +66,19 @@ export function verdictOf(failure: SyncFailure): Verdict {
   return "retry";
 }
 
+/**
+ * True when the server refused a push because the account's key is not the one its values were
+ * sealed under (`key_epoch_stale`: a reset on another device, or plaintext while the account
+ * has a key; `key_missing`: sealed while it has none). Nothing was stored; the edits are not at
+ * fault: the device reads the key state again and pushes them under the current key (ADR 0026).
+ */
+export function keyChanged(failure: SyncFailure): boolean {
+  return (
+    failure.kind === "sync" &&
+    (failure.error.type === "key_epoch_stale" || failure.error.type === "key_missing")
+  );
+}
+
 /** True when no answer came back: the server may have done what was asked. */
 export function unanswered(failure: SyncFailure): boolean {
   return failure.kind === "offline" || failure.kind === "server";

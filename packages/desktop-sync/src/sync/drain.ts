@@ -18,7 +18,7 @@ import {
   toOpInput,
 } from "../queue.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
-import { callBudget, callServer, retryDelay, verdictOf } from "./call-server.js";
+import { callBudget, callServer, keyChanged, retryDelay, verdictOf } from "./call-server.js";
 import type { SyncFailure } from "./failure.js";
 
 export interface DrainDeps {
@@ -35,6 +35,11 @@ export interface DrainDeps {
   tokenRejected(): void;
   onFailure(failure: SyncFailure): void;
   onPushed?(count: number): void;
+  /**
+   * The server refused a batch because the account's key changed (keyChanged): the ops stay
+   * queued, untouched; the caller reads the key state again before anything else is pushed.
+   */
+  onKeyChanged?(failure: SyncFailure): void;
   /** Ops the server refused for good were set aside (quarantined) with their reasons. */
   onQuarantined?(ops: ReadonlyArray<{ op: PendingOp; reason: string }>): void;
   backoff?: BackoffPolicy;
@@ -345,6 +350,12 @@ export class Drain {
       );
       if (!outcome.ok) {
         const { failure } = outcome;
+        if (keyChanged(failure)) {
+          // Not the ops' fault: never set aside. The caller stops this loop and reads the key.
+          const failed = this.failBatch(batch, failure, pushed);
+          this.deps.onKeyChanged?.(failure);
+          return failed;
+        }
         const refusal = outcome.verdict === "refused" ? refusalOf(failure, batch) : null;
         if (refusal?.kind === "split") {
           this.maxOps = Math.max(1, Math.floor(batch.length / 2));

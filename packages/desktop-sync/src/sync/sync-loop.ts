@@ -9,7 +9,7 @@ import type { ConnectionState, ResyncProgress } from "../contract.js";
 import { TelemetryReporter } from "../diagnostics/telemetry.js";
 import type { KeyNeededError, OpCipher } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
-import type { PendingOp } from "../queue.js";
+import { type PendingOp, restampPending } from "../queue.js";
 import { type BackoffPolicy, fullJitterDelay } from "./backoff.js";
 import { retryDelay, verdictOf } from "./call-server.js";
 import { createSyncClient, type SyncClient } from "./client.js";
@@ -75,7 +75,20 @@ export interface SyncLoopDeps {
   onLocked?(): void;
   /** A received value needs a key this device does not hold; the loop has stopped moving. */
   onKeyNeeded?(error: KeyNeededError): void;
+  /**
+   * The server refused a push because the account's key changed (`key_epoch_stale`,
+   * `key_missing`); the queue is untouched and the engine reads the key state again.
+   */
+  onKeyChanged?(failure: SyncFailure): void;
+  /**
+   * Whether a push was refused for its key since the queue was last re-stamped (kept in the
+   * profile), and the call that clears it once the queue is re-stamped.
+   */
+  keyChange?: { pending(): boolean; done(): void };
 }
+
+/** Most pages read to learn the server's newest stamps before re-stamping the queue. */
+const MAX_RESTAMP_PAGES = 200;
 
 /**
  * The network side of one library while it is bound and not Local: the typed client, the
@@ -138,6 +151,7 @@ export class SyncLoop {
             deps.onQuarantined(ops);
             this.reporter?.soon();
           },
+          onKeyChanged: (failure) => deps.onKeyChanged?.(failure),
           ...(timing.backoff ? { backoff: timing.backoff } : {}),
           ...(timing.tickMs ? { tickMs: timing.tickMs } : {}),
           ...(deps.cipher ? { seal: (op: OpInput) => deps.cipher?.seal(op) ?? op } : {}),
@@ -290,6 +304,8 @@ export class SyncLoop {
           this.deps.onLocked?.();
           return;
         }
+        await this.restampAfterKeyChange();
+        if (this.stopped) return;
         this.begin();
         return;
       } catch (error) {
@@ -316,6 +332,44 @@ export class SyncLoop {
         this.wakePrepare = null;
       }
     }
+  }
+
+  /**
+   * A push was refused because the account's key changed (ADR 0026), and the key is held again:
+   * before the queue is pushed under it, it is re-stamped above every op the server holds now.
+   * Another device's reset re-stated its library under the new key with its own stamps; the
+   * edits that waited here were made concurrently with it, and must not lose to that
+   * re-statement of older values. The pages are read for their stamps only (nothing is opened
+   * or applied: the subscription applies them from the cursor, as always), from the cursor on
+   * and without the compaction check, since only the newest stamps matter.
+   */
+  private async restampAfterKeyChange(): Promise<void> {
+    const marker = this.deps.keyChange;
+    if (!marker?.pending()) return;
+    const { library } = this.deps;
+    if (this.drain) {
+      let since = library.cursor();
+      for (let page = 0; page < MAX_RESTAMP_PAGES && !this.stopped; page++) {
+        const result = await this.client.trpc.sync.pull.query(
+          { since, limit: this.deps.timing.pullPageSize ?? MAX_PULL_LIMIT, fullResync: true },
+          { signal: AbortSignal.timeout(this.deps.timing.requestTimeoutMs ?? 20_000) },
+        );
+        const newest = Math.max(0, ...result.ops.map((op) => op.lamportTs));
+        if (newest > 0) library.clock.observe(newest);
+        since = result.nextSince;
+        if (!result.hasMore) break;
+      }
+      if (this.stopped) return;
+      const restamped = library.db
+        .transaction(() => {
+          const ops = restampPending(library.db, library.clock);
+          for (const op of ops) library.foldOwn(op);
+          return ops.length;
+        })
+        .immediate();
+      this.deps.log("re-stamped the queue after the account's key changed", { restamped });
+    }
+    marker.done();
   }
 
   private prepareTimer: NodeJS.Timeout | null = null;
@@ -380,6 +434,7 @@ export class SyncLoop {
     try {
       const readiness = await prepareKeys(this.client);
       if (readiness === "ready") {
+        await this.restampAfterKeyChange();
         this.begin();
         return null;
       }
