@@ -1,4 +1,4 @@
-import type { PullResult, SyncOp } from "@chorus/protocol";
+import { type PullResult, type SyncOp, SyncProtocolError, syncError } from "@chorus/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LamportClock } from "../clock.js";
 import { LibraryState } from "../library-state.js";
@@ -98,5 +98,39 @@ describe("rebuildFromServer", () => {
     expect(result.ops).toBe(1_200);
     expect(profile.clock.current()).toBe(9_000);
     expect(observed).toBe(3);
+  });
+
+  it("starts again from 0 when compaction passes its position mid-pull, the page it had asked ahead for included", async () => {
+    let log_ = log(50, (id) => id);
+    const asked: number[] = [];
+    let compacted = false;
+    const library = new LibraryState(profile.db, profile.clock, () => DEVICE);
+    // Every staged op is folded once: what was staged before the restart must be gone.
+    const fold = library.fold.bind(library);
+    let folded = 0;
+    library.fold = (op, contests) => {
+      folded += 1;
+      fold(op, contests);
+    };
+    const result = await rebuildFromServer({
+      library,
+      pageSize: 10,
+      pull: async (input) => {
+        asked.push(input.since);
+        if (input.since === 30 && !compacted) {
+          // Compaction deleted the first five ops and raised the watermark past 30.
+          compacted = true;
+          log_ = log_.slice(5);
+          throw new SyncProtocolError(syncError("resync_required", { compactedUpTo: 31 }));
+        }
+        return serve(log_)(input);
+      },
+      onProgress: () => {},
+    });
+    expect(asked).toEqual([0, 10, 20, 30, 0, 15, 25, 35, 45]);
+    expect(result).toEqual({ ops: 45, cursor: 50 });
+    expect(folded).toBe(45);
+    expect(stagedCount()).toBe(0);
+    expect(library.cursor()).toBe(50);
   });
 });
