@@ -157,7 +157,14 @@ function formatReport(file: string): void {
   }
 }
 
-const runLimit = runLimitMs(selected(loadEnv().sections));
+/** Invalid settings are reported by main(); the watchdog then keeps the plain limit. */
+const runLimit = (() => {
+  try {
+    return runLimitMs(selected(loadEnv().sections));
+  } catch {
+    return RUN_LIMIT_MS;
+  }
+})();
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${runLimit / 60_000} minutes; stopping`);
   killChildren();

@@ -2,7 +2,7 @@ import { AckBuffer, compactUser, DEFAULT_COMPACTION_SETTINGS } from "@chorus/api
 import { createPrisma, USER_LOCK_STATEMENT } from "@chorus/db";
 import pg from "pg";
 import { type ChildHandle, startChild } from "../children.js";
-import { compareInRounds, ROUND_MS, ROUNDS, roundsOf, WARMUP_MS } from "../closed-loop.js";
+import { compareInRounds, ROUND_MS, ROUNDS, WARMUP_MS } from "../closed-loop.js";
 import { type BenchContext, CHILD_SYNC_SERVER, type Section } from "../context.js";
 import { createSiblingDatabase } from "../database.js";
 import { type BenchDevice, nextOps, seedDevices } from "../fixtures.js";
@@ -196,7 +196,6 @@ async function pushRounds(
       split: split.rounds,
       cpu: `${flat.cpuMsPerPush.server.toFixed(2)} / ${split.cpuMsPerPush.server.toFixed(2)} ms`,
     });
-    void roundsOf;
   }
   return { figures, results, devices };
 }
@@ -273,6 +272,19 @@ export const partitioned: Section = {
         const lockHeldMs = 1_000;
         const lockWaitMs = await pushWaitsForLock(split, clientPair[1], lockDevice, lockHeldMs);
         const pruned = await partitionsScanned(split, lockDevice.userId);
+        // What "works unchanged" means here; a section that finds otherwise fails loudly.
+        if (lockWaitMs < lockHeldMs) {
+          throw new Error(
+            `a push on the partitioned table took ${lockWaitMs.toFixed(0)} ms with its user's lock held for ${lockHeldMs} ms: it did not wait for the lock`,
+          );
+        }
+        for (const [s, side] of sides.entries()) {
+          if (stored[s]?.ops !== stored[s]?.expected) {
+            throw new Error(
+              `${side.label}: ${stored[s]?.ops} ops stored for stamps summing to ${stored[s]?.expected}`,
+            );
+          }
+        }
 
         // Fan-out latency, ABBA: unpartitioned, partitioned, partitioned, unpartitioned.
         for (const server of servers) await server.stop();
@@ -295,6 +307,11 @@ export const partitioned: Section = {
         // Compaction, in turn.
         const compactFlat = await compaction(flat, progress);
         const compactSplit = await compaction(split, progress);
+        if (compactFlat.survivors !== compactSplit.survivors) {
+          throw new Error(
+            `compaction left ${compactFlat.survivors} ops unpartitioned and ${compactSplit.survivors} partitioned`,
+          );
+        }
 
         const figures: Figure[] = [
           ...push.figures,
