@@ -21,6 +21,11 @@ export interface Section {
   title: string;
   /** The longest it may take; the run gives up on it past this. */
   budgetMs: number;
+  /**
+   * Runs only when BENCH_ONLY names it: the scale sections (a million-op account, 50,000
+   * sockets) take minutes each and are not part of the ten-minute run.
+   */
+  optIn?: boolean;
   run(context: BenchContext, progress: Progress): Promise<SectionOutcome>;
 }
 
@@ -28,3 +33,5 @@ export interface Section {
 export const CHILD_SYNC_SERVER = new URL("./child/sync-server.ts", import.meta.url);
 export const CHILD_RAW_WS = new URL("./child/raw-ws-server.ts", import.meta.url);
 export const CHILD_ENGINE = new URL("./child/engine.ts", import.meta.url);
+export const CHILD_RESYNC = new URL("./child/resync-engine.ts", import.meta.url);
+export const CHILD_SOCKET_CLIENT = new URL("./child/socket-client.ts", import.meta.url);

@@ -71,3 +71,27 @@ export async function createBenchDatabase(env: BenchEnv): Promise<BenchDatabase>
     },
   };
 }
+
+/**
+ * Another fresh database on the run database's server, migrated with the real migrations and
+ * then changed by `transform` (SQL run after the migrations), for sections that compare two
+ * schemas side by side. drop() removes it.
+ */
+export async function createSiblingDatabase(
+  runDatabaseUrl: string,
+  label: string,
+  transform?: string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `chorus_bench_${process.pid}_${label}_${randomBytes(3).toString("hex")}`;
+  await onServer(runDatabaseUrl, `CREATE DATABASE "${name}"`);
+  const url = withDatabase(runDatabaseUrl, name);
+  const drop = () => onServer(runDatabaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  try {
+    await migrate(url, { log: () => {} });
+    if (transform) await onServer(url, transform);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { url, name, drop };
+}

@@ -19,14 +19,27 @@ export interface TrpcSocket {
   terminate(): void;
 }
 
+/** Where the client end of a socket binds: a loopback address of its own (127.0.0.x). */
+export interface SocketOptions {
+  /**
+   * One source address has ~28,000 ephemeral ports towards one server port; tens of thousands
+   * of sockets are spread over several loopback addresses.
+   */
+  localAddress?: string;
+}
+
 export function connectTrpcSocket(
   url: string,
   token: string,
   now: () => number,
   timeoutMs = 15_000,
+  options: SocketOptions = {},
 ): Promise<TrpcSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url}?connectionParams=1`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${url}?connectionParams=1`, {
+      perMessageDeflate: false,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`WebSocket to ${url} did not open within ${timeoutMs} ms`));
@@ -129,9 +142,13 @@ export function connectRawSocket(
   onData: DataListener,
   now: () => number,
   timeoutMs = 15_000,
+  options: SocketOptions = {},
 ): Promise<{ terminate(): void }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`WebSocket to ${url} did not open within ${timeoutMs} ms`));

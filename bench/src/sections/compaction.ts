@@ -1,5 +1,6 @@
 import { AckBuffer, compactUser, DEFAULT_COMPACTION_SETTINGS } from "@chorus/api";
 import { createPrisma } from "@chorus/db";
+import type pg from "pg";
 import type { BenchContext, Section } from "../context.js";
 import { seedDevices } from "../fixtures.js";
 import type { Progress } from "../progress.js";
@@ -16,30 +17,31 @@ const SEED_CHUNK = 50_000;
  * each register is written OPS / (ENTITIES x FIELDS) times, so all but the last write of each
  * are superseded. The device has read everything, so compaction may cover the whole log.
  */
-async function seedLog(
-  context: BenchContext,
+export async function seedLog(
+  pool: pg.Pool,
   userId: string,
   deviceId: string,
   progress: Progress,
+  ops = OPS,
 ): Promise<void> {
   const entityIds = Array.from(
     { length: ENTITIES },
     (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
   );
-  for (let from = 1; from <= OPS; from += SEED_CHUNK) {
-    await context.pool.query(
+  for (let from = 1; from <= ops; from += SEED_CHUNK) {
+    await pool.query(
       `INSERT INTO sync_op (user_id, device_id, operation_id, lamport_ts, entity, entity_id, field, op, value)
        SELECT $1::uuid, $2::uuid, gen_random_uuid(), i, 'track',
               ($3::text[])[(i % ${ENTITIES}) + 1], 'field_' || ((i / ${ENTITIES}) % ${FIELDS}),
               'set', to_jsonb('value ' || i)
          FROM generate_series($4::bigint, $5::bigint) AS i`,
-      [userId, deviceId, entityIds, from, Math.min(OPS, from + SEED_CHUNK - 1)],
+      [userId, deviceId, entityIds, from, Math.min(ops, from + SEED_CHUNK - 1)],
     );
     progress.note(
-      `seeded ${Math.min(OPS, from + SEED_CHUNK - 1).toLocaleString("en-US")} ops of a user`,
+      `seeded ${Math.min(ops, from + SEED_CHUNK - 1).toLocaleString("en-US")} ops of a user`,
     );
   }
-  await context.pool.query(
+  await pool.query(
     `INSERT INTO device_sync_cursor (user_id, device_id, last_seen_id, last_seen_at)
      SELECT $1::uuid, $2::uuid, max(id), now() FROM sync_op WHERE user_id = $1::uuid`,
     [userId, deviceId],
@@ -88,8 +90,8 @@ export const compaction: Section = {
     const subject = compacted?.[0];
     const twin = baseline?.[0];
     if (!subject || !twin) throw new Error("no devices seeded");
-    await seedLog(context, subject.userId, subject.deviceId, progress);
-    await seedLog(context, twin.userId, twin.deviceId, progress);
+    await seedLog(context.pool, subject.userId, subject.deviceId, progress);
+    await seedLog(context.pool, twin.userId, twin.deviceId, progress);
     await context.pool.query("VACUUM ANALYZE sync_op");
 
     const settings = { ...DEFAULT_COMPACTION_SETTINGS };

@@ -1,3 +1,4 @@
+import type { Statement } from "better-sqlite3";
 import type { SqliteDatabase } from "./sqlite.js";
 
 /** Keys of the sync_meta table; the values are text. */
@@ -31,17 +32,42 @@ export type MetaKey =
    */
   | "key_changed_at";
 
+interface MetaStatements {
+  read: Statement<[MetaKey], unknown>;
+  write: Statement<[MetaKey, string], unknown>;
+  remove: Statement<[MetaKey], unknown>;
+}
+
+/**
+ * Compiled once per database: the meta is read for every op a device applies (its cursor,
+ * the account's key state), and compiling the statement cost more than running it.
+ */
+const statements = new WeakMap<SqliteDatabase, MetaStatements>();
+
+function metaStatements(db: SqliteDatabase): MetaStatements {
+  let prepared = statements.get(db);
+  if (!prepared) {
+    prepared = {
+      read: db.prepare<[MetaKey]>("SELECT value FROM sync_meta WHERE key = ?").pluck(),
+      write: db.prepare<[MetaKey, string]>(
+        "INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
+      remove: db.prepare<[MetaKey]>("DELETE FROM sync_meta WHERE key = ?"),
+    };
+    statements.set(db, prepared);
+  }
+  return prepared;
+}
+
 export function readMeta(db: SqliteDatabase, key: MetaKey): string | undefined {
-  const value = db.prepare("SELECT value FROM sync_meta WHERE key = ?").pluck().get(key);
+  const value = metaStatements(db).read.get(key);
   return typeof value === "string" ? value : undefined;
 }
 
 export function writeMeta(db: SqliteDatabase, key: MetaKey, value: string): void {
-  db.prepare(
-    "INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-  ).run(key, value);
+  metaStatements(db).write.run(key, value);
 }
 
 export function deleteMeta(db: SqliteDatabase, key: MetaKey): void {
-  db.prepare("DELETE FROM sync_meta WHERE key = ?").run(key);
+  metaStatements(db).remove.run(key);
 }

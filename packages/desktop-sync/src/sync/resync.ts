@@ -65,15 +65,18 @@ export async function rebuildFromServer(
     reset();
     let pulled = 0;
     let since = 0;
-    for (let restarts = 0; ; ) {
-      // fullResync: paging on from 0, this reader holds every op that survived compaction
-      // below its position, so the server does not refuse pages below the watermark. Over
-      // the device's pull budget, the same page is asked again once it refills.
-      const asked = await callServer(
-        () => deps.pull({ since, limit, fullResync: true }),
+    // fullResync: paging on from 0, this reader holds every op that survived compaction below
+    // its position, so the server does not refuse pages below the watermark. Over the
+    // device's pull budget, the same page is asked again once it refills.
+    const ask = (from: number) =>
+      callServer(
+        () => deps.pull({ since: from, limit, fullResync: true }),
         { tokenRejected: () => deps.tokenRejected?.(), waitOutRateLimits: true, sleep },
         callBudget({ refreshes: 1, rateLimitWaits: MAX_RATE_LIMITED_IN_A_ROW }),
       );
+    let next = ask(since);
+    for (let restarts = 0; ; ) {
+      const asked = await next;
       if (!asked.ok) {
         // Compaction raised the watermark past our page: start again from 0.
         if (asked.verdict === "resync" && restarts < MAX_RESTARTS) {
@@ -81,11 +84,19 @@ export async function rebuildFromServer(
           reset();
           pulled = 0;
           since = 0;
+          next = ask(since);
           continue;
         }
         throw asked.error;
       }
       const page = asked.value;
+      // The next page is asked for before this one is staged: the request (the server's
+      // read, the wire) runs while this process writes the page to the staging table. At most
+      // one request is in flight; one that is no longer awaited cannot reject unhandled.
+      if (page.hasMore) {
+        next = ask(page.nextSince);
+        next.catch(() => {});
+      }
       stagePage(page.ops);
       pulled += page.ops.length;
       since = page.nextSince;
@@ -107,9 +118,12 @@ export async function rebuildFromServer(
         for (let after = 0; ; ) {
           const rows = chunk.all(after, FOLD_CHUNK);
           if (rows.length === 0) break;
+          // The clock is raised once per chunk to the chunk's highest stamp (the same end
+          // state as once per op, inside the same transaction, without a statement per op).
+          let highest = 0;
           for (const row of rows) {
             const op = JSON.parse(row.op) as SyncOp;
-            library.clock.observe(op.lamportTs);
+            if (op.lamportTs > highest) highest = op.lamportTs;
             // A value that does not open is recorded and skipped; a key this device lacks
             // (KeyNeededError) rolls the whole rebuild back, leaving the library as it was.
             const opened = deps.cipher ? openRemote(deps.cipher, op) : op;
@@ -117,6 +131,7 @@ export async function rebuildFromServer(
             done += 1;
             if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
           }
+          library.clock.observe(highest);
           after = rows.at(-1)?.id ?? after;
         }
         library.refoldPending();

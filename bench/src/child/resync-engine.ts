@@ -1,0 +1,131 @@
+import { readFileSync } from "node:fs";
+import { createProfile, DeviceEngine, memoryTokenStore } from "@chorus/desktop-sync";
+import { waitUntil } from "../progress.js";
+import { childConfig, serveParent } from "./ipc.js";
+
+/**
+ * One DeviceEngine of @chorus/desktop-sync on a fresh profile, in a process of its own so that
+ * its peak memory is its own: `resync` runs the engine's full resync (engine.resync(): the
+ * streaming full pull into a staging table, then the fold in one transaction, then the
+ * convergence audit it always runs after a rebuild) and answers how long each phase took and
+ * the process's peak RSS.
+ */
+export interface ResyncChildConfig {
+  dataDir: string;
+  profile: string;
+  syncUrl: string;
+  token: string;
+  userId: string;
+  deviceId: string;
+}
+
+export interface ResyncAnswer {
+  ops: number;
+  /** From the call to the first `applying` progress event: every page pulled and staged. */
+  pullMs: number;
+  /** From there to the `done` event: the fold committed. */
+  foldMs: number;
+  /** From the call to `done`: the figure. */
+  totalMs: number;
+  /** From `done` to engine.resync() resolving: the convergence audit after the rebuild. */
+  auditMs: number;
+  auditOutcome: string;
+  /** Peak resident set (VmHWM) in bytes: before the resync, at `done`, after the audit. */
+  peakBefore: number;
+  peakAtDone: number;
+  peakAfter: number;
+  /** process.resourceUsage().maxRSS at the end, in bytes (the same peak, as Node reads it). */
+  maxRss: number;
+  rssAfter: number;
+  /** Rows of the app's tables after the rebuild (the fold really wrote them). */
+  tracks: number;
+  cursor: number;
+}
+
+/** Peak resident set size of this process so far (Linux VmHWM), in bytes. */
+function peakRss(): number {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
+const config = childConfig<ResyncChildConfig>();
+createProfile(config.dataDir, config.profile);
+const engine = DeviceEngine.open({
+  dataDir: config.dataDir,
+  profile: config.profile,
+  tokenStore: memoryTokenStore(),
+});
+await engine.bindWithToken({
+  syncUrl: config.syncUrl,
+  token: config.token,
+  userId: config.userId,
+  deviceId: config.deviceId,
+});
+await engine.start();
+
+serveParent(
+  0,
+  {
+    async connected(request) {
+      const ok = await waitUntil(
+        () => engine.diagnostics().connection === "connected",
+        request.timeoutMs as number,
+      );
+      if (!ok) throw new Error(`${config.profile} did not connect`);
+      return true;
+    },
+    async resync(): Promise<ResyncAnswer> {
+      const peakBefore = peakRss();
+      const started = performance.now();
+      let applyingAt = Number.NaN;
+      let doneAt = Number.NaN;
+      let peakAtDone = Number.NaN;
+      let ops = 0;
+      const unsubscribe = engine.on((event) => {
+        if (event.type !== "resync" || !event.progress) return;
+        if (event.progress.phase === "applying" && Number.isNaN(applyingAt)) {
+          applyingAt = performance.now();
+        }
+        if (event.progress.phase === "done") {
+          doneAt = performance.now();
+          peakAtDone = peakRss();
+          ops = event.progress.done;
+        }
+      });
+      let auditOutcome: string;
+      try {
+        const { audit } = await engine.resync();
+        auditOutcome = JSON.stringify(audit).slice(0, 200);
+      } catch (error) {
+        // The rebuild may have committed and the audit after it failed: the figures say which.
+        if (Number.isNaN(doneAt)) throw error;
+        auditOutcome = `failed: ${(error as Error).message}`;
+      } finally {
+        unsubscribe();
+      }
+      const finished = performance.now();
+      const tracks = engine.read(
+        (db) => (db.prepare("SELECT count(*) AS n FROM tracks").get() as { n: number }).n,
+      );
+      return {
+        ops,
+        pullMs: applyingAt - started,
+        foldMs: doneAt - applyingAt,
+        totalMs: doneAt - started,
+        auditMs: finished - doneAt,
+        auditOutcome,
+        peakBefore,
+        peakAtDone,
+        peakAfter: peakRss(),
+        maxRss: process.resourceUsage().maxRSS * 1024,
+        rssAfter: process.memoryUsage().rss,
+        tracks,
+        cursor: engine.diagnostics().cursor,
+      };
+    },
+  },
+  async () => {
+    await engine.close();
+  },
+);
