@@ -151,6 +151,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
     ...(deps.bounds ? { bounds: deps.bounds } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    onFanoutError: (error) =>
+      logger.error({ err: error }, "fan-out failed; the subscribers concerned resume"),
     onPublishError: (error, context) =>
       logger.error(
         { err: error, ...context },

@@ -1,15 +1,35 @@
+import { FANOUT_REGISTERED, type FanoutSocket } from "@chorus/api";
 import { WebSocket } from "ws";
 
 /**
  * The server's WebSocket class (ws's `WebSocket` option): ws's own, plus what the server keeps
- * per socket as plain fields rather than closures and timers: the keep-alive sweep's two
- * timestamps.
+ * per socket as plain fields rather than closures and timers — the keep-alive sweep's two
+ * timestamps — and the fan-out's frame writer.
+ *
+ * `send` drops FANOUT_REGISTERED: that is what the encoder answers for the message by which a
+ * subscription hands its socket to the fan-out (see packages/api/src/sync/fanout.ts), which has
+ * nothing for the client to read.
  */
-export class ServerSocket extends WebSocket {
+export class ServerSocket extends WebSocket implements FanoutSocket {
   /** Date.now() of the last message from the client (or of opening). */
   lastActivityAt = Date.now();
   /** Date.now() of the PING sent since that message; 0 when none is outstanding. */
   pingSentAt = 0;
+
+  override send(data: unknown, options?: unknown, cb?: unknown): void {
+    if (data === FANOUT_REGISTERED) {
+      const done = typeof options === "function" ? options : cb;
+      if (typeof done === "function") done();
+      return;
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: forwards ws's overloads unchanged
+    (super.send as any)(data, options, cb);
+  }
+
+  /** Writes a frame the fan-out encoded once for several sockets, as a text message. */
+  sendFrame(frame: Buffer): void {
+    super.send(frame, { binary: false });
+  }
 }
 
 /** Records client activity; one function for every socket (`this` is the socket). */
