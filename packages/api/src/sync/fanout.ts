@@ -63,6 +63,7 @@ export class Frames {
 }
 
 interface UserEntry {
+  userId: string;
   subscribers: Set<Subscriber>;
   abort: AbortController;
   ready: Promise<void>;
@@ -187,6 +188,7 @@ export class Fanout {
     let entry = this.users.get(userId);
     if (!entry) {
       const created: UserEntry = {
+        userId,
         subscribers: new Set(),
         abort: new AbortController(),
         ready: Promise.resolve(),
@@ -210,12 +212,7 @@ export class Fanout {
     const { entry } = subscriber;
     if (!entry.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
     entry.abort.abort();
-    for (const [userId, current] of this.users) {
-      if (current === entry) {
-        this.users.delete(userId);
-        break;
-      }
-    }
+    if (this.users.get(entry.userId) === entry) this.users.delete(entry.userId);
   }
 
   private async listen(userId: string, entry: UserEntry): Promise<void> {
