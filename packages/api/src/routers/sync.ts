@@ -7,16 +7,14 @@ import {
   SyncProtocolError,
   syncError,
 } from "@chorus/protocol";
-import { tracked } from "@trpc/server";
-import { publishCommitted } from "../sync/bus.js";
+import { type TrackedEnvelope, tracked } from "@trpc/server";
+import { type OpsEvent, publishCommitted } from "../sync/bus.js";
+import { isFanoutSocket, SLOW_CONSUMER_CLOSE_CODE } from "../sync/fanout.js";
 import { newestOpId, pushOps, readPage } from "../sync/ops-store.js";
 import { deviceProcedure, toTRPCError } from "../trpc.js";
 
-/** Default bound of bytes queued on a subscriber's socket; past it the subscriber is dropped
- * and resumes by lastEventId. */
-export const SLOW_CONSUMER_BUFFER_BYTES = 4 * 1024 * 1024;
-/** WebSocket close code for a dropped slow consumer (4000-4999: application codes). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008;
+export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "../sync/fanout.js";
+
 const BACKFILL_PAGE = 500;
 
 export const syncRouter = {
@@ -83,6 +81,12 @@ export const syncRouter = {
   /**
    * Live ops after lastEventId. Subscribes to the bus FIRST, then backfills from the database,
    * so nothing committed in between is lost; ids already yielded are dropped.
+   *
+   * On the sync server's WebSocket the live part is the server's fan-out (sync/fanout.ts): once
+   * caught up, the subscription yields its Subscriber once (the encoder binds it to this
+   * subscription's message id and sends nothing) and waits while the fan-out writes each new op
+   * to its socket, encoded once for all the user's sockets; a gap hands it back here to read the
+   * database. Without such a socket (an in-process caller) the live ops are yielded one by one.
    */
   subscribe: deviceProcedure.input(SubscribeInput).subscription(async function* ({
     ctx,
@@ -98,7 +102,14 @@ export const syncRouter = {
       await services.limits.consume("subscribe", device.id);
       leave = services.bounds.enterSubscription(socket);
       services.lastSeen.touch(device.id);
-      const events = await services.bus.subscribeOps(device.userId, abort.signal);
+      const fanout = isFanoutSocket(socket)
+        ? await services.fanout.open(device.userId, socket, ctx.slowConsumerBytes)
+        : null;
+      if (fanout) {
+        abort.signal.addEventListener("abort", fanout, { once: true });
+        if (abort.signal.aborted) fanout.end();
+      }
+      const events = fanout ? null : await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
       const tooSlow = () => {
@@ -115,7 +126,8 @@ export const syncRouter = {
       // (no nested generators): at fan-out every layer is paid once per op per subscriber.
       let checked = false;
       let catchingUp = true;
-      const live = events[Symbol.asyncIterator]();
+      let bound = false;
+      const live = events?.[Symbol.asyncIterator]();
       try {
         for (;;) {
           let batch: SyncOp[];
@@ -127,8 +139,20 @@ export const syncRouter = {
             batch = page.ops;
             checked = true;
             catchingUp = page.more;
+          } else if (fanout) {
+            // Every op yielded so far is on the socket: tRPC writes a value before it asks for
+            // the next one. From here the fan-out writes, until a gap or the end.
+            if (!bound) {
+              bound = true;
+              yield fanout as unknown as TrackedEnvelope<SyncOp>;
+            }
+            const from = await fanout.follow(cursor);
+            if (from === null) return;
+            cursor = from;
+            catchingUp = true;
+            continue;
           } else {
-            const next = await live.next();
+            const next = await (live as AsyncIterator<OpsEvent>).next();
             if (next.done) return;
             if (next.value.afterId > cursor) {
               catchingUp = true;
@@ -145,7 +169,8 @@ export const syncRouter = {
           }
         }
       } finally {
-        await live.return?.();
+        fanout?.close();
+        await live?.return?.();
       }
     } catch (error) {
       throw toTRPCError(error);
