@@ -2,16 +2,17 @@
 // (scripts/check-exit-codes.ts), then typecheck, lint and vitest in every package (Turborepo),
 // then the Playwright flows. When TEST_DATABASE_URL is unset, ONE embedded PostgreSQL serves the whole
 // run (each test file still creates its own database on it).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
+import { runChild } from "@chorus/testing/run-child";
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+// Asynchronous on purpose: the embedded Postgres's log is a pipe this process must keep
+// reading while the suites run (see runChild).
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   console.log(`\n[chorus test] ${command} ${args.join(" ")}`);
-  const result = spawnSync(command, args, { stdio: "inherit", env });
-  return result.status ?? 1;
+  return runChild(command, args, env);
 }
 
 async function main(): Promise<void> {
@@ -29,9 +30,9 @@ async function main(): Promise<void> {
 
   let status = 1;
   try {
-    status = run("npx", ["tsx", "scripts/check-exit-codes.ts"], env);
+    status = await run("npx", ["tsx", "scripts/check-exit-codes.ts"], env);
     if (status === 0) {
-      status = run(
+      status = await run(
         "npx",
         [
           "turbo",
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
         env,
       );
     }
-    if (status === 0) status = run("npm", ["run", "e2e"], env);
+    if (status === 0) status = await run("npm", ["run", "e2e"], env);
   } finally {
     await server?.stop();
     if (dataParent) rmSync(dataParent, { recursive: true, force: true });

@@ -364,6 +364,10 @@ describe("pushes checked against the account's current key epoch", () => {
     // Hold the user's lock as a push in flight does; the reset must wait for it.
     const holder = new pg.Client({ connectionString: h.db.url });
     await holder.connect();
+    // Watched from a session of its own: inside the holder's transaction, Postgres would keep
+    // its first snapshot of pg_stat_activity until COMMIT and never see the reset start waiting.
+    const observer = new pg.Client({ connectionString: h.db.url });
+    await observer.connect();
     try {
       await holder.query("BEGIN");
       await holder.query(USER_LOCK_STATEMENT, [device.userId]);
@@ -374,7 +378,7 @@ describe("pushes checked against the account's current key epoch", () => {
           settled = true;
         });
       await waitUntil("the reset waits for the user's lock", async () => {
-        const waiting = await holder.query(
+        const waiting = await observer.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE wait_event_type = 'Lock' AND datname = current_database()
               AND query LIKE '%pg_advisory_xact_lock%'`,
@@ -388,7 +392,7 @@ describe("pushes checked against the account's current key epoch", () => {
       await holder.query("COMMIT");
       expect((await reset).key).toMatchObject({ epoch: 2 });
     } finally {
-      await holder.end();
+      await Promise.all([holder.end(), observer.end()]);
     }
     const old = sealOp(first.key, device.userId, rename(randomUUID(), 1, "old key"));
     const error = await failure(device.http.sync.push.mutate({ ops: [old] }));
