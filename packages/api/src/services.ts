@@ -17,7 +17,6 @@ import {
 } from "./rate-limits.js";
 import { AckBuffer } from "./sync/ack-buffer.js";
 import { type Bus, createInProcessBus } from "./sync/bus.js";
-import { Fanout } from "./sync/fanout.js";
 
 export interface CreateServicesOptions {
   prisma: PrismaClient;
@@ -32,8 +31,6 @@ export interface CreateServicesOptions {
   ackFlushIntervalMs?: number;
   bounds?: Partial<ResourceBounds>;
   onAckFlushError?: (error: unknown) => void;
-  /** Writing live ops to a subscriber failed, or a user's live stream broke. */
-  onFanoutError?: (error: unknown) => void;
   /** A committed push's ops could not be published; they are retried in the background. */
   onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
   /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
@@ -98,29 +95,27 @@ export function createServices(options: CreateServicesOptions): Services & {
   });
   const metrics = options.metrics ?? noopMetrics;
   const stops: Array<() => void> = [];
-  // The counters feed the throughput history too (kept in PostgreSQL for the console).
-  const counted: SyncMetrics = {
-    ...metrics,
-    opsPushed: (count) => {
-      metrics.opsPushed(count);
-      throughput.opsPushed(count);
-    },
-    fanoutDelivered: (count) => {
-      metrics.fanoutDelivered(count);
-      throughput.opsDelivered(count);
-    },
-  };
   return {
     prisma: options.prisma,
     bus,
-    fanout: new Fanout(bus, counted, options.onFanoutError),
     acks,
     devices,
     lastSeen,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
     bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
-    metrics: counted,
+    // The counters feed the throughput history too (kept in PostgreSQL for the console).
+    metrics: {
+      ...metrics,
+      opsPushed: (count) => {
+        metrics.opsPushed(count);
+        throughput.opsPushed(count);
+      },
+      fanoutDelivered: (count) => {
+        metrics.fanoutDelivered(count);
+        throughput.opsDelivered(count);
+      },
+    },
     compaction,
     diagnostics,
     onPublishError: options.onPublishError ?? (() => {}),

@@ -7,14 +7,16 @@ import {
   SyncProtocolError,
   syncError,
 } from "@chorus/protocol";
-import { type TrackedEnvelope, tracked } from "@trpc/server";
-import { type OpsEvent, publishCommitted } from "../sync/bus.js";
-import { isFanoutSocket, SLOW_CONSUMER_CLOSE_CODE } from "../sync/fanout.js";
+import { tracked } from "@trpc/server";
+import { publishCommitted } from "../sync/bus.js";
 import { newestOpId, pushOps, readPage } from "../sync/ops-store.js";
 import { deviceProcedure, toTRPCError } from "../trpc.js";
 
-export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "../sync/fanout.js";
-
+/** Default bound of bytes queued on a subscriber's socket; past it the subscriber is dropped
+ * and resumes by lastEventId. */
+export const SLOW_CONSUMER_BUFFER_BYTES = 4 * 1024 * 1024;
+/** WebSocket close code for a dropped slow consumer (4000-4999: application codes). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4008;
 const BACKFILL_PAGE = 500;
 
 export const syncRouter = {
@@ -81,12 +83,6 @@ export const syncRouter = {
   /**
    * Live ops after lastEventId. Subscribes to the bus FIRST, then backfills from the database,
    * so nothing committed in between is lost; ids already yielded are dropped.
-   *
-   * On the sync server's WebSocket the live part is the server's fan-out (sync/fanout.ts): once
-   * caught up, the subscription yields its Subscriber once (the encoder binds it to this
-   * subscription's message id and sends nothing) and waits while the fan-out writes each new op
-   * to its socket, encoded once for all the user's sockets; a gap hands it back here to read the
-   * database. Without such a socket (an in-process caller) the live ops are yielded one by one.
    */
   subscribe: deviceProcedure.input(SubscribeInput).subscription(async function* ({
     ctx,
@@ -102,14 +98,7 @@ export const syncRouter = {
       await services.limits.consume("subscribe", device.id);
       leave = services.bounds.enterSubscription(socket);
       services.lastSeen.touch(device.id);
-      const fanout = isFanoutSocket(socket)
-        ? await services.fanout.open(device.userId, socket, ctx.slowConsumerBytes)
-        : null;
-      if (fanout) {
-        abort.signal.addEventListener("abort", fanout, { once: true });
-        if (abort.signal.aborted) fanout.end();
-      }
-      const events = fanout ? null : await services.bus.subscribeOps(device.userId, abort.signal);
+      const events = await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
       const tooSlow = () => {
@@ -126,8 +115,7 @@ export const syncRouter = {
       // (no nested generators): at fan-out every layer is paid once per op per subscriber.
       let checked = false;
       let catchingUp = true;
-      let bound = false;
-      const live = events?.[Symbol.asyncIterator]();
+      const live = events[Symbol.asyncIterator]();
       try {
         for (;;) {
           let batch: SyncOp[];
@@ -139,20 +127,8 @@ export const syncRouter = {
             batch = page.ops;
             checked = true;
             catchingUp = page.more;
-          } else if (fanout) {
-            // Every op yielded so far is on the socket: tRPC writes a value before it asks for
-            // the next one. From here the fan-out writes, until a gap or the end.
-            if (!bound) {
-              bound = true;
-              yield fanout as unknown as TrackedEnvelope<SyncOp>;
-            }
-            const from = await fanout.follow(cursor);
-            if (from === null) return;
-            cursor = from;
-            catchingUp = true;
-            continue;
           } else {
-            const next = await (live as AsyncIterator<OpsEvent>).next();
+            const next = await live.next();
             if (next.done) return;
             if (next.value.afterId > cursor) {
               catchingUp = true;
@@ -169,8 +145,7 @@ export const syncRouter = {
           }
         }
       } finally {
-        fanout?.close();
-        await live?.return?.();
+        await live.return?.();
       }
     } catch (error) {
       throw toTRPCError(error);
