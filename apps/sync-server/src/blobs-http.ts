@@ -185,8 +185,12 @@ export function createBlobHandler(deps: {
       return refuse(res, 405, "method_not_allowed", `${req.method} is not served on ${path}`);
     } catch (error) {
       if (error instanceof BlobError) {
+        // The rest of the chunk is read and dropped, and the connection stays open: closing it
+        // while the client still sends its chunk resets the connection, and the client may see
+        // the reset ("fetch failed", taken as offline) before the answer, so that a file too
+        // large for the account would wait to upload forever instead of being refused.
         req.resume();
-        return sendJson(res, error.status, error.toJSON(), true);
+        return sendJson(res, error.status, error.toJSON());
       }
       throw error;
     }
