@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "@chorus/desktop-sync/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { engineSuite } from "../support/engine-suite.js";
+import { jsonCli } from "../support/json-cli.js";
 
 /*
  * Playlist covers from the headless CLI (the command table's cover commands): set on one
@@ -19,30 +19,7 @@ const suite = engineSuite({
 });
 afterAll(() => rmSync(blobDir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli([...args, "--data-dir", suite.temp.path, "--json"], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    platform: "linux",
-    homedir: suite.temp.path,
-    cwd: suite.temp.path,
-  });
-  const last = stdout.trim().split("\n").at(-1);
-  return { code, json: last ? JSON.parse(last) : null, stderr };
-}
-
-async function ok<T = Record<string, unknown>>(args: string[]): Promise<T> {
-  const result = await cli(args);
-  if (result.code !== 0) throw new Error(`chorus-device ${args.join(" ")}: ${result.stderr}`);
-  return result.json as T;
-}
+const { cli, ok } = jsonCli(() => suite.temp.path);
 
 function jpeg(name: string, bytes: number): { path: string; data: Buffer } {
   const data = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(bytes - 4)]);

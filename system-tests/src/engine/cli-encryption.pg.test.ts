@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MASTER_KEY_FILE } from "@chorus/desktop-sync";
-import { runCli } from "@chorus/desktop-sync/testing";
 import { describe, expect, it } from "vitest";
 import { engineSuite } from "../support/engine-suite.js";
+import { jsonCli } from "../support/json-cli.js";
 
 /*
  * The encryption commands as the headless CLI offers them (derived from the command table):
@@ -13,30 +13,7 @@ import { engineSuite } from "../support/engine-suite.js";
 
 const suite = engineSuite({ temp: true });
 
-async function cli(args: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli([...args, "--data-dir", suite.temp.path, "--json"], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    platform: "linux",
-    homedir: suite.temp.path,
-    cwd: suite.temp.path,
-  });
-  const last = stdout.trim().split("\n").at(-1);
-  return { code, json: last ? JSON.parse(last) : null, stderr };
-}
-
-async function ok(args: string[]): Promise<unknown> {
-  const result = await cli(args);
-  if (result.code !== 0) throw new Error(`chorus-device ${args.join(" ")}: ${result.stderr}`);
-  return result.json;
-}
+const { cli, ok } = jsonCli(() => suite.temp.path);
 
 describe("encryption from the CLI", () => {
   it("sets the password on one profile, refuses a wrong one on another, unlocks with the right one; edits leave sealed", async () => {
