@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
@@ -21,6 +21,8 @@ interface Desktop {
   child: ChildProcess;
   url: string;
   page: Page;
+  /** The engine's log (the harness's stderr), attached to a failed test. */
+  logFile: string;
 }
 
 async function startDesktop(
@@ -28,11 +30,25 @@ async function startDesktop(
   dataDir: string,
   env: Record<string, string>,
 ): Promise<Desktop> {
-  const started = await startHarness({ CHORUS_DATA_DIR: dataDir, ...env });
+  const logFile = `${dataDir}.log`;
+  const started = await startHarness({ CHORUS_DATA_DIR: dataDir, ...env }, logFile);
   const url = started.url;
   const page = await context.newPage();
   await page.goto(url);
-  return { child: started.child, url, page };
+  return { child: started.child, url, page, logFile };
+}
+
+/** A failed test carries each desktop's engine log: what it did is the first clue. */
+async function attachLogsOnFailure(testInfo: TestInfo, desktops: Record<string, Desktop>) {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  for (const [name, desktop] of Object.entries(desktops)) {
+    if (existsSync(desktop.logFile)) {
+      await testInfo.attach(`${name}-engine.log`, {
+        path: desktop.logFile,
+        contentType: "text/plain",
+      });
+    }
+  }
 }
 
 /** The sign-in URL the harness's engine would have opened in the system browser. */
@@ -126,6 +142,10 @@ test.describe("the desktop app, two desktops of one account", () => {
       CHORUS_WEB_URL: webUrl,
       CHORUS_HOST_NAME: "laptop-pc",
     });
+  });
+
+  test.afterEach(async () => {
+    await attachLogsOnFailure(test.info(), { studio, laptop });
   });
 
   test.afterAll(async () => {

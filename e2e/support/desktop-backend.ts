@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -26,13 +26,18 @@ import { e2eDatabaseUrl } from "./database.ts";
 // Playwright runs from the repo root (where playwright.config.ts is).
 export const ROOT = resolve(process.cwd());
 
-/** Spawns a process and resolves with the first stdout line `match` accepts. */
+/**
+ * Spawns a process and resolves with the first stdout line `match` accepts. With `logFile`,
+ * everything the process writes to stderr (an engine's log) is also kept there in full, for a
+ * failed test to attach.
+ */
 export function spawnUntil(
   command: string,
   args: string[],
   env: Record<string, string>,
   match: (line: string) => boolean,
   timeoutMs = 60_000,
+  logFile?: string,
 ): Promise<{ child: ChildProcess; line: string; lines: string[] }> {
   const child = spawn(command, args, {
     cwd: ROOT,
@@ -41,6 +46,7 @@ export function spawnUntil(
   });
   const lines: string[] = [];
   let stderr = "";
+  if (logFile) child.stderr?.pipe(createWriteStream(logFile, { flags: "a" }));
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
@@ -163,12 +169,15 @@ export const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
  */
 export async function startHarness(
   env: Record<string, string>,
+  logFile?: string,
 ): Promise<{ child: ChildProcess; url: string }> {
   const started = await spawnUntil(
     process.execPath,
     [TSX, join(ROOT, "apps/desktop/src/harness/server.ts")],
     env,
     (line) => line.includes('"harness":"listening"'),
+    60_000,
+    logFile,
   );
   return { child: started.child, url: JSON.parse(started.line).url as string };
 }

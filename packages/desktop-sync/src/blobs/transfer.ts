@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
-import type { SyncFailure } from "../sync/failure.js";
+import { type SyncFailure, unreachable } from "../sync/failure.js";
 import type { SyncSession } from "../sync/session.js";
 
 /*
@@ -59,8 +59,7 @@ async function request(
       signal: AbortSignal.timeout(deps.timeoutMs),
     });
   } catch (error) {
-    const message = `the sync server cannot be reached (${error instanceof Error ? error.message : String(error)})`;
-    throw new BlobTransferError({ kind: "offline", message }, "offline");
+    throw new BlobTransferError({ kind: "offline", message: unreachable(error) }, "offline");
   }
   if (response.ok) return response;
   throw await refusal(response);

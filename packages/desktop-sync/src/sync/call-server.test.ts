@@ -274,3 +274,39 @@ describe("a proxy's error page (not the sync server's JSON)", () => {
     expect(await failureOf(403, true)).toMatchObject({ kind: "offline" });
   });
 });
+
+describe("a server that cannot be reached", () => {
+  async function offlineFailure(syncUrl: string): Promise<ReturnType<typeof classifyFailure>> {
+    const client = createSyncClient(
+      staticSession({ syncUrl, userId: "u", deviceId: "d", token: "t" }),
+      { callsOverSocket: false },
+    );
+    try {
+      const error = await client.trpc.sync.push.mutate({ ops: [] }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      return classifyFailure(error);
+    } finally {
+      await client.close();
+    }
+  }
+
+  it("says why, not only 'fetch failed' (a sync server on a port fetch refuses looked merely offline)", async () => {
+    // 4190 is on fetch's list of ports it never connects to: nothing listens there or not.
+    const blocked = await offlineFailure("http://127.0.0.1:4190");
+    expect(blocked.kind).toBe("offline");
+    expect(blocked.message).toBe("the sync server cannot be reached (fetch failed: bad port)");
+
+    // A port nobody listens on: the refusal and its address.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const refused = await offlineFailure(`http://127.0.0.1:${port}`);
+    expect(refused.kind).toBe("offline");
+    expect(refused.message).toBe(
+      `the sync server cannot be reached (fetch failed: connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+  });
+});

@@ -78,7 +78,29 @@ export function classifyFailure(error: unknown): SyncFailure {
   }
   if (status !== undefined) return { kind: "server", message };
   // No tRPC error shape: the request never got an answer (fetch failed, aborted, socket closed).
-  return { kind: "offline", message: `the sync server cannot be reached (${message})` };
+  return { kind: "offline", message: unreachable(error) };
+}
+
+/** "the sync server cannot be reached (…)", with the reason from the error's causes. */
+export function unreachable(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `the sync server cannot be reached (${withCause(message, error)})`;
+}
+
+/**
+ * `fetch failed` alone says nothing a person can act on; the reason sits in its causes
+ * ("connect ECONNREFUSED 127.0.0.1:4000", "getaddrinfo ENOTFOUND sync.example", or "bad port"
+ * for a port that fetch refuses to use at all, such as 4190 or 6000). The deepest cause's
+ * message is added when it says something the outer message does not.
+ */
+function withCause(message: string, error: unknown): string {
+  let deepest: string | null = null;
+  let cause = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; cause && depth < 5; depth++) {
+    if (cause instanceof Error && cause.message) deepest = cause.message;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return deepest && !message.includes(deepest) ? `${message}: ${deepest}` : message;
 }
 
 /** A short stable code for diagnostics and the CLI. */
