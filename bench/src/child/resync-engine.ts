@@ -37,6 +37,8 @@ export interface ResyncAnswer {
   /** process.resourceUsage().maxRSS at the end, in bytes (the same peak, as Node reads it). */
   maxRss: number;
   rssAfter: number;
+  /** CPU time (user + system) of this process from the call to `done`, in ms. */
+  cpuMs: number;
   /** Rows of the app's tables after the rebuild (the fold really wrote them). */
   tracks: number;
   cursor: number;
@@ -77,6 +79,8 @@ serveParent(
     },
     async resync(): Promise<ResyncAnswer> {
       const peakBefore = peakRss();
+      const cpuBefore = process.cpuUsage();
+      let cpuAtDone = Number.NaN;
       const started = performance.now();
       let applyingAt = Number.NaN;
       let doneAt = Number.NaN;
@@ -89,6 +93,8 @@ serveParent(
         }
         if (event.progress.phase === "done") {
           doneAt = performance.now();
+          const cpu = process.cpuUsage(cpuBefore);
+          cpuAtDone = (cpu.user + cpu.system) / 1000;
           peakAtDone = peakRss();
           ops = event.progress.done;
         }
@@ -100,7 +106,12 @@ serveParent(
       } catch (error) {
         // The rebuild may have committed and the audit after it failed: the figures say which.
         if (Number.isNaN(doneAt)) throw error;
-        auditOutcome = `failed: ${(error as Error).message}`;
+        // The causes say what "fetch failed" was (a reset, a timeout, a refused connection).
+        const causes: string[] = [];
+        for (let e = (error as Error).cause; e instanceof Error; e = e.cause) {
+          causes.push(`${e.name}${"code" in e ? ` ${String(e.code)}` : ""}: ${e.message}`);
+        }
+        auditOutcome = `failed: ${(error as Error).message}${causes.length ? ` (${causes.join("; ")})` : ""}`;
       } finally {
         unsubscribe();
       }
@@ -113,6 +124,7 @@ serveParent(
         pullMs: applyingAt - started,
         foldMs: doneAt - applyingAt,
         totalMs: doneAt - started,
+        cpuMs: cpuAtDone,
         auditMs: finished - doneAt,
         auditOutcome,
         peakBefore,

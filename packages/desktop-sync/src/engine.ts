@@ -1409,6 +1409,8 @@ export class DeviceEngine {
       failure.kind === "offline" ? "offline" : "server_refused",
       `could not ${what}: ${failure.message}`,
       { code: failureCode(failure) },
+      // The low-level error (a reset, a timeout) stays reachable for logs and diagnostics.
+      { cause: error },
     );
   }
 

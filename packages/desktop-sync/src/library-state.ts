@@ -104,6 +104,23 @@ export class LibraryState {
     }
   }
 
+  /**
+   * Runs `fn` (which folds ops) and returns the final view of every entity it touched, in the
+   * order they were first touched, WITHOUT writing their rows: the caller writes them (a full
+   * rebuild writes them with the rest of the library, src/lww/rebuild.ts). Call inside the
+   * caller's transaction, outside `batch`.
+   */
+  collectViews(fn: () => void): MaterializedEntity[] {
+    if (this.touched) throw new Error("collectViews cannot run inside batch");
+    this.touched = new Map();
+    try {
+      fn();
+      return [...this.touched.values()];
+    } finally {
+      this.touched = null;
+    }
+  }
+
   /** Folds an op made on this device (stamped, or re-read from the queue). */
   foldOwn(op: OpInput): void {
     this.fold({ ...op, deviceId: this.deviceId() });

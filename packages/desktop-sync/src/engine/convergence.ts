@@ -4,21 +4,25 @@ import {
   AUDIT_BUCKETS,
   type AuditDetailRow,
   type AuditDifference,
+  type AuditDigest,
   type AuditInput,
   type AuditNotComparable,
   type AuditOutcome,
+  type AuditRow,
   type AuditTrigger,
   auditBucket,
   auditDetailRow,
+  auditLine,
   auditRows,
-  digestAudit,
+  compareAuditRows,
   MAX_AUDIT_DETAIL_BYTES,
   MAX_AUDIT_DETAIL_ROWS,
 } from "@chorus/protocol";
 import type { TRPCClient } from "@trpc/client";
 import type { LibraryState } from "../library-state.js";
-import { loadAllRegisters } from "../lww/registers.js";
+import { forEachRegisterPage, loadAllRegisters } from "../lww/registers.js";
 import { pendingCount } from "../queue.js";
+import type { SqliteDatabase } from "../store/sqlite.js";
 
 /*
  * The device's side of the convergence audit (docs/adr/0019-convergence-audit-and-lag-history.md):
@@ -46,18 +50,103 @@ export interface ConvergenceAudit {
 
 interface Snapshot {
   input: AuditInput;
-  detail(bucket: number): { rows: AuditDetailRow[]; complete: boolean };
+  /** The rows of one bucket, read again; null when the library changed since the digest. */
+  detail(bucket: number): { rows: AuditDetailRow[]; complete: boolean } | null;
 }
 
-/** The library's synced state at its cursor, digested (one read transaction). */
+/** Entities read per page while streaming the registers. */
+const SNAPSHOT_PAGE = 1_000;
+
+/**
+ * Streams the audit rows of every stored register in row order, a page of entities at a time
+ * (memory: one page, whatever the library's size). The registers come in SQLite's BINARY
+ * order of (entity, entity_id) and each entity's rows in the protocol's order: the same as
+ * the rows' code-unit order for every entity id without characters above U+FFFF or in
+ * U+E000..U+FFFF. The scan answers false as soon as it meets rows out of the protocol's order
+ * (the caller then sorts in memory). Call inside a read transaction.
+ */
+function streamAuditRows(db: SqliteDatabase, visit: (row: AuditRow) => void): boolean {
+  let previous: AuditRow | null = null;
+  let ordered = true;
+  forEachRegisterPage(db, { pageSize: SNAPSHOT_PAGE }, (page) => {
+    if (!ordered) return;
+    for (const state of page) {
+      for (const row of auditRows(state)) {
+        if (previous && compareAuditRows(previous, row) >= 0) {
+          ordered = false;
+          return;
+        }
+        previous = row;
+        visit(row);
+      }
+    }
+  });
+  return ordered;
+}
+
+/** digestAudit's digests, fed a row at a time (the same texts, joined by "\n"). */
+class StreamingDigest {
+  private readonly whole = createHash("sha256");
+  private readonly buckets = Array.from({ length: AUDIT_BUCKETS }, () => ({
+    hash: createHash("sha256"),
+    rows: 0,
+  }));
+  private rows = 0;
+
+  add(row: AuditRow): void {
+    const line = auditLine(row);
+    this.whole.update(this.rows === 0 ? line : `\n${line}`);
+    this.rows += 1;
+    const bucket = this.buckets[auditBucket(row.entity, row.entityId)];
+    if (!bucket) return;
+    bucket.hash.update(bucket.rows === 0 ? line : `\n${line}`);
+    bucket.rows += 1;
+  }
+
+  digest(): AuditDigest {
+    return {
+      hash: this.whole.digest("hex"),
+      buckets: this.buckets.map((bucket) => bucket.hash.digest("hex").slice(0, 16)),
+      rows: this.rows,
+    };
+  }
+}
+
+/** The rows of one bucket as an audit's detail carries them (the first ones that fit). */
+function detailOf(rows: Iterable<AuditRow>): { rows: AuditDetailRow[]; complete: boolean } {
+  const out: AuditDetailRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const wire = auditDetailRow(row, sha256);
+    bytes += JSON.stringify(wire).length + 1;
+    if (out.length >= MAX_AUDIT_DETAIL_ROWS || bytes > MAX_AUDIT_DETAIL_BYTES) {
+      return { rows: out, complete: false };
+    }
+    out.push(wire);
+  }
+  return { rows: out, complete: true };
+}
+
+/**
+ * The library's synced state at its cursor, digested (one read transaction). The registers
+ * are streamed through the digests a page of entities at a time, so memory does not grow
+ * with the library (a 1,000,000-op account's 400,000 registers once took ~400 MiB held at
+ * once). The detail of a differing bucket is read again when asked for, in a new read
+ * transaction: when the library changed since the digest (the bucket's digest is no longer
+ * the one sent), there is no detail to give, and `detail` answers null.
+ */
 export function snapshotForAudit(library: LibraryState, trigger: AuditTrigger): Snapshot {
   const { db } = library;
-  const { rows, cursor, pendingOps } = db.transaction(() => ({
-    rows: auditRows(loadAllRegisters(db)),
-    cursor: library.cursor(),
-    pendingOps: pendingCount(db),
-  }))();
-  const digest = digestAudit(rows, sha256);
+  const { digest, cursor, pendingOps } = db.transaction(() => {
+    let streamed = new StreamingDigest();
+    if (!streamAuditRows(db, (row) => streamed.add(row))) {
+      // Texts SQLite orders otherwise than the protocol: sort them in memory (bounded by
+      // the library, as before streaming).
+      streamed = new StreamingDigest();
+      for (const row of auditRows(loadAllRegisters(db))) streamed.add(row);
+    }
+    return { digest: streamed.digest(), cursor: library.cursor(), pendingOps: pendingCount(db) };
+  })();
   return {
     input: {
       trigger,
@@ -68,18 +157,20 @@ export function snapshotForAudit(library: LibraryState, trigger: AuditTrigger): 
       buckets: digest.buckets,
     },
     detail(bucket) {
-      const inBucket = rows.filter((row) => auditBucket(row.entity, row.entityId) === bucket);
-      const out: AuditDetailRow[] = [];
-      let bytes = 0;
-      for (const row of inBucket) {
-        const wire = auditDetailRow(row, sha256);
-        bytes += JSON.stringify(wire).length + 1;
-        if (out.length >= MAX_AUDIT_DETAIL_ROWS || bytes > MAX_AUDIT_DETAIL_BYTES) {
-          return { rows: out, complete: false };
+      const inBucket = db.transaction(() => {
+        const rows: AuditRow[] = [];
+        const keep = (row: AuditRow) => {
+          if (auditBucket(row.entity, row.entityId) === bucket) rows.push(row);
+        };
+        if (!streamAuditRows(db, keep)) {
+          rows.length = 0;
+          for (const row of auditRows(loadAllRegisters(db))) keep(row);
         }
-        out.push(wire);
-      }
-      return { rows: out, complete: true };
+        return rows;
+      })();
+      const now = sha256(inBucket.map(auditLine).join("\n")).slice(0, 16);
+      if (now !== digest.buckets[bucket]) return null;
+      return detailOf(inBucket);
     },
   };
 }
@@ -97,11 +188,13 @@ export async function runAudit(
   const bucket = answer.differingBuckets[0];
   if (answer.outcome === "mismatch" && bucket !== undefined && bucket < AUDIT_BUCKETS) {
     const detail = snapshot.detail(bucket);
-    const resolved = await trpc.diagnostics.auditDetail.mutate(
-      { auditId: answer.auditId, bucket, ...detail },
-      { signal: signal() },
-    );
-    firstDifference = resolved.firstDifference;
+    if (detail) {
+      const resolved = await trpc.diagnostics.auditDetail.mutate(
+        { auditId: answer.auditId, bucket, ...detail },
+        { signal: signal() },
+      );
+      firstDifference = resolved.firstDifference;
+    }
   }
   return {
     auditId: answer.auditId,

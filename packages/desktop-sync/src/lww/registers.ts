@@ -373,3 +373,89 @@ export function loadAllRegisters(db: SqliteDatabase): LwwState {
   }
   return state;
 }
+
+type StoredEntityRow = EntityRow & { entity: string; entity_id: string };
+type StoredFieldRow = FieldRow & { entity: string; entity_id: string };
+
+/** One stored entity's registers as the conflict rule's state (one entry). */
+function stateOf(row: StoredEntityRow, fieldRows: readonly StoredFieldRow[]): LwwState {
+  const { entity, entity_id: entityId } = row;
+  const fields: EntityRegisters["fields"] = new Map();
+  for (const f of fieldRows) {
+    const value = JSON.parse(f.value) as JsonValue;
+    const version = { ts: f.lamport_ts, device: f.device_id, op: f.operation_id };
+    fields.set(f.field, { op: storedOp(entity, entityId, "set", f.field, version, value), value });
+  }
+  const state = createLwwState();
+  state.set(entityKey(entity, entityId), {
+    entity,
+    entityId,
+    tombstone:
+      row.tombstone_ts != null && row.tombstone_device && row.tombstone_op
+        ? storedOp(
+            entity,
+            entityId,
+            "delete",
+            null,
+            { ts: row.tombstone_ts, device: row.tombstone_device, op: row.tombstone_op },
+            null,
+          )
+        : null,
+    lastWrite:
+      row.write_ts != null && row.write_device && row.write_op
+        ? storedOp(
+            entity,
+            entityId,
+            "set",
+            null,
+            { ts: row.write_ts, device: row.write_device, op: row.write_op },
+            null,
+          )
+        : null,
+    fields,
+  });
+  return state;
+}
+
+/**
+ * Reads the stored registers entity by entity in key order (SQLite's BINARY order of
+ * (entity, entity_id)), `pageSize` entities at a time, each as a one-entity LwwState; only
+ * one entity type when `entity` is given. Memory stays bounded by a page whatever the
+ * library's size. `visit` gets each page; call inside a read (or the caller's) transaction
+ * when the pages must describe one moment.
+ */
+export function forEachRegisterPage(
+  db: SqliteDatabase,
+  options: { entity?: string; pageSize: number },
+  visit: (page: LwwState[]) => void,
+): void {
+  const only = options.entity !== undefined;
+  const entities = db.prepare<unknown[], StoredEntityRow>(
+    `SELECT * FROM lww_entity
+      WHERE ${only ? "entity = ? AND entity_id > ?" : "(entity, entity_id) > (?, ?)"}
+      ORDER BY entity, entity_id LIMIT ?`,
+  );
+  const fields = db.prepare<unknown[], StoredFieldRow>(
+    `SELECT entity, entity_id, field, lamport_ts, device_id, operation_id, value FROM lww_field
+      WHERE (entity, entity_id) >= (?, ?) AND (entity, entity_id) <= (?, ?)
+      ORDER BY entity, entity_id, field`,
+  );
+  let after: [string, string] = [options.entity ?? "", ""];
+  for (;;) {
+    const rows = entities.all(...(only ? [options.entity, after[1]] : after), options.pageSize);
+    const first = rows[0];
+    const last = rows.at(-1);
+    if (!first || !last) return;
+    const byEntity = new Map<string, StoredFieldRow[]>();
+    for (const f of fields.all(first.entity, first.entity_id, last.entity, last.entity_id)) {
+      const key = entityKey(f.entity, f.entity_id);
+      const list = byEntity.get(key);
+      if (list) list.push(f);
+      else byEntity.set(key, [f]);
+    }
+    visit(
+      rows.map((row) => stateOf(row, byEntity.get(entityKey(row.entity, row.entity_id)) ?? [])),
+    );
+    after = [last.entity, last.entity_id];
+  }
+}

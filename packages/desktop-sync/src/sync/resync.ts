@@ -1,7 +1,10 @@
+import type { CryptoError } from "@chorus/crypto";
 import { MAX_PULL_LIMIT, type PullResult, type SyncOp } from "@chorus/protocol";
 import type { ResyncProgress } from "../contract.js";
 import { type OpCipher, openRemote } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
+import { RebuildRegisters } from "../lww/rebuild.js";
+import { materializerOf } from "../sdk/install.js";
 import { callBudget, callServer } from "./call-server.js";
 
 export interface RebuildDeps {
@@ -26,24 +29,17 @@ export interface RebuildDeps {
 const MAX_RESTARTS = 3;
 /** Rate-limited answers in a row before the rebuild gives up (and is retried later). */
 const MAX_RATE_LIMITED_IN_A_ROW = 20;
-const PROGRESS_EVERY = 500;
-/** Ops read back from the staging table at a time while folding: bounds memory. */
-const FOLD_CHUNK = 500;
-
-/*
- * The pulled pages wait in a TEMP table of the library's own connection: on disk (SQLite's
- * temporary storage), not in this process's memory, so an account of any size can be rebuilt;
- * invisible to other connections; and gone with the connection if the process dies mid-pull
- * (a new rebuild starts from 0 anyway).
- */
-const STAGING = "chorus_resync_staging";
 
 /**
- * Rebuilds the library from a full pull (since 0, paged): streams every page into a staging
- * table first (the local library stays usable meanwhile, memory stays bounded by one page),
- * then in ONE transaction forgets the registers and rows, folds the staged ops in id order in
- * chunks, folds the still-pending local ops on top (they were never accepted by the server, so
- * they stay queued) and sets the cursor to the last pulled id. A failure before that
+ * Rebuilds the library from a full pull (since 0, paged). Each page is folded as it arrives
+ * into the rebuild's own registers (src/lww/rebuild.ts: TEMP tables of the library's
+ * connection, one conditional write per register the page settles, not a load and a save of
+ * the entity per op), while the next page is already asked for; the local library stays
+ * usable meanwhile and memory stays bounded by one page. Then ONE transaction forgets the
+ * library's registers and rows, installs the rebuilt registers, writes the app's rows from
+ * them (parents first), folds the still-pending local ops on top (they were never accepted by
+ * the server, so they stay queued) and sets the cursor to the last pulled id. The result is
+ * the one folding every pulled op in id order would leave (ADR 0028). A failure before that
  * transaction leaves the local state as it was. There is no page cap: a large account takes
  * as many pages as it has ops.
  */
@@ -54,17 +50,29 @@ export async function rebuildFromServer(
   const { db } = library;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const limit = Math.min(deps.pageSize ?? MAX_PULL_LIMIT, MAX_PULL_LIMIT);
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (id INTEGER PRIMARY KEY, op TEXT NOT NULL)`);
-  const stage = db.prepare(`INSERT OR REPLACE INTO ${STAGING} (id, op) VALUES (?, ?)`);
-  const stagePage = db.transaction((ops: SyncOp[]) => {
-    for (const op of ops) stage.run(op.id, JSON.stringify(op));
+  const materializer = materializerOf(db);
+  const registers = new RebuildRegisters(db, {
+    ignoresDeletes: (entity) => materializer?.ignoresDeletes(entity) ?? false,
   });
-  const reset = () => db.exec(`DELETE FROM ${STAGING}`);
+  // Values that do not open are recorded in the rebuild's transaction, with the rest of it.
+  const refused: Array<[SyncOp, CryptoError]> = [];
+  const cipher: OpCipher | undefined = deps.cipher && {
+    seal: (op) => deps.cipher?.seal(op) ?? op,
+    open: (op) => deps.cipher?.open(op) ?? op,
+    refuse: (op, error) => refused.push([op, error]),
+  };
 
   try {
-    reset();
     let pulled = 0;
     let since = 0;
+    let highest = 0;
+    const restart = () => {
+      registers.reset();
+      refused.length = 0;
+      pulled = 0;
+      since = 0;
+      highest = 0;
+    };
     // fullResync: paging on from 0, this reader holds every op that survived compaction below
     // its position, so the server does not refuse pages below the watermark. Over the
     // device's pull budget, the same page is asked again once it refills.
@@ -81,23 +89,30 @@ export async function rebuildFromServer(
         // Compaction raised the watermark past our page: start again from 0.
         if (asked.verdict === "resync" && restarts < MAX_RESTARTS) {
           restarts += 1;
-          reset();
-          pulled = 0;
-          since = 0;
+          restart();
           next = ask(since);
           continue;
         }
         throw asked.error;
       }
       const page = asked.value;
-      // The next page is asked for before this one is staged: the request (the server's
-      // read, the wire) runs while this process writes the page to the staging table. At most
-      // one request is in flight; one that is no longer awaited cannot reject unhandled.
+      // The next page is asked for before this one is folded: the request (the server's
+      // read, the wire) runs while this process folds the page. At most one request is in
+      // flight; one that is no longer awaited cannot reject unhandled.
       if (page.hasMore) {
         next = ask(page.nextSince);
         next.catch(() => {});
       }
-      stagePage(page.ops);
+      const opened: SyncOp[] = [];
+      for (const op of page.ops) {
+        if (op.lamportTs > highest) highest = op.lamportTs;
+        // A value that does not open is recorded (in the rebuild's transaction) and skipped;
+        // a key this device lacks (KeyNeededError) fails the rebuild, leaving the library as
+        // it was.
+        const open = cipher ? openRemote(cipher, op) : op;
+        if (open) opened.push(open);
+      }
+      registers.add(opened);
       pulled += page.ops.length;
       since = page.nextSince;
       deps.onProgress({ phase: "pulling", done: pulled, total: null });
@@ -106,41 +121,32 @@ export async function rebuildFromServer(
 
     const total = pulled;
     deps.onProgress({ phase: "applying", done: 0, total });
-    const chunk = db.prepare<[number, number], { id: number; op: string }>(
-      `SELECT id, op FROM ${STAGING} WHERE id > ? ORDER BY id LIMIT ?`,
-    );
     db.transaction(() => {
       deps.inRebuild?.();
+      for (const [op, error] of refused) deps.cipher?.refuse(op, error);
       library.clearLibrary();
-      // Rows are written once at the end, parents first (LibraryState.batch).
-      library.batch(() => {
-        let done = 0;
-        for (let after = 0; ; ) {
-          const rows = chunk.all(after, FOLD_CHUNK);
-          if (rows.length === 0) break;
-          // The clock is raised once per chunk to the chunk's highest stamp (the same end
-          // state as once per op, inside the same transaction, without a statement per op).
-          let highest = 0;
-          for (const row of rows) {
-            const op = JSON.parse(row.op) as SyncOp;
-            if (op.lamportTs > highest) highest = op.lamportTs;
-            // A value that does not open is recorded and skipped; a key this device lacks
-            // (KeyNeededError) rolls the whole rebuild back, leaving the library as it was.
-            const opened = deps.cipher ? openRemote(deps.cipher, op) : op;
-            if (opened) library.fold(opened);
-            done += 1;
-            if (done % PROGRESS_EVERY === 0) deps.onProgress({ phase: "applying", done, total });
-          }
-          library.clock.observe(highest);
-          after = rows.at(-1)?.id ?? after;
-        }
-        library.refoldPending();
-      });
+      registers.install();
+      const entities = library.db
+        .prepare("SELECT count(*) FROM lww_entity")
+        .pluck()
+        .get() as number;
+      // The clock is raised once to the highest pulled stamp (the same end state as once per
+      // op, inside the same transaction).
+      library.clock.observe(highest);
+      // The pending local ops go into the registers first, so every row is written once,
+      // from its final view (as one batch over the pulled and the pending ops would).
+      library.collectViews(() => library.refoldPending());
+      if (materializer) {
+        registers.materialize(materializer, (written) => {
+          const done = Math.floor((total * written) / Math.max(entities, 1));
+          deps.onProgress({ phase: "applying", done: Math.min(done, total), total });
+        });
+      }
       library.setCursor(since);
     }).immediate();
     deps.onProgress({ phase: "done", done: total, total });
     return { ops: total, cursor: since };
   } finally {
-    reset();
+    registers.drop();
   }
 }

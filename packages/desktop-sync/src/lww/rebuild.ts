@@ -1,0 +1,250 @@
+import {
+  compareVersions,
+  entityKey,
+  type JsonValue,
+  type LwwOp,
+  type MaterializedEntity,
+  type SyncOp,
+  viewState,
+} from "@chorus/protocol";
+import type Database from "better-sqlite3";
+import type { Materializer } from "../sdk/materialize.js";
+import type { SqliteDatabase } from "../store/sqlite.js";
+import { forEachRegisterPage } from "./registers.js";
+
+/*
+ * The registers of a full rebuild, settled in bulk (docs/adr/0028-batched-rebuild-fold.md).
+ *
+ * Folding every op of an account in id order into empty registers ends in a pure function of
+ * the op set (@chorus/protocol's rule takes a maximum per register): per field the newest
+ * write; per entity the newest delete (tombstone) and the newest write of any field or of
+ * none (lastWrite, which is therefore the newest of the entity's field winners and of its
+ * writes that set no field); "newest" by (lamportTs, lower-cased deviceId, lower-cased
+ * operationId), the first copy kept on a tie. So a rebuild does not load and save an entity
+ * per op: while the pages arrive, each page is settled in memory (one winner per register of
+ * the page) and its winners are appended to TEMP staging tables; at the end, SQL picks each
+ * register's winner (a window over the staged rows, sorted by SQLite's external sorter) and
+ * writes it once. Device and operation ids are UUIDs (the protocol's Uuid), ASCII, so
+ * SQLite's BINARY order of their lower-cased texts is the rule's code-unit order.
+ *
+ * The staging tables belong to the library's own connection (on disk in SQLite's temporary
+ * storage, invisible to other connections, gone with the connection), so the library stays as
+ * it was until the rebuild's one transaction installs the registers and writes the app's rows
+ * from them (`install`, `materialize`): a failure before that changes nothing, and memory
+ * stays bounded by a page (the sorter spills to temporary files).
+ */
+
+const FIELDS = "chorus_resync_field";
+const VERSIONS = "chorus_resync_version";
+/** Entities whose rows are written per applyMany while materializing. */
+const MATERIALIZE_PAGE = 1_000;
+
+/** The rule's order of two ops (protocol compareOps): version, then lower-cased operation id. */
+function newer(a: LwwOp, b: LwwOp | null): boolean {
+  if (b === null) return true;
+  const byVersion = compareVersions(a, b);
+  if (byVersion !== 0) return byVersion > 0;
+  return a.operationId.toLowerCase() > b.operationId.toLowerCase();
+}
+
+/** The fields an op writes, with their values (as @chorus/protocol's applyOp reads them). */
+function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
+  if (op.field !== null) return [[op.field, op.value]];
+  const value = op.value;
+  if (op.op === "insert" && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return Object.entries(value);
+  }
+  return [];
+}
+
+interface Settled {
+  entity: string;
+  entityId: string;
+  tombstone: SyncOp | null;
+  /** The newest write of the page that set no field (the others count through `fields`). */
+  fieldless: SyncOp | null;
+  fields: Map<string, { op: SyncOp; value: JsonValue }>;
+}
+
+export interface RebuildRegistersOptions {
+  /** True for an entity whose deletes are not folded (a table whose deletes do not sync). */
+  ignoresDeletes(entity: string): boolean;
+}
+
+/** Window: the rank of a staged row among the rows of its register, the winner first. */
+const RANK = "ORDER BY ts DESC, dkey DESC, okey DESC, seq";
+
+export class RebuildRegisters {
+  private readonly stageField: Database.Statement;
+  private readonly stageVersion: Database.Statement;
+  private readonly addPage: (ops: readonly SyncOp[]) => void;
+
+  constructor(
+    readonly db: SqliteDatabase,
+    private readonly options: RebuildRegistersOptions,
+  ) {
+    // Heaps in arrival order (no index): appending costs the same at any size.
+    db.exec(`
+      CREATE TEMP TABLE IF NOT EXISTS ${FIELDS} (
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT NOT NULL,
+        ts INTEGER NOT NULL, dkey TEXT NOT NULL, okey TEXT NOT NULL, seq INTEGER NOT NULL,
+        device_id TEXT NOT NULL, operation_id TEXT NOT NULL, value TEXT NOT NULL
+      );
+      CREATE TEMP TABLE IF NOT EXISTS ${VERSIONS} (
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+        ts INTEGER NOT NULL, dkey TEXT NOT NULL, okey TEXT NOT NULL, seq INTEGER NOT NULL,
+        device_id TEXT NOT NULL, operation_id TEXT NOT NULL
+      );
+    `);
+    this.stageField = db.prepare(
+      `INSERT INTO temp.${FIELDS} (entity, entity_id, field, ts, dkey, okey, seq, device_id, operation_id, value)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.stageVersion = db.prepare(
+      `INSERT INTO temp.${VERSIONS} (entity, entity_id, kind, ts, dkey, okey, seq, device_id, operation_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.addPage = db.transaction((ops: readonly SyncOp[]) => this.stage(this.settle(ops)));
+    this.reset();
+  }
+
+  /** Forgets every register staged so far (a rebuild starting again from 0). */
+  reset(): void {
+    this.db.exec(`DELETE FROM temp.${FIELDS}; DELETE FROM temp.${VERSIONS};`);
+  }
+
+  /** Folds one page of ops (opened, in id order) into the rebuild's registers. */
+  add(ops: readonly SyncOp[]): void {
+    if (ops.length > 0) this.addPage(ops);
+  }
+
+  /** One winner per register of the page, as folding its ops in order would leave them. */
+  private settle(ops: readonly SyncOp[]): Map<string, Settled> {
+    const page = new Map<string, Settled>();
+    for (const op of ops) {
+      if (op.op === "noop") continue;
+      if (op.op === "delete" && this.options.ignoresDeletes(op.entity)) continue;
+      const key = entityKey(op.entity, op.entityId);
+      let settled = page.get(key);
+      if (!settled) {
+        settled = {
+          entity: op.entity,
+          entityId: op.entityId,
+          tombstone: null,
+          fieldless: null,
+          fields: new Map(),
+        };
+        page.set(key, settled);
+      }
+      if (op.op === "delete") {
+        if (newer(op, settled.tombstone)) settled.tombstone = op;
+        continue;
+      }
+      const writes = fieldWrites(op);
+      if (writes.length === 0 && newer(op, settled.fieldless)) settled.fieldless = op;
+      for (const [field, value] of writes) {
+        const current = settled.fields.get(field);
+        if (current === undefined || newer(op, current.op))
+          settled.fields.set(field, { op, value });
+      }
+    }
+    return page;
+  }
+
+  private stage(page: Map<string, Settled>): void {
+    for (const settled of page.values()) {
+      const { entity, entityId } = settled;
+      // A touched entity has a tombstone, a write that set no field, or field writes: each
+      // gives it its register row (install).
+      for (const [kind, op] of [
+        ["d", settled.tombstone],
+        ["w", settled.fieldless],
+      ] as const) {
+        if (!op) continue;
+        this.stageVersion.run(
+          entity,
+          entityId,
+          kind,
+          op.lamportTs,
+          op.deviceId.toLowerCase(),
+          op.operationId.toLowerCase(),
+          op.id,
+          op.deviceId,
+          op.operationId,
+        );
+      }
+      for (const [field, { op, value }] of settled.fields) {
+        this.stageField.run(
+          entity,
+          entityId,
+          field,
+          op.lamportTs,
+          op.deviceId.toLowerCase(),
+          op.operationId.toLowerCase(),
+          op.id,
+          op.deviceId,
+          op.operationId,
+          JSON.stringify(value),
+        );
+      }
+    }
+  }
+
+  /**
+   * Writes each register's winner into the library's registers (lww_field, then lww_entity),
+   * which the caller has just cleared, inside its transaction.
+   */
+  install(): void {
+    this.db.exec(`
+      INSERT INTO lww_field (entity, entity_id, field, lamport_ts, device_id, operation_id, value)
+        SELECT entity, entity_id, field, ts, device_id, operation_id, value FROM (
+          SELECT *, row_number() OVER (PARTITION BY entity, entity_id, field ${RANK}) AS rank
+            FROM temp.${FIELDS})
+         WHERE rank = 1;
+      INSERT INTO lww_entity (entity, entity_id, tombstone_ts, tombstone_device, tombstone_op,
+                              write_ts, write_device, write_op)
+        SELECT entity, entity_id,
+               max(CASE kind WHEN 'd' THEN ts END), max(CASE kind WHEN 'd' THEN device_id END),
+               max(CASE kind WHEN 'd' THEN operation_id END),
+               max(CASE kind WHEN 'w' THEN ts END), max(CASE kind WHEN 'w' THEN device_id END),
+               max(CASE kind WHEN 'w' THEN operation_id END)
+          FROM (
+            SELECT *, row_number() OVER (PARTITION BY entity, entity_id, kind ${RANK}) AS rank
+              FROM (SELECT entity, entity_id, kind, ts, dkey, okey, seq, device_id, operation_id
+                      FROM temp.${VERSIONS}
+                    UNION ALL
+                    SELECT entity, entity_id, 'w', lamport_ts, lower(device_id),
+                           lower(operation_id), 0, device_id, operation_id
+                      FROM lww_field))
+         WHERE rank = 1
+         GROUP BY entity, entity_id;
+    `);
+  }
+
+  /**
+   * Writes the app's rows from the library's registers (installed, with the pending local ops
+   * folded on top): table by table, parents first, a page of entities at a time through
+   * applyMany, which parks a child whose parent has no row and writes it when the parent
+   * lands. The order within a table does not change the rows (a row exists exactly when its
+   * entity is visible, its parents' rows exist and it meets its table's constraints; the SDK
+   * refuses UNIQUE columns). Calls `onPage` with the entities written so far.
+   */
+  materialize(materializer: Materializer, onPage: (written: number) => void = () => {}): void {
+    const tables = [...materializer.app.tables].sort((a, b) => a.depth - b.depth);
+    let written = 0;
+    for (const table of tables) {
+      forEachRegisterPage(this.db, { entity: table.entity, pageSize: MATERIALIZE_PAGE }, (page) => {
+        const views: MaterializedEntity[] = [];
+        for (const state of page) for (const view of viewState(state).values()) views.push(view);
+        materializer.applyMany(views);
+        written += page.length;
+        onPage(written);
+      });
+    }
+  }
+
+  /** Drops the TEMP tables (the rebuild is over, committed or not). */
+  drop(): void {
+    this.db.exec(`DROP TABLE IF EXISTS temp.${FIELDS}; DROP TABLE IF EXISTS temp.${VERSIONS};`);
+  }
+}
