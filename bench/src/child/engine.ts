@@ -2,6 +2,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { createProfile, DeviceEngine, memoryTokenStore } from "@chorus/desktop-sync";
 import { sleep, waitUntil, wallClockMs } from "../progress.js";
 import { childConfig, serveParent } from "./ipc.js";
+import { traceSockets } from "./trace.js";
 
 /**
  * One DeviceEngine of @chorus/desktop-sync in a process of its own, as a desktop runs it: its
@@ -18,6 +19,8 @@ export interface EngineChildConfig {
   token: string;
   userId: string;
   deviceId: string;
+  /** Stamp each edit on its way through this engine's socket (child/trace.ts). */
+  trace?: boolean;
 }
 
 /** The lowest Argon2id cost the protocol accepts: the bench measures sealing, not the KDF. */
@@ -26,6 +29,7 @@ const BENCH_KDF = { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 };
 const EDIT_NAME = /^bench edit (\d+)$/;
 
 const config = childConfig<EngineChildConfig>();
+const tracer = config.trace ? traceSockets(`${config.profile} `) : null;
 createProfile(config.dataDir, config.profile);
 const engine = DeviceEngine.open({
   dataDir: config.dataDir,
@@ -66,6 +70,7 @@ engine.on((event) => {
     const k = match ? Number(match[1]) : -1;
     if (k < 0 || k >= appliedAt.length || !Number.isNaN(appliedAt[k] as number)) continue;
     appliedAt[k] = now;
+    tracer?.stamp(`${config.profile} applied`, k, now);
     seen++;
   }
 });
@@ -124,6 +129,7 @@ serveParent(
     },
     async watch(request) {
       appliedAt = new Float64Array(request.edits as number).fill(Number.NaN);
+      tracer?.reset(request.edits as number);
       seen = 0;
       gc.major = gc.minor = gc.longestMs = gc.totalMs = 0;
       return true;
@@ -137,14 +143,19 @@ serveParent(
       const rate = request.rate as number;
       const editedAt: number[] = [];
       gc.major = gc.minor = gc.longestMs = gc.totalMs = 0;
+      tracer?.reset(edits);
       const start = performance.now();
       for (let k = 0; k < edits; k++) {
         const wait = start + (k * 1000) / rate - performance.now();
         if (wait > 0) await sleep(wait);
         editedAt.push(wallClockMs());
         await engine.renamePlaylist(request.playlistId as string, `bench edit ${k}`);
+        tracer?.stamp(`${config.profile} committed`, k);
       }
       return { editedAt, gc: { ...gc } };
+    },
+    async traceDump() {
+      return tracer?.dump() ?? null;
     },
   },
   async () => {

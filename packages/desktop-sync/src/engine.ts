@@ -83,7 +83,7 @@ import { type InstallResult, installApp, materializerOf } from "./sdk/install.js
 import { type QueueHealth, queueHealth, type RetentionBound } from "./sdk/retention.js";
 import type { SyncApp } from "./sdk/schema.js";
 import { captureWrite } from "./sdk/write.js";
-import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
+import { deleteMeta, markSyncedAt, readMeta, writeMeta } from "./store/meta.js";
 import { openMemoryStore, type SqliteDatabase } from "./store/sqlite.js";
 import { createSyncClient, type SyncClient } from "./sync/client.js";
 import type { DrainOutcome } from "./sync/drain.js";
@@ -831,7 +831,7 @@ export class DeviceEngine {
 
   /** Remembers that the server was just reached and changes moved (shown as "Synced · …"). */
   private markSynced(): void {
-    writeMeta(this.profile.db, "last_sync_at", new Date().toISOString());
+    markSyncedAt(this.profile.db, new Date());
   }
 
   private recordFailure(failure: SyncFailure): void {

@@ -14,7 +14,7 @@ import { recordContests } from "./lww/overwritten.js";
 import { clearRegisters, type FieldContest, foldOp } from "./lww/registers.js";
 import { allPending, allQuarantined, enqueue } from "./queue.js";
 import { materializerOf } from "./sdk/install.js";
-import { readMeta, writeMeta } from "./store/meta.js";
+import { deleteMeta, readMeta, writeMeta } from "./store/meta.js";
 import type { SqliteDatabase } from "./store/sqlite.js";
 
 /** A change the library wants to make, before it gets a timestamp and an id. */
@@ -192,6 +192,26 @@ export class LibraryState {
 
   setCursor(id: number): void {
     writeMeta(this.db, "cursor", String(id));
+  }
+
+  /**
+   * The cursor, once stored for good: remote ops are applied without waiting for the disk
+   * (withoutWaitingForDisk), so before the cursor is ACKed it is written again in a commit that
+   * does wait, which stores every commit before it too (the WAL is written in order). Called
+   * at most once per ACK. In memory (server-connected mode) there is nothing to store.
+   */
+  durableCursor(): number {
+    if (this.db.memory) return this.cursor();
+    return this.db
+      .transaction(() => {
+        const cursor = this.cursor();
+        // Deleted and written again: SQLite skips writing a row set to the value it holds,
+        // and a commit that writes nothing waits for nothing.
+        deleteMeta(this.db, "cursor");
+        this.setCursor(cursor);
+        return cursor;
+      })
+      .immediate();
   }
 
   /** Forgets the library (registers, rows and parked rows); the queue and the clock stay. */

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { SqliteDatabase } from "./sqlite.js";
+import { type SqliteDatabase, withoutWaitingForDisk } from "./sqlite.js";
 
 /** Keys of the sync_meta table; the values are text. */
 export type MetaKey =
@@ -70,4 +70,15 @@ export function writeMeta(db: SqliteDatabase, key: MetaKey, value: string): void
 
 export function deleteMeta(db: SqliteDatabase, key: MetaKey): void {
   metaStatements(db).remove.run(key);
+}
+
+/**
+ * Remembers that changes just moved to or from the server (`last_sync_at`, shown as
+ * "Synced · …"). Written after every push and every remote apply, before the engine announces
+ * them, so it does not wait for the disk (ADR 0021): a power cut can only make it older.
+ */
+export function markSyncedAt(db: SqliteDatabase, at: Date): void {
+  withoutWaitingForDisk(db, () =>
+    db.transaction(() => writeMeta(db, "last_sync_at", at.toISOString()))(),
+  );
 }

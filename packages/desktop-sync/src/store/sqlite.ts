@@ -23,7 +23,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): SqliteD
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`could not enable WAL on ${file} (got ${String(mode)})`);
     // FULL, not NORMAL: a drained op must never be lost locally after the server has it,
-    // or the device would reuse its lamport values after a power cut.
+    // or the device would reuse its lamport values after a power cut. What the server holds
+    // anyway (remote ops applied, the queue's removals) commits relaxed: withoutWaitingForDisk.
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
@@ -34,6 +35,27 @@ export function openStore(file: string, options: OpenStoreOptions = {}): SqliteD
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * Runs `write` (one write transaction, not nested in another) without waiting at its COMMIT for
+ * the disk to say the WAL is stored (`synchronous = NORMAL` for this commit only, ADR 0021).
+ * For what the server holds and this device would fetch or be told again: remote ops applied
+ * with the cursor, ops removed from the queue once pushed. An application crash loses nothing
+ * (the WAL is in the operating system's hands); a power cut may roll the commit back, never
+ * tear it, and the next FULL commit (a local edit, the cursor before an ACK) makes it durable
+ * with everything before it, since the WAL is stored in order. A busy disk then holds up no
+ * remote op on its way to the screen, and no next push behind the previous one's bookkeeping.
+ */
+export function withoutWaitingForDisk<T>(db: SqliteDatabase, write: () => T): T {
+  if (db.memory || db.inTransaction) return write();
+  const level = db.pragma("synchronous", { simple: true }) as number;
+  db.pragma("synchronous = NORMAL");
+  try {
+    return write();
+  } finally {
+    db.pragma(`synchronous = ${level}`);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   restampPending,
   toOpInput,
 } from "../queue.js";
+import { withoutWaitingForDisk } from "../store/sqlite.js";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
 import { callBudget, callServer, keyChanged, retryDelay, verdictOf } from "./call-server.js";
 import type { SyncFailure } from "./failure.js";
@@ -379,12 +380,16 @@ export class Drain {
         }
         return this.failBatch(batch, failure, pushed);
       }
-      const removed = db.transaction(() =>
-        removeAcknowledged(
-          db,
-          outcome.value.results.map((r) => r.operationId),
-        ),
-      )();
+      // Not waiting for the disk (ADR 0021): a power cut that rolled the removal back would
+      // push these ops again, and the server answers a pushed operation id with what it stored.
+      const removed = withoutWaitingForDisk(db, () =>
+        db.transaction(() =>
+          removeAcknowledged(
+            db,
+            outcome.value.results.map((r) => r.operationId),
+          ),
+        )(),
+      );
       pushed += removed;
       this.deps.onPushed?.(removed);
     }

@@ -1,6 +1,7 @@
 import type { SyncOp } from "@chorus/protocol";
 import { KeyNeededError, type OpCipher } from "../engine/encryption.js";
 import type { LibraryState } from "../library-state.js";
+import { withoutWaitingForDisk } from "../store/sqlite.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { retryDelay, verdictOf } from "./call-server.js";
 import type { SyncClient } from "./client.js";
@@ -12,22 +13,28 @@ import { classifyFailure, type SyncFailure } from "./failure.js";
  * suppressed (LibraryState.applyRemote never queues); ops at or below the cursor are skipped
  * as already seen, so the two sources may overlap. Answers the ops applied. Throws
  * KeyNeededError, with nothing applied, when a value needs a key this device lacks.
+ *
+ * The commit does not wait for the disk (withoutWaitingForDisk): the server holds these ops,
+ * and a power cut that rolled them back would only move the cursor back to fetch them again.
+ * What an ACK reports is made durable first (LibraryState.durableCursor).
  */
 export function applyRemoteBatch(
   library: LibraryState,
   ops: SyncOp[],
   cipher: OpCipher | undefined,
 ): SyncOp[] {
-  return library.db
-    .transaction(() =>
-      library.batch(() =>
-        ops.flatMap((op) => {
-          const folded = library.applyRemote(op, cipher);
-          return folded ? [folded] : [];
-        }),
-      ),
-    )
-    .immediate();
+  return withoutWaitingForDisk(library.db, () =>
+    library.db
+      .transaction(() =>
+        library.batch(() =>
+          ops.flatMap((op) => {
+            const folded = library.applyRemote(op, cipher);
+            return folded ? [folded] : [];
+          }),
+        ),
+      )
+      .immediate(),
+  );
 }
 
 /** How long stopping waits for its last ACK. */
@@ -212,6 +219,9 @@ export class Subscriber {
     const cursor = this.deps.library.cursor();
     if (cursor <= this.ackedUpTo) return;
     try {
+      // The server may compact what a device ACKed: never report a cursor a power cut could
+      // still take back.
+      this.deps.library.durableCursor();
       await this.deps.client.trpc.sync.ack.mutate({ lastSeenId: cursor });
       this.ackedUpTo = Math.max(this.ackedUpTo, cursor);
     } catch (error) {

@@ -201,11 +201,14 @@ export class SyncLoop {
           { since, limit: MAX_PULL_LIMIT, fullResync: false },
           { signal: AbortSignal.timeout(timing.requestTimeoutMs ?? 20_000) },
         ),
-      ack: (cursor) =>
-        this.httpClient.trpc.sync.ack.mutate(
+      ack: (cursor) => {
+        // As the subscriber does: never ACK what a power cut could still take back.
+        library.durableCursor();
+        return this.httpClient.trpc.sync.ack.mutate(
           { lastSeenId: cursor },
           { signal: AbortSignal.timeout(timing.requestTimeoutMs ?? 20_000) },
-        ),
+        );
+      },
       cursor: () => library.cursor(),
       apply: (ops) => {
         const applied = applyRemoteBatch(library, ops, deps.cipher);

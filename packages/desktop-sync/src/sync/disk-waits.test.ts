@@ -1,0 +1,176 @@
+import type { OpInput, PushResult, SyncOp } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LibraryState } from "../library-state.js";
+import { createProfile, openProfile, type Profile } from "../profiles.js";
+import { allPending } from "../queue.js";
+import { markSyncedAt, readMeta } from "../store/meta.js";
+import type { SqliteDatabase } from "../store/sqlite.js";
+import { makeTempDir } from "../test-support.js";
+import type { SyncClient } from "./client.js";
+import { Drain } from "./drain.js";
+import { applyRemoteBatch, Subscriber } from "./subscriber.js";
+
+/**
+ * Which commits wait for the disk (ADR 0021): a local edit does, and so does the cursor before
+ * it is ACKed; remote ops applied and ops removed from the queue once pushed do not, so that a
+ * busy disk holds up neither a remote op on its way to the screen nor the next push.
+ * `synchronous` is read inside each write transaction: 2 is FULL (the COMMIT waits for the
+ * WAL to be stored), 1 is NORMAL (it does not).
+ */
+const FULL = 2;
+const NORMAL = 1;
+
+let temp: ReturnType<typeof makeTempDir>;
+let profile: Profile;
+let library: LibraryState;
+/** The `synchronous` level inside each transaction the code under test ran, in order. */
+let levels: number[];
+
+function watchTransactions(db: SqliteDatabase): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: unknown[]) => unknown) =>
+    transaction((...args: unknown[]) => {
+      levels.push(db.pragma("synchronous", { simple: true }) as number);
+      return fn(...args);
+    })) as typeof db.transaction;
+}
+
+beforeEach(() => {
+  temp = makeTempDir();
+  createProfile(temp.path, "main");
+  profile = openProfile(temp.path, "main");
+  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
+  levels = [];
+  watchTransactions(profile.db);
+});
+afterEach(() => {
+  profile.close();
+  temp.remove();
+});
+
+function remoteOp(id: number): SyncOp {
+  return {
+    id,
+    userId: "u",
+    deviceId: "other",
+    operationId: `op-${id}`,
+    entity: "playlist",
+    entityId: `p${id}`,
+    field: null,
+    op: "insert",
+    value: { name: `P${id}` },
+    lamportTs: id,
+    createdAt: new Date(0).toISOString(),
+  } as unknown as SyncOp;
+}
+
+function editLocally(name: string): void {
+  profile.db.transaction(() => {
+    library.commitLocal(
+      [{ entity: "playlist", entityId: name, field: null, op: "insert", value: { name } }],
+      { capture: true },
+    );
+  })();
+}
+
+const level = () => profile.db.pragma("synchronous", { simple: true }) as number;
+
+describe("which commits wait for the disk", () => {
+  it("a remote batch is applied without waiting for the disk, and the connection waits again after it", () => {
+    expect(level()).toBe(FULL);
+    const applied = applyRemoteBatch(library, [remoteOp(1), remoteOp(2)], undefined);
+    expect(applied.map((op) => op.id)).toEqual([1, 2]);
+    expect(levels).toEqual([NORMAL]);
+    expect(level()).toBe(FULL);
+    expect(library.cursor()).toBe(2);
+  });
+
+  it("a local edit still waits for the disk", () => {
+    applyRemoteBatch(library, [remoteOp(1)], undefined);
+    levels = [];
+    editLocally("mine");
+    expect(levels).toEqual([FULL]);
+  });
+
+  it("the cursor is stored for good before it is ACKed: a waiting commit that writes to the WAL", async () => {
+    const acks: Array<{ cursor: number; levelsBefore: number[] }> = [];
+    const feed: { deliver?: (op: SyncOp) => void } = {};
+    const client = {
+      trpc: {
+        sync: {
+          subscribe: {
+            subscribe: (
+              _input: unknown,
+              handlers: { onStarted(): void; onData(event: { data: SyncOp }): void },
+            ) => {
+              feed.deliver = (op) => handlers.onData({ data: op });
+              handlers.onStarted();
+              return { unsubscribe() {} };
+            },
+          },
+          ack: {
+            mutate: async ({ lastSeenId }: { lastSeenId: number }) => {
+              acks.push({ cursor: lastSeenId, levelsBefore: [...levels] });
+              return { lastSeenId };
+            },
+          },
+        },
+      },
+    } as unknown as SyncClient;
+    const subscriber = new Subscriber({
+      client,
+      library,
+      onApplied: () => {},
+      onResyncRequired: () => {},
+      onState: () => {},
+      onFailure: () => {},
+      tokenRejected: () => {},
+      ackDebounceMs: 0,
+    });
+    subscriber.start();
+    const wal = `${profile.db.name}-wal`;
+    const { statSync } = await import("node:fs");
+    feed.deliver?.(remoteOp(1));
+    await waitUntil("the ACK of the applied op", () => acks.length === 1);
+    await subscriber.stop();
+    // The apply (relaxed), then the cursor written again by a commit that waits: the WAL is
+    // stored in order, so that stores the apply too.
+    expect(acks[0]).toEqual({ cursor: 1, levelsBefore: [NORMAL, FULL] });
+    // A commit that wrote nothing would not have waited for anything: it grew the WAL.
+    const before = statSync(wal).size;
+    levels = [];
+    expect(library.durableCursor()).toBe(1);
+    expect(levels).toEqual([FULL]);
+    expect(statSync(wal).size).toBeGreaterThan(before);
+  });
+
+  it("the time changes last moved is remembered without waiting for the disk (it is written before remote ops are announced)", () => {
+    const at = new Date("2026-12-01T10:00:00.000Z");
+    markSyncedAt(profile.db, at);
+    expect(readMeta(profile.db, "last_sync_at")).toBe(at.toISOString());
+    expect(levels).toEqual([NORMAL]);
+    expect(level()).toBe(FULL);
+  });
+
+  it("ops the server stored leave the queue without waiting for the disk", async () => {
+    editLocally("a");
+    editLocally("b");
+    levels = [];
+    const drain = new Drain({
+      library,
+      push: async (ops: OpInput[]): Promise<PushResult> => ({
+        results: ops.map((op, i) => ({ operationId: op.operationId, id: i + 1, duplicate: false })),
+        maxId: ops.length,
+      }),
+      tokenRejected: () => {},
+      onFailure: () => {},
+    });
+    const outcome = await drain.pushNow();
+    await drain.stop();
+    expect(outcome).toEqual({ status: "drained", pushed: 2 });
+    expect(allPending(profile.db)).toEqual([]);
+    expect(levels).toEqual([NORMAL]);
+    expect(level()).toBe(FULL);
+  });
+});
