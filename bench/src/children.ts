@@ -21,6 +21,8 @@ export interface ChildRequest {
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  /** V8 heap reserved (used or not): what the heap keeps of RSS after the GCs. */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }

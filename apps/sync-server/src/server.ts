@@ -30,6 +30,7 @@ import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./h
 import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { ServerSocket, startKeepAliveSweep } from "./socket.js";
 import { createSharedValueEncoder } from "./ws-encoder.js";
 
 /** Verifies an access token; throws an Error whose message says why it was refused. */
@@ -71,12 +72,18 @@ export interface ConnectionBounds {
   socketsPerDevice: number;
   /** A request whose headers have not all arrived this long after connecting is answered 408. */
   headersTimeoutMs: number;
+  /** A WebSocket from which nothing arrived this long is sent a PING (tRPC's keep-alive). */
+  pingMs: number;
+  /** A WebSocket that sent nothing this long after its PING is terminated. */
+  pongWaitMs: number;
 }
 
 export const DEFAULT_CONNECTION_BOUNDS: ConnectionBounds = {
   wsAuthTimeoutMs: 5_000,
   socketsPerDevice: 5,
   headersTimeoutMs: 10_000,
+  pingMs: 30_000,
+  pongWaitMs: 5_000,
 };
 
 export interface SyncServer {
@@ -144,6 +151,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     ...(deps.limitStore ? { limitStore: deps.limitStore } : {}),
     ...(deps.bounds ? { bounds: deps.bounds } : {}),
     onAckFlushError: (error) => logger.error({ err: error }, "ACK flush failed; will retry"),
+    onFanoutError: (error) =>
+      logger.error({ err: error }, "fan-out failed; the sockets concerned were closed to resume"),
     onPublishError: (error, context) =>
       logger.error(
         { err: error, ...context },
@@ -301,7 +310,13 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
 
   // Sockets per device, so a revocation can close them at once.
   const socketsByDevice = new Map<string, Set<WebSocket>>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_PAYLOAD,
+    WebSocket: ServerSocket,
+  });
+  // One sweep for every socket, not tRPC's two timers per socket (re-armed on every message).
+  const keepAlive = startKeepAliveSweep(wss.clients, connections);
   http.on("upgrade", (req, socket, head) => {
     if ((req.url ?? "").split("?")[0] !== "/trpc") {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
@@ -383,7 +398,6 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     onError: logInternalError,
     // A pushed op reaching several sockets is encoded once, not once per socket.
     experimental_encoder: createSharedValueEncoder(),
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
 
   const stopControl = services.bus.onControl((event) => {
@@ -411,6 +425,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     },
     async close() {
       stopControl();
+      keepAlive.stop();
       wsHandler.broadcastReconnectNotification();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const client of wss.clients) client.terminate();

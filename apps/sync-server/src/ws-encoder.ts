@@ -1,3 +1,4 @@
+import { FANOUT_BIND, FANOUT_REGISTERED, type Subscriber } from "@chorus/api";
 import { type Encoder, jsonEncoder } from "@trpc/server/adapters/ws";
 
 /**
@@ -13,6 +14,11 @@ import { type Encoder, jsonEncoder } from "@trpc/server/adapters/ws";
  * JSON.stringify as before. The output is byte for byte what JSON.stringify gives (the test
  * pins it), so clients see nothing different. Values are never changed after they are
  * published, which the cache relies on.
+ *
+ * A subscription handing itself to the server's fan-out yields its Subscriber once; the
+ * encoder gives it the subscription's message id (from which the fan-out builds every later
+ * message of that subscription) and answers FANOUT_REGISTERED, which the server's socket does
+ * not send.
  */
 const MESSAGE_KEYS = new Set(["id,jsonrpc,result", "id,result"]);
 
@@ -25,7 +31,12 @@ export function createSharedValueEncoder(): Encoder {
         jsonrpc?: unknown;
         result?: { type?: unknown; id?: unknown; data?: unknown };
       };
-      const envelope = result?.data as { id?: unknown; data?: unknown } | undefined;
+      const data = result?.data;
+      if (typeof data === "object" && data !== null && FANOUT_BIND in data) {
+        (data as Subscriber)[FANOUT_BIND](id as number | string, jsonrpc);
+        return FANOUT_REGISTERED;
+      }
+      const envelope = data as { id?: unknown; data?: unknown } | undefined;
       const value = envelope?.data;
       if (
         result?.type !== "data" ||

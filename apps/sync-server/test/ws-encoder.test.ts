@@ -1,3 +1,5 @@
+import { FANOUT_REGISTERED, Frames, Subscriber } from "@chorus/api";
+import type { SyncOp } from "@chorus/protocol";
 import { describe, expect, it } from "vitest";
 import { createSharedValueEncoder } from "../src/ws-encoder.js";
 
@@ -63,5 +65,40 @@ describe("the shared-value WebSocket encoder", () => {
   it("reads what clients send as JSON", () => {
     const encoder = createSharedValueEncoder();
     expect(encoder.decode('{"id":1,"method":"mutation"}')).toEqual({ id: 1, method: "mutation" });
+  });
+});
+
+describe("the fan-out's frames", () => {
+  const op = {
+    id: 9_007_199_254_740,
+    operationId: "6f1c2a8e-6a55-4b8e-9b8f-3f1b1d8f0c11",
+    lamportTs: 7,
+    entity: "playlist",
+    entityId: "p1",
+    field: "name",
+    op: "set",
+    value: { text: 'Ünïcödé \u2028 "quoted"', list: [1, null, true] },
+    createdAt: "2026-12-01T02:00:00.000Z",
+  } as unknown as SyncOp;
+
+  it("are byte for byte tRPC's message for the tracked op on the bound subscription", () => {
+    const encoder = createSharedValueEncoder();
+    for (const [id, jsonrpc] of [
+      [1, undefined],
+      ["sub-7", "2.0"],
+      [2 ** 40, "2.0"],
+    ] as const) {
+      const subscriber = Object.create(Subscriber.prototype) as Subscriber;
+      // The hand-off message: the encoder binds the Subscriber and sends nothing.
+      expect(encoder.encode({ id, jsonrpc, result: { type: "data", data: subscriber } })).toBe(
+        FANOUT_REGISTERED,
+      );
+      const frames = new Frames([op, { ...op, id: 1, value: null } as SyncOp]);
+      for (const [index, value] of [op, { ...op, id: 1, value: null }].entries()) {
+        expect(frames.frame(subscriber.prefix as string, index).toString()).toBe(
+          JSON.stringify(trackedMessage(id, String(value.id), value, jsonrpc)),
+        );
+      }
+    }
   });
 });

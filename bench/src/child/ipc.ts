@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
 
 /** The child's half of children.ts: announce the port, answer requests, stop on demand. */
@@ -55,9 +57,14 @@ async function sampleMemory(): Promise<MemorySample> {
   await new Promise((resolve) => setImmediate(resolve));
   gc();
   const usage = process.memoryUsage();
+  // Profiling only: a heap snapshot beside each sample (taken after it, so the sample is not
+  // moved by the snapshot's own allocations; the next sample is, by tens of MiB of RSS).
+  const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  if (snapshots) writeHeapSnapshot(join(snapshots, `${process.pid}-${Date.now()}.heapsnapshot`));
   return {
     rss: usage.rss,
     heapUsed: usage.heapUsed,
+    heapTotal: usage.heapTotal,
     external: usage.external,
     arrayBuffers: usage.arrayBuffers,
   };

@@ -133,7 +133,7 @@ export const idleMemory: Section = {
       notes: [
         `${sync.sockets.toLocaleString("en-US")} device sockets (${SOCKETS / DEVICES_PER_USER} users x ${DEVICES_PER_USER} devices), each authenticated with its token (connectionParams) and holding one live \`sync.subscribe\` — a connected desktop at rest — on the real server in its own process; then the same number of sockets on a bare \`ws\` server in its own process.`,
         `Memory is sampled in the server process after two forced GCs, before the first socket and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets. The target applies to RSS.`,
-        `Sync server: RSS ${mib(sync.before.rss)} -> ${mib(sync.after.rss)}, heap used ${mib(sync.before.heapUsed)} -> ${mib(sync.after.heapUsed)}. Bare ws: RSS ${mib(bare.before.rss)} -> ${mib(bare.after.rss)}, heap used ${mib(bare.before.heapUsed)} -> ${mib(bare.after.heapUsed)}.`,
+        `Sync server: RSS ${mib(sync.before.rss)} -> ${mib(sync.after.rss)}, heap used ${mib(sync.before.heapUsed)} -> ${mib(sync.after.heapUsed)}, heap reserved ${mib(sync.before.heapTotal)} -> ${mib(sync.after.heapTotal)}, external ${mib(sync.before.external)} -> ${mib(sync.after.external)}. Bare ws: RSS ${mib(bare.before.rss)} -> ${mib(bare.after.rss)}, heap used ${mib(bare.before.heapUsed)} -> ${mib(bare.after.heapUsed)}, heap reserved ${mib(bare.before.heapTotal)} -> ${mib(bare.after.heapTotal)}.`,
       ],
     };
   },

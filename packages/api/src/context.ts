@@ -11,6 +11,7 @@ import type { Presence } from "./presence.js";
 import type { RateLimits } from "./rate-limits.js";
 import type { AckBuffer } from "./sync/ack-buffer.js";
 import type { Bus } from "./sync/bus.js";
+import type { Fanout } from "./sync/fanout.js";
 
 /** Who is calling, as proven by a verified access token. */
 export type { Principal };
@@ -45,6 +46,8 @@ export interface CompactionService {
 export interface Services {
   prisma: PrismaClient;
   bus: Bus;
+  /** This replica's fan-out of live ops to its subscribed sockets (sync/fanout.ts). */
+  fanout: Fanout;
   acks: AckBuffer;
   devices: DeviceStatusCache;
   /** Throttled writer of devices.last_seen_at. */

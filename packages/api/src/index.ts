@@ -31,6 +31,14 @@ export { SLOW_CONSUMER_BUFFER_BYTES } from "./routers/sync.js";
 export { createServices } from "./services.js";
 export { AckBuffer } from "./sync/ack-buffer.js";
 export { type Bus, createInProcessBus, type OpsEvent } from "./sync/bus.js";
+export {
+  FANOUT_BIND,
+  FANOUT_FAILED_CLOSE_CODE,
+  FANOUT_REGISTERED,
+  type FanoutSocket,
+  Frames,
+  Subscriber,
+} from "./sync/fanout.js";
 export { pushOps } from "./sync/ops-store.js";
 export { createRedisBus } from "./sync/redis-bus.js";
 export { internalErrorId } from "./trpc.js";

@@ -17,6 +17,8 @@ import {
 } from "./rate-limits.js";
 import { AckBuffer } from "./sync/ack-buffer.js";
 import { type Bus, createInProcessBus } from "./sync/bus.js";
+import { BACKFILL_PAGE, Fanout } from "./sync/fanout.js";
+import { readPage } from "./sync/ops-store.js";
 
 export interface CreateServicesOptions {
   prisma: PrismaClient;
@@ -31,6 +33,8 @@ export interface CreateServicesOptions {
   ackFlushIntervalMs?: number;
   bounds?: Partial<ResourceBounds>;
   onAckFlushError?: (error: unknown) => void;
+  /** Writing live ops to a subscriber failed, or a user's live stream broke. */
+  onFanoutError?: (error: unknown) => void;
   /** A committed push's ops could not be published; they are retried in the background. */
   onPublishError?: (error: unknown, context: { userId: string; attempt: number }) => void;
   /** At most one devices.last_seen_at write per device in this many ms (default 60 s). */
@@ -95,27 +99,37 @@ export function createServices(options: CreateServicesOptions): Services & {
   });
   const metrics = options.metrics ?? noopMetrics;
   const stops: Array<() => void> = [];
+  // The counters feed the throughput history too (kept in PostgreSQL for the console).
+  const counted: SyncMetrics = {
+    ...metrics,
+    opsPushed: (count) => {
+      metrics.opsPushed(count);
+      throughput.opsPushed(count);
+    },
+    fanoutDelivered: (count) => {
+      metrics.fanoutDelivered(count);
+      throughput.opsDelivered(count);
+    },
+  };
+  const bounds = new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds });
+  // After a gap the fan-out reads as the subscription does after its first page: no watermark
+  // check (it has read in order from a checked position), pages bounded as pulls are.
+  const readAfter = (userId: string, after: number) =>
+    readPage(options.prisma, userId, after, BACKFILL_PAGE, {
+      checkWatermark: false,
+      maxBytes: bounds.settings.pageMaxBytes,
+    });
   return {
     prisma: options.prisma,
     bus,
+    fanout: new Fanout(bus, readAfter, counted, options.onFanoutError),
     acks,
     devices,
     lastSeen,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_RATE_LIMITS, options.limitStore),
-    bounds: new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds }),
-    // The counters feed the throughput history too (kept in PostgreSQL for the console).
-    metrics: {
-      ...metrics,
-      opsPushed: (count) => {
-        metrics.opsPushed(count);
-        throughput.opsPushed(count);
-      },
-      fanoutDelivered: (count) => {
-        metrics.fanoutDelivered(count);
-        throughput.opsDelivered(count);
-      },
-    },
+    bounds,
+    metrics: counted,
     compaction,
     diagnostics,
     onPublishError: options.onPublishError ?? (() => {}),

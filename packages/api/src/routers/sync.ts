@@ -7,17 +7,34 @@ import {
   SyncProtocolError,
   syncError,
 } from "@chorus/protocol";
-import { tracked } from "@trpc/server";
+import { type TrackedEnvelope, tracked } from "@trpc/server";
+import type { Services } from "../context.js";
 import { publishCommitted } from "../sync/bus.js";
+import {
+  BACKFILL_PAGE,
+  isFanoutSocket,
+  SLOW_CONSUMER_CLOSE_CODE,
+  type Subscriber,
+} from "../sync/fanout.js";
 import { newestOpId, pushOps, readPage } from "../sync/ops-store.js";
 import { deviceProcedure, toTRPCError } from "../trpc.js";
 
-/** Default bound of bytes queued on a subscriber's socket; past it the subscriber is dropped
- * and resumes by lastEventId. */
-export const SLOW_CONSUMER_BUFFER_BYTES = 4 * 1024 * 1024;
-/** WebSocket close code for a dropped slow consumer (4000-4999: application codes). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008;
-const BACKFILL_PAGE = 500;
+export { SLOW_CONSUMER_BUFFER_BYTES, SLOW_CONSUMER_CLOSE_CODE } from "../sync/fanout.js";
+
+/**
+ * What a handed-off subscription does when it ends: releases its slot on the socket and writes
+ * the device's last-seen moment. Built outside the generator on purpose: a closure made inside
+ * it would keep the generator's whole scope alive with the subscription (its abort controller
+ * and the aborted signal's reason, an error with a stack trace, among others), about half a KiB
+ * per idle socket.
+ */
+function whenEnded(services: Services, deviceId: string, leave: () => void): () => void {
+  return () => {
+    leave();
+    // A device that stayed subscribed was there until now, however long ago its last write.
+    services.lastSeen.touch(deviceId, { force: true });
+  };
+}
 
 export const syncRouter = {
   /** Stores a batch of the calling device's ops; see pushOps for the order of checks. */
@@ -83,6 +100,16 @@ export const syncRouter = {
   /**
    * Live ops after lastEventId. Subscribes to the bus FIRST, then backfills from the database,
    * so nothing committed in between is lost; ids already yielded are dropped.
+   *
+   * On the sync server's WebSocket the live part belongs to the server's fan-out
+   * (sync/fanout.ts): registered before the backfill, it queues the user's events; once caught
+   * up, the subscription yields its Subscriber once (the encoder binds it to this
+   * subscription's message id and sends nothing), hands it its cursor and returns. From there
+   * the fan-out writes each new op to the socket, encoded once for all the user's sockets, and
+   * the socket answers the client's `subscription.stop` (tRPC's "stopped" for the hand-off is
+   * not sent: the subscription goes on). An idle subscribed socket then holds a small object,
+   * not a suspended generator with tRPC's machinery around it. Without such a socket (an
+   * in-process caller) the live ops are yielded one by one, as before.
    */
   subscribe: deviceProcedure.input(SubscribeInput).subscription(async function* ({
     ctx,
@@ -94,11 +121,16 @@ export const syncRouter = {
     const onAbort = () => abort.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     let leave = () => {};
+    let fanout: Subscriber | null = null;
+    let handedOff = false;
     try {
       await services.limits.consume("subscribe", device.id);
       leave = services.bounds.enterSubscription(socket);
       services.lastSeen.touch(device.id);
-      const events = await services.bus.subscribeOps(device.userId, abort.signal);
+      if (isFanoutSocket(socket)) {
+        fanout = await services.fanout.open(device.userId, socket, ctx.slowConsumerBytes);
+      }
+      const events = fanout ? null : await services.bus.subscribeOps(device.userId, abort.signal);
       let cursor = input.lastEventId ?? 0;
 
       const tooSlow = () => {
@@ -115,7 +147,7 @@ export const syncRouter = {
       // (no nested generators): at fan-out every layer is paid once per op per subscriber.
       let checked = false;
       let catchingUp = true;
-      const live = events[Symbol.asyncIterator]();
+      const live = events?.[Symbol.asyncIterator]();
       try {
         for (;;) {
           let batch: SyncOp[];
@@ -127,8 +159,19 @@ export const syncRouter = {
             batch = page.ops;
             checked = true;
             catchingUp = page.more;
+          } else if (fanout) {
+            if (abort.signal.aborted) return;
+            // Every op yielded so far is on the socket: tRPC writes a value before it asks for
+            // the next one. The encoder binds the Subscriber to this subscription's id.
+            yield fanout as unknown as TrackedEnvelope<SyncOp>;
+            if (abort.signal.aborted) return;
+            // From here the subscription is the fan-out's: it releases the bound slot and
+            // writes the last-seen moment when the subscription ends (socket closed, stopped).
+            fanout.follow(cursor, whenEnded(services, device.id, leave));
+            handedOff = true;
+            return;
           } else {
-            const next = await live.next();
+            const next = await (live as AsyncIterator<{ afterId: number; ops: SyncOp[] }>).next();
             if (next.done) return;
             if (next.value.afterId > cursor) {
               catchingUp = true;
@@ -145,16 +188,19 @@ export const syncRouter = {
           }
         }
       } finally {
-        await live.return?.();
+        if (!handedOff) fanout?.end();
+        await live?.return?.();
       }
     } catch (error) {
       throw toTRPCError(error);
     } finally {
-      leave();
       signal?.removeEventListener("abort", onAbort);
       abort.abort();
-      // A device that stayed subscribed was there until now, however long ago its last write.
-      services.lastSeen.touch(device.id, { force: true });
+      if (!handedOff) {
+        leave();
+        // A device that stayed subscribed was there until now, however long ago its last write.
+        services.lastSeen.touch(device.id, { force: true });
+      }
     }
   }),
 };
