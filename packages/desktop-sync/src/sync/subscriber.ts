@@ -204,14 +204,17 @@ export class Subscriber {
     this.scheduleAck();
   }
 
-  private scheduleAck(): void {
+  private scheduleAck(delayMs = this.deps.ackDebounceMs ?? 500): void {
     if (this.ackTimer) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = null;
       void this.sendAck();
-    }, this.deps.ackDebounceMs ?? 500);
+    }, delayMs);
     this.ackTimer.unref();
   }
+
+  /** ACKs that failed in a row (the next try backs off further). */
+  private ackFailures = 0;
 
   private async sendAck(): Promise<void> {
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -224,10 +227,17 @@ export class Subscriber {
       this.deps.library.durableCursor();
       await this.deps.client.trpc.sync.ack.mutate({ lastSeenId: cursor });
       this.ackedUpTo = Math.max(this.ackedUpTo, cursor);
+      this.ackFailures = 0;
     } catch (error) {
-      // The next apply sends a newer ACK; the server never moves a cursor backwards.
       const failure = classifyFailure(error);
       if (failure.kind === "unauthorized") this.deps.tokenRejected();
+      // Tried again after a backoff, not only with the next op: a device that receives
+      // nothing more would stay behind on the server (holding compaction back, or looking
+      // stale) for as long as the account is quiet. The server never moves a cursor back.
+      if (!this.stopped) {
+        this.ackFailures += 1;
+        this.scheduleAck(retryDelay(failure, this.ackFailures, this.backoff));
+      }
     }
   }
 }

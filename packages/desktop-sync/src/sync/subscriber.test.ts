@@ -1,0 +1,115 @@
+import type { SyncOp } from "@chorus/protocol";
+import { waitUntil } from "@chorus/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LibraryState } from "../library-state.js";
+import { createProfile, openProfile, type Profile } from "../profiles.js";
+import { makeTempDir } from "../test-support.js";
+import type { SyncClient } from "./client.js";
+import { Subscriber } from "./subscriber.js";
+
+let temp: ReturnType<typeof makeTempDir>;
+let profile: Profile;
+let library: LibraryState;
+
+beforeEach(() => {
+  temp = makeTempDir();
+  createProfile(temp.path, "main");
+  profile = openProfile(temp.path, "main");
+  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
+});
+afterEach(() => {
+  profile.close();
+  temp.remove();
+});
+
+function remoteOp(id: number): SyncOp {
+  return {
+    id,
+    userId: "u",
+    deviceId: "other",
+    operationId: `op-${id}`,
+    entity: "playlist",
+    entityId: `p${id}`,
+    field: null,
+    op: "insert",
+    value: { name: `P${id}` },
+    lamportTs: id,
+    createdAt: new Date(0).toISOString(),
+  } as unknown as SyncOp;
+}
+
+/** A subscription that delivers what the test hands it, and an ACK that fails `failures` times. */
+function fakeClient(failures: number) {
+  const acked: number[] = [];
+  let attempts = 0;
+  const feed: { deliver?: (op: SyncOp) => void } = {};
+  const client = {
+    trpc: {
+      sync: {
+        subscribe: {
+          subscribe: (
+            _input: unknown,
+            handlers: { onStarted(): void; onData(event: { data: SyncOp }): void },
+          ) => {
+            feed.deliver = (op) => handlers.onData({ data: op });
+            handlers.onStarted();
+            return { unsubscribe() {} };
+          },
+        },
+        ack: {
+          mutate: async ({ lastSeenId }: { lastSeenId: number }) => {
+            attempts += 1;
+            if (attempts <= failures) throw new TypeError("fetch failed");
+            acked.push(lastSeenId);
+            return { lastSeenId };
+          },
+        },
+      },
+    },
+  } as unknown as SyncClient;
+  return { client, feed, acked, attempts: () => attempts };
+}
+
+describe("the subscriber's ACK", () => {
+  it("is sent again after it failed, with no new op to carry it (a lost ACK kept the device behind on the server until its next op)", async () => {
+    const { client, feed, acked, attempts } = fakeClient(2);
+    const subscriber = new Subscriber({
+      client,
+      library,
+      onApplied: () => {},
+      onResyncRequired: () => {},
+      onState: () => {},
+      onFailure: () => {},
+      tokenRejected: () => {},
+      ackDebounceMs: 0,
+      backoff: { baseMs: 10, maxMs: 50 },
+    });
+    subscriber.start();
+    feed.deliver?.(remoteOp(1));
+    await waitUntil("the ACK of op 1 arrived", () => acked.includes(1));
+    expect(attempts()).toBe(3);
+    await subscriber.stop();
+  });
+
+  it("is not sent again once the subscriber stopped", async () => {
+    const { client, feed, attempts } = fakeClient(Number.POSITIVE_INFINITY);
+    const subscriber = new Subscriber({
+      client,
+      library,
+      onApplied: () => {},
+      onResyncRequired: () => {},
+      onState: () => {},
+      onFailure: () => {},
+      tokenRejected: () => {},
+      ackDebounceMs: 0,
+      backoff: { baseMs: 10, maxMs: 20 },
+    });
+    subscriber.start();
+    feed.deliver?.(remoteOp(1));
+    await waitUntil("a first ACK attempt", () => attempts() >= 1);
+    await subscriber.stop();
+    const after = attempts();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(attempts()).toBe(after);
+  });
+});
