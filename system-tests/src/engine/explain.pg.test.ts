@@ -161,6 +161,13 @@ describe("why is this device behind? one verdict per state", () => {
     await b.start();
     await a.createPlaylist("Shared");
     await waitUntil("both synced", () => synced(a) && synced(b) && b.playlists().length === 1);
+    // a's ACK of its own op must reach the server before a goes away: "synced" says a's queue
+    // is empty, not that its op came back and was ACKed. A device that never ACKed counts as
+    // seen when it was bound (today), so it could never turn stale, and no forecast would come.
+    await waitUntil("a's ACK of the playlist", async () => {
+      const cursor = a.diagnostics().cursor;
+      return cursor > 0 && (await explain(aId)).cursor.effective === cursor;
+    });
     await a.stop();
     await waitUntil("a's socket closed", async () => !(await explain(aId)).socket.online);
     // b keeps writing (and ACKing) while a is away.
