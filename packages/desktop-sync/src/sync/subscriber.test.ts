@@ -1,5 +1,6 @@
 import type { SyncOp } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
+import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
@@ -39,7 +40,7 @@ function remoteOp(id: number): SyncOp {
 }
 
 /** A subscription that delivers what the test hands it, and an ACK that fails `failures` times. */
-function fakeClient(failures: number) {
+function fakeClient(failures: number, failure: () => Error = () => new TypeError("fetch failed")) {
   const acked: number[] = [];
   let attempts = 0;
   const feed: { deliver?: (op: SyncOp) => void } = {};
@@ -59,7 +60,7 @@ function fakeClient(failures: number) {
         ack: {
           mutate: async ({ lastSeenId }: { lastSeenId: number }) => {
             attempts += 1;
-            if (attempts <= failures) throw new TypeError("fetch failed");
+            if (attempts <= failures) throw failure();
             acked.push(lastSeenId);
             return { lastSeenId };
           },
@@ -111,5 +112,36 @@ describe("the subscriber's ACK", () => {
     const after = attempts();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(attempts()).toBe(after);
+  });
+
+  it("is not sent again when the server refused it for good (a 400 stays a 400)", async () => {
+    const refused = () =>
+      new TRPCClientError("BAD_REQUEST", {
+        result: {
+          error: {
+            message: "BAD_REQUEST",
+            code: -32600,
+            data: { code: "BAD_REQUEST", httpStatus: 400 },
+          },
+        },
+      });
+    const { client, feed, attempts } = fakeClient(Number.POSITIVE_INFINITY, refused);
+    const subscriber = new Subscriber({
+      client,
+      library,
+      onApplied: () => {},
+      onResyncRequired: () => {},
+      onState: () => {},
+      onFailure: () => {},
+      tokenRejected: () => {},
+      ackDebounceMs: 0,
+      backoff: { baseMs: 10, maxMs: 20 },
+    });
+    subscriber.start();
+    feed.deliver?.(remoteOp(1));
+    await waitUntil("a first ACK attempt", () => attempts() >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(attempts()).toBe(1);
+    await subscriber.stop();
   });
 });

@@ -234,7 +234,8 @@ export class Subscriber {
       // Tried again after a backoff, not only with the next op: a device that receives
       // nothing more would stay behind on the server (holding compaction back, or looking
       // stale) for as long as the account is quiet. The server never moves a cursor back.
-      if (!this.stopped) {
+      // A refusal that will not change (revoked, ACK past the log's head) is not repeated.
+      if (!this.stopped && verdictOf(failure) === "retry") {
         this.ackFailures += 1;
         this.scheduleAck(retryDelay(failure, this.ackFailures, this.backoff));
       }
