@@ -6,7 +6,7 @@ import { createProfile, openProfile, type Profile } from "../profiles.js";
 import { allPending } from "../queue.js";
 import { markSyncedAt, readMeta } from "../store/meta.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
-import { makeTempDir } from "../test-support.js";
+import { makeTempDir, remotePlaylistOp as remoteOp } from "../test-support.js";
 import type { SyncClient } from "./client.js";
 import { Drain } from "./drain.js";
 import { applyRemoteBatch, Subscriber } from "./subscriber.js";
@@ -48,22 +48,6 @@ afterEach(() => {
   profile.close();
   temp.remove();
 });
-
-function remoteOp(id: number): SyncOp {
-  return {
-    id,
-    userId: "u",
-    deviceId: "other",
-    operationId: `op-${id}`,
-    entity: "playlist",
-    entityId: `p${id}`,
-    field: null,
-    op: "insert",
-    value: { name: `P${id}` },
-    lamportTs: id,
-    createdAt: new Date(0).toISOString(),
-  } as unknown as SyncOp;
-}
 
 function editLocally(name: string): void {
   profile.db.transaction(() => {

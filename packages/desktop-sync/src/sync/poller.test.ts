@@ -2,6 +2,7 @@ import type { PullResult, SyncOp } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, describe, expect, it } from "vitest";
+import { remotePlaylistOp as op } from "../test-support.js";
 import { DEFAULT_POLL_POLICY, Poller, type PollerDeps, pollDelay } from "./poller.js";
 
 function syncError(syncError: Record<string, unknown>): Error {
@@ -38,22 +39,6 @@ describe("pollDelay", () => {
     expect(DEFAULT_POLL_POLICY).toEqual({ intervalMs: 5_000, maxMs: 60_000 });
   });
 });
-
-function op(id: number): SyncOp {
-  return {
-    id,
-    userId: "u",
-    deviceId: "other",
-    operationId: `op-${id}`,
-    entity: "playlist",
-    entityId: `p${id}`,
-    field: null,
-    op: "insert",
-    value: { name: `P${id}` },
-    lamportTs: id,
-    createdAt: new Date(0).toISOString(),
-  } as unknown as SyncOp;
-}
 
 /** A server log of `ops`, pulled in pages of `pageSize`, and what the poller did with it. */
 function fakeServer(ops: SyncOp[], pageSize = 2) {

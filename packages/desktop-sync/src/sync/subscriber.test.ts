@@ -4,7 +4,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { makeTempDir } from "../test-support.js";
+import { makeTempDir, remotePlaylistOp as remoteOp } from "../test-support.js";
 import type { SyncClient } from "./client.js";
 import { Subscriber } from "./subscriber.js";
 
@@ -22,22 +22,6 @@ afterEach(() => {
   profile.close();
   temp.remove();
 });
-
-function remoteOp(id: number): SyncOp {
-  return {
-    id,
-    userId: "u",
-    deviceId: "other",
-    operationId: `op-${id}`,
-    entity: "playlist",
-    entityId: `p${id}`,
-    field: null,
-    op: "insert",
-    value: { name: `P${id}` },
-    lamportTs: id,
-    createdAt: new Date(0).toISOString(),
-  } as unknown as SyncOp;
-}
 
 /** A subscription that delivers what the test hands it, and an ACK that fails `failures` times. */
 function fakeClient(failures: number, failure: () => Error = () => new TypeError("fetch failed")) {
@@ -71,20 +55,25 @@ function fakeClient(failures: number, failure: () => Error = () => new TypeError
   return { client, feed, acked, attempts: () => attempts };
 }
 
+/** A subscriber that ACKs at once after each apply and retries on `backoff`. */
+function subscriberOver(client: SyncClient, backoff: { baseMs: number; maxMs: number }) {
+  return new Subscriber({
+    client,
+    library,
+    onApplied: () => {},
+    onResyncRequired: () => {},
+    onState: () => {},
+    onFailure: () => {},
+    tokenRejected: () => {},
+    ackDebounceMs: 0,
+    backoff,
+  });
+}
+
 describe("the subscriber's ACK", () => {
   it("is sent again after it failed, with no new op to carry it (a lost ACK kept the device behind on the server until its next op)", async () => {
     const { client, feed, acked, attempts } = fakeClient(2);
-    const subscriber = new Subscriber({
-      client,
-      library,
-      onApplied: () => {},
-      onResyncRequired: () => {},
-      onState: () => {},
-      onFailure: () => {},
-      tokenRejected: () => {},
-      ackDebounceMs: 0,
-      backoff: { baseMs: 10, maxMs: 50 },
-    });
+    const subscriber = subscriberOver(client, { baseMs: 10, maxMs: 50 });
     subscriber.start();
     feed.deliver?.(remoteOp(1));
     await waitUntil("the ACK of op 1 arrived", () => acked.includes(1));
@@ -94,17 +83,7 @@ describe("the subscriber's ACK", () => {
 
   it("is not sent again once the subscriber stopped", async () => {
     const { client, feed, attempts } = fakeClient(Number.POSITIVE_INFINITY);
-    const subscriber = new Subscriber({
-      client,
-      library,
-      onApplied: () => {},
-      onResyncRequired: () => {},
-      onState: () => {},
-      onFailure: () => {},
-      tokenRejected: () => {},
-      ackDebounceMs: 0,
-      backoff: { baseMs: 10, maxMs: 20 },
-    });
+    const subscriber = subscriberOver(client, { baseMs: 10, maxMs: 20 });
     subscriber.start();
     feed.deliver?.(remoteOp(1));
     await waitUntil("a first ACK attempt", () => attempts() >= 1);
@@ -126,17 +105,7 @@ describe("the subscriber's ACK", () => {
         },
       });
     const { client, feed, attempts } = fakeClient(Number.POSITIVE_INFINITY, refused);
-    const subscriber = new Subscriber({
-      client,
-      library,
-      onApplied: () => {},
-      onResyncRequired: () => {},
-      onState: () => {},
-      onFailure: () => {},
-      tokenRejected: () => {},
-      ackDebounceMs: 0,
-      backoff: { baseMs: 10, maxMs: 20 },
-    });
+    const subscriber = subscriberOver(client, { baseMs: 10, maxMs: 20 });
     subscriber.start();
     feed.deliver?.(remoteOp(1));
     await waitUntil("a first ACK attempt", () => attempts() >= 1);
