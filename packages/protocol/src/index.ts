@@ -69,6 +69,8 @@ export {
   compareVersions,
   createLwwState,
   entityKey,
+  fieldWrites,
+  isNewer,
   type LwwOp,
   type LwwState,
   type MaterializedEntity,

@@ -80,7 +80,8 @@ export function createLwwState<T extends LwwOp = LwwOp>(): LwwState<T> {
   return new Map();
 }
 
-function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
+/** The fields a write (not a delete) sets, with their values: its field, or an insert's object. */
+export function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
   if (op.field !== null) return [[op.field, op.value]];
   const value = op.value;
   if (op.op === "insert" && typeof value === "object" && value !== null && !Array.isArray(value)) {
@@ -89,7 +90,8 @@ function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
   return [];
 }
 
-function isNewer(a: LwwOp, b: LwwOp | null): boolean {
+/** Whether `a` wins over `b` under the rule (version, then lower-cased operation id). */
+export function isNewer(a: LwwOp, b: LwwOp | null): boolean {
   return b === null || compareOps(a, b) > 0;
 }
 

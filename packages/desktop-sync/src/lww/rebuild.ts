@@ -1,8 +1,8 @@
 import {
-  compareVersions,
   entityKey,
+  fieldWrites,
+  isNewer,
   type JsonValue,
-  type LwwOp,
   type MaterializedEntity,
   type SyncOp,
   viewState,
@@ -38,24 +38,6 @@ const FIELDS = "chorus_resync_field";
 const VERSIONS = "chorus_resync_version";
 /** Entities whose rows are written per applyMany while materializing. */
 const MATERIALIZE_PAGE = 1_000;
-
-/** The rule's order of two ops (protocol compareOps): version, then lower-cased operation id. */
-function newer(a: LwwOp, b: LwwOp | null): boolean {
-  if (b === null) return true;
-  const byVersion = compareVersions(a, b);
-  if (byVersion !== 0) return byVersion > 0;
-  return a.operationId.toLowerCase() > b.operationId.toLowerCase();
-}
-
-/** The fields an op writes, with their values (as @chorus/protocol's applyOp reads them). */
-function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
-  if (op.field !== null) return [[op.field, op.value]];
-  const value = op.value;
-  if (op.op === "insert" && typeof value === "object" && value !== null && !Array.isArray(value)) {
-    return Object.entries(value);
-  }
-  return [];
-}
 
 interface Settled {
   entity: string;
@@ -137,14 +119,14 @@ export class RebuildRegisters {
         page.set(key, settled);
       }
       if (op.op === "delete") {
-        if (newer(op, settled.tombstone)) settled.tombstone = op;
+        if (isNewer(op, settled.tombstone)) settled.tombstone = op;
         continue;
       }
       const writes = fieldWrites(op);
-      if (writes.length === 0 && newer(op, settled.fieldless)) settled.fieldless = op;
+      if (writes.length === 0 && isNewer(op, settled.fieldless)) settled.fieldless = op;
       for (const [field, value] of writes) {
         const current = settled.fields.get(field);
-        if (current === undefined || newer(op, current.op))
+        if (current === undefined || isNewer(op, current.op))
           settled.fields.set(field, { op, value });
       }
     }

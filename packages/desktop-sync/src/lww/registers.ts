@@ -2,6 +2,7 @@ import {
   applyOp,
   createLwwState,
   entityKey,
+  fieldWrites,
   type JsonValue,
   type LwwOp,
   type LwwState,
@@ -210,16 +211,6 @@ export interface FieldContest {
   winner: ContestSide;
 }
 
-/** The fields an op writes, with their values (as @chorus/protocol's applyOp reads them). */
-function fieldWrites(op: LwwOp): Array<[string, JsonValue]> {
-  if (op.field !== null) return op.op === "delete" ? [] : [[op.field, op.value]];
-  const value = op.value;
-  if (op.op === "insert" && typeof value === "object" && value !== null && !Array.isArray(value)) {
-    return Object.entries(value);
-  }
-  return [];
-}
-
 function side(op: LwwOp, value: JsonValue): ContestSide {
   return { value, deviceId: op.deviceId, lamportTs: op.lamportTs, operationId: op.operationId };
 }
@@ -243,7 +234,7 @@ export function foldOp(
   const registers = state.get(key);
   if (!registers) return null;
   if (contests && before) {
-    for (const [field, value] of fieldWrites(op)) {
+    for (const [field, value] of op.op === "delete" ? [] : fieldWrites(op)) {
       const stored = before.get(field);
       const now = registers.fields.get(field);
       if (!stored || !now || stored.op.operationId === op.operationId) continue;
