@@ -1,4 +1,4 @@
-import type { OpInput, PushResult, SyncOp } from "@chorus/protocol";
+import type { OpInput, PushResult } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LibraryState } from "../library-state.js";
@@ -6,8 +6,11 @@ import { createProfile, openProfile, type Profile } from "../profiles.js";
 import { allPending } from "../queue.js";
 import { markSyncedAt, readMeta } from "../store/meta.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
-import { makeTempDir, remotePlaylistOp as remoteOp } from "../test-support.js";
-import type { SyncClient } from "./client.js";
+import {
+  fakeSubscriptionClient,
+  makeTempDir,
+  remotePlaylistOp as remoteOp,
+} from "../test-support.js";
 import { Drain } from "./drain.js";
 import { applyRemoteBatch, Subscriber } from "./subscriber.js";
 
@@ -79,29 +82,9 @@ describe("which commits wait for the disk", () => {
 
   it("the cursor is stored for good before it is ACKed: a waiting commit that writes to the WAL", async () => {
     const acks: Array<{ cursor: number; levelsBefore: number[] }> = [];
-    const feed: { deliver?: (op: SyncOp) => void } = {};
-    const client = {
-      trpc: {
-        sync: {
-          subscribe: {
-            subscribe: (
-              _input: unknown,
-              handlers: { onStarted(): void; onData(event: { data: SyncOp }): void },
-            ) => {
-              feed.deliver = (op) => handlers.onData({ data: op });
-              handlers.onStarted();
-              return { unsubscribe() {} };
-            },
-          },
-          ack: {
-            mutate: async ({ lastSeenId }: { lastSeenId: number }) => {
-              acks.push({ cursor: lastSeenId, levelsBefore: [...levels] });
-              return { lastSeenId };
-            },
-          },
-        },
-      },
-    } as unknown as SyncClient;
+    const { client, feed } = fakeSubscriptionClient(async (lastSeenId) => {
+      acks.push({ cursor: lastSeenId, levelsBefore: [...levels] });
+    });
     const subscriber = new Subscriber({
       client,
       library,

@@ -1,10 +1,13 @@
-import type { SyncOp } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LibraryState } from "../library-state.js";
 import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { makeTempDir, remotePlaylistOp as remoteOp } from "../test-support.js";
+import {
+  fakeSubscriptionClient,
+  makeTempDir,
+  remotePlaylistOp as remoteOp,
+} from "../test-support.js";
 import type { SyncClient } from "./client.js";
 import { Subscriber } from "./subscriber.js";
 
@@ -27,31 +30,11 @@ afterEach(() => {
 function fakeClient(failures: number, failure: () => Error = () => new TypeError("fetch failed")) {
   const acked: number[] = [];
   let attempts = 0;
-  const feed: { deliver?: (op: SyncOp) => void } = {};
-  const client = {
-    trpc: {
-      sync: {
-        subscribe: {
-          subscribe: (
-            _input: unknown,
-            handlers: { onStarted(): void; onData(event: { data: SyncOp }): void },
-          ) => {
-            feed.deliver = (op) => handlers.onData({ data: op });
-            handlers.onStarted();
-            return { unsubscribe() {} };
-          },
-        },
-        ack: {
-          mutate: async ({ lastSeenId }: { lastSeenId: number }) => {
-            attempts += 1;
-            if (attempts <= failures) throw failure();
-            acked.push(lastSeenId);
-            return { lastSeenId };
-          },
-        },
-      },
-    },
-  } as unknown as SyncClient;
+  const { client, feed } = fakeSubscriptionClient(async (lastSeenId) => {
+    attempts += 1;
+    if (attempts <= failures) throw failure();
+    acked.push(lastSeenId);
+  });
   return { client, feed, acked, attempts: () => attempts };
 }
 
