@@ -13,7 +13,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
+import { failureDigest } from "./failure-digest";
 
 const root = resolve(import.meta.dirname, "..");
 const id = `exit_guard_${randomBytes(4).toString("hex")}`;
@@ -72,10 +73,15 @@ function run(
   });
 }
 
-/** The env of a run as `npm test` would give it, but with no database: the embedded path. */
-function guardEnv(): NodeJS.ProcessEnv {
+/**
+ * The env of a run as `npm test` would give it, but with no database (the embedded path) and,
+ * for vitest, the JSON reports written to `reportDir` instead of the real run's folder.
+ */
+function guardEnv(reportDir?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: "1", FORCE_COLOR: "0" };
   delete env.TEST_DATABASE_URL;
+  delete env.CHORUS_TEST_REPORT_DIR;
+  if (reportDir) env.CHORUS_TEST_REPORT_DIR = reportDir;
   return env;
 }
 
@@ -107,22 +113,11 @@ async function checkVitest(dir: string): Promise<Outcome> {
     made.push(fixtureDir);
     writeFileSync(join(fixtureDir, `${id}.test.ts`), vitestFixture);
   }
-  const report = join(tmpdir(), `${id}-${name.replaceAll("/", "-")}.json`);
+  // The report comes from the package's own config (vitest.shared.ts), as under `npm test`.
+  const reportDir = join(tmpdir(), `${id}-${name.replaceAll("/", "-")}`);
+  const report = join(reportDir, `${basename(dir)}.json`);
   try {
-    const result = await run(
-      "npm",
-      [
-        "run",
-        "test",
-        "--",
-        `__${id}__`,
-        "--reporter=default",
-        "--reporter=json",
-        `--outputFile.json=${report}`,
-      ],
-      dir,
-      guardEnv(),
-    );
+    const result = await run("npm", ["run", "test", "--", `__${id}__`], dir, guardEnv(reportDir));
     if (!existsSync(report)) {
       return {
         name,
@@ -149,10 +144,18 @@ async function checkVitest(dir: string): Promise<Outcome> {
           "a failing test exited 0: something overrides vitest's exit code (a dependency hooking process exit?)",
       };
     }
+    if (!failureDigest(reportDir).some((line) => line.includes(FAIL_NAME))) {
+      return {
+        name,
+        ok: false,
+        detail:
+          "the failed test is missing from the failure digest printed at the end of `npm test`",
+      };
+    }
     return { name, ok: true, detail: `exit ${result.code ?? result.signal} with 1 failed test` };
   } finally {
     for (const path of made.reverse()) rmSync(path, { recursive: true, force: true });
-    rmSync(report, { force: true });
+    rmSync(reportDir, { recursive: true, force: true });
   }
 }
 

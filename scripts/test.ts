@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@chorus/db/embedded";
 import { runChild } from "@chorus/testing/run-child";
+import { failureDigest } from "./failure-digest";
 
 // Asynchronous on purpose: the embedded Postgres's log is a pipe this process must keep
 // reading while the suites run (see runChild).
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   let server: EmbeddedPostgresHandle | undefined;
   let dataParent: string | undefined;
   const env = { ...process.env };
+  const reportDir = mkdtempSync(join(tmpdir(), "chorus-test-reports-"));
+  env.CHORUS_TEST_REPORT_DIR = reportDir;
   if (!env.TEST_DATABASE_URL) {
     dataParent = mkdtempSync(join(tmpdir(), "chorus-test-pg-"));
     console.log(
@@ -49,7 +52,11 @@ async function main(): Promise<void> {
       );
     }
     if (status === 0) status = await run("npm", ["run", "e2e"], env);
+    const digest = failureDigest(reportDir);
+    if (digest.length > 0)
+      console.log(`\n[chorus test] failed vitest tests:\n${digest.join("\n")}`);
   } finally {
+    rmSync(reportDir, { recursive: true, force: true });
     await server?.stop();
     if (dataParent) rmSync(dataParent, { recursive: true, force: true });
   }
