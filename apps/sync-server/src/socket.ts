@@ -137,21 +137,32 @@ export interface KeepAliveSettings {
  * tRPC's keep-alive, with one interval for the whole server instead of two timers per socket
  * re-armed on every message: the same text PING (tRPC's clients answer PONG; any message
  * counts as an answer), sent to a socket idle for pingMs, and the socket terminated when
- * nothing arrives within pongWaitMs of it. The sweep runs every quarter of the shorter setting,
- * so a PING or a termination comes at most that much later than with per-socket timers.
+ * nothing arrives within pongWaitMs of it. The sweep runs every quarter of the shorter setting.
+ *
+ * A socket past its deadline is terminated on the NEXT tick, if it is still silent then. After
+ * the process stalled (a long GC, a starved CPU), Node runs due timers before it reads the
+ * sockets: an answer that arrived during the stall is still unread when the late tick fires,
+ * and a socket that did answer in time would be cut. Between two ticks the loop has read its
+ * sockets. So a PING comes at most one tick late and a termination at most two.
  */
 export function startKeepAliveSweep(
   sockets: Iterable<WebSocket>,
   settings: KeepAliveSettings,
 ): { stop(): void } {
   const tickMs = Math.max(10, Math.min(settings.pingMs, settings.pongWaitMs) / 4);
+  // Sockets found past their deadline on the previous tick (normally none).
+  let overdue: ServerSocket[] = [];
   const timer = setInterval(() => {
     const now = Date.now();
+    for (const ws of overdue) {
+      if (ws.readyState === WebSocket.OPEN && ws.pingSentAt !== 0) ws.terminate();
+    }
+    overdue = [];
     for (const client of sockets) {
       const ws = client as ServerSocket;
       if (ws.readyState !== WebSocket.OPEN) continue;
       if (ws.pingSentAt !== 0) {
-        if (now - ws.pingSentAt >= settings.pongWaitMs) ws.terminate();
+        if (now - ws.pingSentAt >= settings.pongWaitMs) overdue.push(ws);
       } else if (now - ws.lastActivityAt >= settings.pingMs) {
         ws.pingSentAt = now;
         ws.send("PING");

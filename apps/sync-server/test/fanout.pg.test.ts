@@ -165,6 +165,34 @@ describe("fan-out", () => {
     expect(await closed).toBe(1006);
   });
 
+  it("a PONG that arrived while the server was stalled keeps the socket open", async () => {
+    const device = await h.createDevice();
+    const { ws, messages } = await rawSocket(device, false);
+    let stalled = false;
+    ws.on("message", (data) => {
+      if (data.toString() !== "PING") return;
+      ws.send("PONG");
+      if (stalled) return;
+      stalled = true;
+      // Block this process (the server's too) past pongWaitMs, the answer already written:
+      // when the loop comes back its timers run before it reads the PONG.
+      const until = Date.now() + 1_000;
+      while (Date.now() < until) {
+        // a stalled event loop (a long GC, a starved CPU)
+      }
+    });
+    let closed = false;
+    ws.once("close", () => {
+      closed = true;
+    });
+    await waitUntil(
+      "pinged three times, or closed",
+      () => closed || messages.filter((m) => m === "PING").length >= 3,
+    );
+    expect(ws.readyState).toBe(NodeWebSocket.OPEN);
+    ws.close();
+  });
+
   it("a socket that answers the keep-alive PING stays open", async () => {
     const device = await h.createDevice();
     const { ws, messages } = await rawSocket(device, true);
