@@ -102,6 +102,10 @@ export async function rebuildFromServer(
       if (page.hasMore) {
         next = ask(page.nextSince);
         next.catch(() => {});
+        // Let the request reach the socket before this page is settled: the client writes it
+        // only after a few promise steps, which would otherwise wait for the synchronous
+        // settling below, and the server would start on the next page only when it is done.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const opened: SyncOp[] = [];
       // The account's key state is read once per page, not once per op.
