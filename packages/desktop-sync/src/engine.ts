@@ -43,7 +43,7 @@ import {
   sessionFromTokens,
   writeRevocation,
 } from "./engine/account.js";
-import { type ConvergenceAudit, runAudit } from "./engine/convergence.js";
+import { AUDIT_REQUEST_TIMEOUT_MS, type ConvergenceAudit, runAudit } from "./engine/convergence.js";
 import { readDiagnostics } from "./engine/diagnostics.js";
 import { AccountEncryption, type KeyNeededError } from "./engine/encryption.js";
 import {
@@ -1338,8 +1338,15 @@ export class DeviceEngine {
    */
   auditConvergence(trigger: AuditTrigger = "on_demand"): Promise<ConvergenceAudit> {
     if (this.auditing) return this.auditing;
-    this.auditing = this.withServer("compare with the server", (trpc, signal) =>
-      runAudit(trpc, this.active, trigger, signal),
+    // The server reads the user's whole log up to the cursor (about 12 s for 1,000,000 ops on
+    // a busy 2-core machine): its calls get the server's own bound on that read, not the
+    // request timeout of a sync call.
+    const timeoutMs = Math.max(
+      this.options.timing?.requestTimeoutMs ?? 20_000,
+      AUDIT_REQUEST_TIMEOUT_MS,
+    );
+    this.auditing = this.withServer("compare with the server", (trpc) =>
+      runAudit(trpc, this.active, trigger, () => AbortSignal.timeout(timeoutMs)),
     ).finally(() => {
       this.auditing = null;
     });

@@ -82,4 +82,32 @@ describe("a full resync of a large account", () => {
     const after = await a.createPlaylist("After the resync");
     await waitUntil("b2 receives it live", () => b2.playlist(after.id) !== null);
   }, 300_000);
+
+  it("the audit after a rebuild that held the engine's thread past the server's keep-alive timeout reaches the server (it failed with write EPIPE)", async () => {
+    // On a 1,000,000-op account the rebuild's final transaction and the audit's digest hold
+    // the engine's thread for seconds (minutes on a busy machine). Meanwhile the server closes
+    // the pull's idle keep-alive connection (Node's keepAliveTimeout, 5 s), and the engine,
+    // which has not yet read that close, wrote the audit's request onto it: "write EPIPE" or
+    // "other side closed", and no audit. Scaled down: a few ops, and a listener of the `done`
+    // event holds the thread 6.5 s where the large rebuild's transaction did.
+    fleet = new EngineFleet();
+    const account = await backend.createAccount();
+    const a = fleet.open("a");
+    const b = fleet.open("b");
+    await a.bind((await account.device("a")).session);
+    await b.bind((await account.device("b")).session);
+    await a.start();
+    await b.start();
+    const made = await a.createPlaylist("Before the resync");
+    await waitUntil("b has it", () => b.playlist(made.id) !== null);
+    b.on((event) => {
+      if (event.type !== "resync" || event.progress?.phase !== "done") return;
+      const until = Date.now() + 6_500;
+      while (Date.now() < until) {
+        // The engine's thread is busy, as in a large rebuild's transaction.
+      }
+    });
+    const { audit } = await b.resync();
+    expect(audit).toMatchObject({ outcome: "match", reason: null });
+  }, 120_000);
 });

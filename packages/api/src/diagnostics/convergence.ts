@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import type { PrismaClient } from "@chorus/db";
 import {
   type AuditDetailInput,
+  type AuditDetailRow,
   type AuditDifference,
+  AuditDigester,
   type AuditInput,
   type AuditNotComparable,
   type AuditOutcome,
@@ -13,7 +15,6 @@ import {
   auditRows,
   compareAuditRows,
   createLwwState,
-  digestAudit,
   firstDifference,
   type JsonValue,
   type LwwOp,
@@ -29,14 +30,15 @@ import {
  */
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const newDigester = () => new AuditDigester(() => createHash("sha256"));
 
 /** Audits kept per device; older ones are deleted as new ones arrive. */
 export const AUDITS_KEPT_PER_DEVICE = 20;
 
-const PAGE = 5_000;
+/** Ops fetched per round trip while streaming the log. */
+export const AUDIT_FETCH_ROWS = 5_000;
 
 interface OpRow {
-  id: bigint;
   operation_id: string;
   lamport_ts: bigint;
   device_id: string;
@@ -47,21 +49,55 @@ interface OpRow {
   value: JsonValue | null;
 }
 
+const toLwwOp = (row: OpRow): LwwOp => ({
+  operationId: row.operation_id,
+  lamportTs: Number(row.lamport_ts),
+  deviceId: row.device_id,
+  entity: row.entity,
+  entityId: row.entity_id,
+  field: row.field,
+  op: row.op,
+  value: row.value,
+});
+
 type ServerState =
   | { comparable: false; reason: AuditNotComparable; ownUpTo: number | null }
-  | { comparable: true; rows: AuditRow[]; ownUpTo: number };
+  | { comparable: true; ownUpTo: number };
+
+/** Where the state's rows go, in row order; called again when the rows start over. */
+export type AuditRowSink = () => (row: AuditRow) => void;
+
+/** How the log is read: in entity order through a cursor (the default), or all at once. */
+export interface AuditReadOptions {
+  /** Ops per FETCH (tests make it small so a state spans many fetches). */
+  fetchRows?: number;
+  /** Fold the whole log in memory in id order (the reference the streamed fold must equal). */
+  inMemory?: boolean;
+}
 
 /**
- * The state a device at `cursor` holds, as audit rows, or why it cannot be known: the device
- * is below the watermark (the ops it had are gone) or claims a position past the newest op.
- * `ownUpTo` bounds the device's own ops after the cursor (fixed by the first read, so the
- * detail of an audit reads the same set as its digest).
+ * The state a device at `cursor` holds, as audit rows handed to `sink` in row order, or why it
+ * cannot be known: the device is below the watermark (the ops it had are gone) or claims a
+ * position past the newest op. `ownUpTo` bounds the device's own ops after the cursor (fixed
+ * by the first read, so the detail of an audit reads the same set as its digest).
+ *
+ * Memory is bounded by one entity's ops and one fetch, whatever the log's size (ADR 0032):
+ * PostgreSQL sorts the ops by (entity, entity_id) in byte order, then by id (its sorter
+ * spills to disk), and a cursor hands them over a fetch at a time; each entity's ops are
+ * folded with the same `applyOp`, in id order, into a state of that entity alone, whose rows
+ * go to the sink. Folding per entity gives the same registers as folding the whole log
+ * (`applyOp` only touches the op's own entity), and byte order of UTF-8 is the rows'
+ * code-unit order except for texts with characters above U+FFFF beside U+E000..U+FFFF: a
+ * stream that meets rows out of order starts over with the whole log folded in memory.
  */
 export async function serverAuditState(
   prisma: PrismaClient,
   input: { userId: string; deviceId: string; cursor: number; ownUpTo?: number | null },
+  sink: AuditRowSink,
+  options: AuditReadOptions = {},
 ): Promise<ServerState> {
   const { userId, deviceId, cursor } = input;
+  const fetchRows = options.fetchRows ?? AUDIT_FETCH_ROWS;
   return prisma.$transaction(
     async (tx) => {
       const [head] = await tx.$queryRaw<{ newest: bigint | null; watermark: bigint | null }[]>`
@@ -79,35 +115,98 @@ export async function serverAuditState(
       }
       if (cursor > newest) return { comparable: false, reason: "beyond_head", ownUpTo };
       if (cursor < watermark) return { comparable: false, reason: "below_watermark", ownUpTo };
-      const state = createLwwState();
-      for (let after = 0n; ; ) {
-        const page = await tx.$queryRaw<OpRow[]>`
-          SELECT id, operation_id::text AS operation_id, lamport_ts, device_id::text AS device_id,
-                 entity, entity_id, field, op::text AS op, value
-            FROM sync_op
-           WHERE user_id = ${userId}::uuid AND id > ${after}
-             AND (id <= ${cursor} OR (device_id = ${deviceId}::uuid AND id <= ${ownUpTo}))
-           ORDER BY id
-           LIMIT ${PAGE}`;
-        for (const row of page) {
-          applyOp(state, {
-            operationId: row.operation_id,
-            lamportTs: Number(row.lamport_ts),
-            deviceId: row.device_id,
-            entity: row.entity,
-            entityId: row.entity_id,
-            field: row.field,
-            op: row.op,
-            value: row.value,
-          });
-        }
-        if (page.length < PAGE) break;
-        after = page[page.length - 1]?.id ?? after;
+      const held = { userId, deviceId, cursor, ownUpTo, fetchRows };
+      if (options.inMemory || !(await streamByEntity(tx, held, sink()))) {
+        await foldInMemory(tx, held, sink());
       }
-      return { comparable: true, rows: auditRows(state), ownUpTo };
+      return { comparable: true, ownUpTo };
     },
     { isolationLevel: "RepeatableRead", timeout: 120_000, maxWait: 20_000 },
   );
+}
+
+type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+interface HeldOps {
+  userId: string;
+  deviceId: string;
+  cursor: number;
+  ownUpTo: number;
+  fetchRows: number;
+}
+
+/**
+ * The rows of the held ops, one entity at a time (see serverAuditState). Answers false, having
+ * stopped, when the rows do not come in row order.
+ */
+async function streamByEntity(
+  tx: Tx,
+  { userId, deviceId, cursor, ownUpTo, fetchRows }: HeldOps,
+  visit: (row: AuditRow) => void,
+): Promise<boolean> {
+  await tx.$executeRaw`
+    DECLARE chorus_audit_ops NO SCROLL CURSOR FOR
+      SELECT operation_id::text AS operation_id, lamport_ts, device_id::text AS device_id,
+             entity, entity_id, field, op::text AS op, value
+        FROM sync_op
+       WHERE user_id = ${userId}::uuid
+         AND (id <= ${cursor} OR (device_id = ${deviceId}::uuid AND id <= ${ownUpTo}))
+       ORDER BY entity COLLATE "C", entity_id COLLATE "C", id`;
+  let previous: AuditRow | null = null;
+  let entity: LwwOp[] = [];
+  const flush = (): boolean => {
+    if (entity.length === 0) return true;
+    const state = createLwwState();
+    for (const op of entity) applyOp(state, op);
+    entity = [];
+    for (const row of auditRows(state)) {
+      if (previous && compareAuditRows(previous, row) >= 0) return false;
+      previous = row;
+      visit(row);
+    }
+    return true;
+  };
+  const fetch = `FETCH ${Math.max(1, Math.floor(fetchRows))} FROM chorus_audit_ops`;
+  let ordered = true;
+  for (let more = true; more && ordered; ) {
+    const page = await tx.$queryRawUnsafe<OpRow[]>(fetch);
+    for (const row of page) {
+      const last = entity.at(-1);
+      if (last && (last.entity !== row.entity || last.entityId !== row.entity_id)) {
+        ordered = flush();
+        if (!ordered) break;
+      }
+      entity.push(toLwwOp(row));
+    }
+    more = page.length === fetchRows;
+  }
+  if (ordered) ordered = flush();
+  // (A failed read aborts the transaction, which closes the cursor with it.)
+  await tx.$executeRaw`CLOSE chorus_audit_ops`;
+  return ordered;
+}
+
+/** The rows of the held ops folded all at once in id order (memory: the whole state). */
+async function foldInMemory(
+  tx: Tx,
+  { userId, deviceId, cursor, ownUpTo, fetchRows }: HeldOps,
+  visit: (row: AuditRow) => void,
+): Promise<void> {
+  const state = createLwwState();
+  for (let after = 0n; ; ) {
+    const page = await tx.$queryRaw<(OpRow & { id: bigint })[]>`
+      SELECT id, operation_id::text AS operation_id, lamport_ts, device_id::text AS device_id,
+             entity, entity_id, field, op::text AS op, value
+        FROM sync_op
+       WHERE user_id = ${userId}::uuid AND id > ${after}
+         AND (id <= ${cursor} OR (device_id = ${deviceId}::uuid AND id <= ${ownUpTo}))
+       ORDER BY id
+       LIMIT ${fetchRows}`;
+    for (const row of page) applyOp(state, toLwwOp(row));
+    if (page.length < fetchRows) break;
+    after = page[page.length - 1]?.id ?? after;
+  }
+  for (const row of auditRows(state)) visit(row);
 }
 
 export interface AuditAnswer {
@@ -125,6 +224,7 @@ export async function runConvergenceAudit(
   prisma: PrismaClient,
   device: { id: string; userId: string },
   input: AuditInput,
+  options: AuditReadOptions = {},
 ): Promise<AuditAnswer> {
   let outcome: AuditOutcome;
   let reason: AuditNotComparable | null = null;
@@ -137,17 +237,23 @@ export async function runConvergenceAudit(
     outcome = "not_comparable";
     reason = "pending_ops";
   } else {
-    const state = await serverAuditState(prisma, {
-      userId: device.userId,
-      deviceId: device.id,
-      cursor: input.cursor,
-    });
+    let digester = newDigester();
+    const state = await serverAuditState(
+      prisma,
+      { userId: device.userId, deviceId: device.id, cursor: input.cursor },
+      () => {
+        const fresh = newDigester();
+        digester = fresh;
+        return (row) => fresh.add(row);
+      },
+      options,
+    );
     ownUpTo = state.ownUpTo;
     if (!state.comparable) {
       outcome = "not_comparable";
       reason = state.reason;
     } else {
-      const digest = digestAudit(state.rows, sha256);
+      const digest = digester.digest();
       serverHash = digest.hash;
       serverRows = digest.rows;
       outcome = digest.hash === input.hash ? "match" : "mismatch";
@@ -200,20 +306,29 @@ export async function resolveAuditDetail(
   if (audit?.outcome !== "mismatch" || !audit.differing_buckets.includes(input.bucket)) {
     throw new AuditNotFound("no mismatched audit of this device with that bucket");
   }
-  const state = await serverAuditState(prisma, {
-    userId: device.userId,
-    deviceId: device.id,
-    cursor: Number(audit.cursor),
-    ownUpTo: audit.own_up_to === null ? null : Number(audit.own_up_to),
-  });
   // A detail cut to fit the request compares only up to the last row the device sent.
   const last = input.complete ? undefined : input.rows.at(-1);
-  const serverRows = state.comparable
-    ? state.rows
-        .filter((row) => auditBucket(row.entity, row.entityId) === input.bucket)
-        .filter((row) => last === undefined || compareAuditRows(row, last) <= 0)
-        .map((row) => auditDetailRow(row, sha256))
-    : [];
+  // Only the bucket's rows are kept (about 1/AUDIT_BUCKETS of the state).
+  let serverRows: AuditDetailRow[] = [];
+  const state = await serverAuditState(
+    prisma,
+    {
+      userId: device.userId,
+      deviceId: device.id,
+      cursor: Number(audit.cursor),
+      ownUpTo: audit.own_up_to === null ? null : Number(audit.own_up_to),
+    },
+    () => {
+      const rows: AuditDetailRow[] = [];
+      serverRows = rows;
+      return (row) => {
+        if (auditBucket(row.entity, row.entityId) !== input.bucket) return;
+        if (last !== undefined && compareAuditRows(row, last) > 0) return;
+        rows.push(auditDetailRow(row, sha256));
+      };
+    },
+  );
+  if (!state.comparable) serverRows = [];
   const difference = firstDifference(input.rows, serverRows);
   await prisma.$executeRaw`
     UPDATE device_convergence_audit

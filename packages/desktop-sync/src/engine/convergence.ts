@@ -4,7 +4,7 @@ import {
   AUDIT_BUCKETS,
   type AuditDetailRow,
   type AuditDifference,
-  type AuditDigest,
+  AuditDigester,
   type AuditInput,
   type AuditNotComparable,
   type AuditOutcome,
@@ -54,6 +54,12 @@ interface Snapshot {
   detail(bucket: number): { rows: AuditDetailRow[]; complete: boolean } | null;
 }
 
+/**
+ * How long an audit call may wait for its answer: the server's bound on the transaction that
+ * reads the log (packages/api/src/diagnostics/convergence.ts).
+ */
+export const AUDIT_REQUEST_TIMEOUT_MS = 120_000;
+
 /** Entities read per page while streaming the registers. */
 const SNAPSHOT_PAGE = 1_000;
 
@@ -84,34 +90,6 @@ function streamAuditRows(db: SqliteDatabase, visit: (row: AuditRow) => void): bo
   return ordered;
 }
 
-/** digestAudit's digests, fed a row at a time (the same texts, joined by "\n"). */
-class StreamingDigest {
-  private readonly whole = createHash("sha256");
-  private readonly buckets = Array.from({ length: AUDIT_BUCKETS }, () => ({
-    hash: createHash("sha256"),
-    rows: 0,
-  }));
-  private rows = 0;
-
-  add(row: AuditRow): void {
-    const line = auditLine(row);
-    this.whole.update(this.rows === 0 ? line : `\n${line}`);
-    this.rows += 1;
-    const bucket = this.buckets[auditBucket(row.entity, row.entityId)];
-    if (!bucket) return;
-    bucket.hash.update(bucket.rows === 0 ? line : `\n${line}`);
-    bucket.rows += 1;
-  }
-
-  digest(): AuditDigest {
-    return {
-      hash: this.whole.digest("hex"),
-      buckets: this.buckets.map((bucket) => bucket.hash.digest("hex").slice(0, 16)),
-      rows: this.rows,
-    };
-  }
-}
-
 /** The rows of one bucket as an audit's detail carries them (the first ones that fit). */
 function detailOf(rows: Iterable<AuditRow>): { rows: AuditDetailRow[]; complete: boolean } {
   const out: AuditDetailRow[] = [];
@@ -138,11 +116,11 @@ function detailOf(rows: Iterable<AuditRow>): { rows: AuditDetailRow[]; complete:
 export function snapshotForAudit(library: LibraryState, trigger: AuditTrigger): Snapshot {
   const { db } = library;
   const { digest, cursor, pendingOps } = db.transaction(() => {
-    let streamed = new StreamingDigest();
+    let streamed = new AuditDigester(() => createHash("sha256"));
     if (!streamAuditRows(db, (row) => streamed.add(row))) {
       // Texts SQLite orders otherwise than the protocol: sort them in memory (bounded by
       // the library, as before streaming).
-      streamed = new StreamingDigest();
+      streamed = new AuditDigester(() => createHash("sha256"));
       for (const row of auditRows(loadAllRegisters(db))) streamed.add(row);
     }
     return { digest: streamed.digest(), cursor: library.cursor(), pendingOps: pendingCount(db) };
@@ -175,6 +153,34 @@ export function snapshotForAudit(library: LibraryState, trigger: AuditTrigger): 
   };
 }
 
+/** Error codes of a request whose connection closed before any answer came back. */
+const CONNECTION_CLOSED = new Set(["UND_ERR_SOCKET", "EPIPE", "ECONNRESET"]);
+
+function connectionClosed(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ("code" in e && CONNECTION_CLOSED.has(String(e.code))) return true;
+  }
+  return false;
+}
+
+/**
+ * Sends an audit call, and once more on a fresh connection when the first one's connection was
+ * closed under it (ADR 0032). After a large rebuild the engine's thread was held for seconds
+ * (the rebuild's transaction, the digest), long enough for the server to close the pull's idle
+ * keep-alive connection; the engine has not read that close yet when it writes the audit onto
+ * that connection, which fails ("other side closed", "write EPIPE"). The request never reached
+ * the server's handler there, and an audit call asked twice is only recorded twice, so asking
+ * again is safe; other failures (a timeout, a refusal) are not retried here.
+ */
+async function sendAgainIfClosed<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!connectionClosed(error)) throw error;
+    return call();
+  }
+}
+
 /** Runs one audit against the server through `trpc`. */
 export async function runAudit(
   trpc: TRPCClient<AppRouter>,
@@ -183,15 +189,19 @@ export async function runAudit(
   signal: () => AbortSignal,
 ): Promise<ConvergenceAudit> {
   const snapshot = snapshotForAudit(library, trigger);
-  const answer = await trpc.diagnostics.audit.mutate(snapshot.input, { signal: signal() });
+  const answer = await sendAgainIfClosed(() =>
+    trpc.diagnostics.audit.mutate(snapshot.input, { signal: signal() }),
+  );
   let firstDifference: AuditDifference | null = null;
   const bucket = answer.differingBuckets[0];
   if (answer.outcome === "mismatch" && bucket !== undefined && bucket < AUDIT_BUCKETS) {
     const detail = snapshot.detail(bucket);
     if (detail) {
-      const resolved = await trpc.diagnostics.auditDetail.mutate(
-        { auditId: answer.auditId, bucket, ...detail },
-        { signal: signal() },
+      const resolved = await sendAgainIfClosed(() =>
+        trpc.diagnostics.auditDetail.mutate(
+          { auditId: answer.auditId, bucket, ...detail },
+          { signal: signal() },
+        ),
       );
       firstDifference = resolved.firstDifference;
     }

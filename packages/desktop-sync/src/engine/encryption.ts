@@ -59,6 +59,11 @@ export interface OpCipher {
   open<T extends SyncOp>(op: T): T;
   /** Records a received op whose value did not open (in the profile, whatever library). */
   refuse(op: SyncOp, error: CryptoError): void;
+  /**
+   * `open` for a batch of ops received together (a page of a full pull): what `open` answers
+   * for each, with the account's key state read once for the batch instead of once per op.
+   */
+  batchOpener?(): <T extends SyncOp>(op: T) => T;
 }
 
 function parseState(text: string | undefined): KeyState {
@@ -225,6 +230,16 @@ export class AccountEncryption implements OpCipher {
 
   refuse(op: SyncOp, error: CryptoError): void {
     recordUnreadable(this.db, op, error);
+  }
+
+  /**
+   * The state is read now, for the whole batch: a batch is opened in one synchronous pass, so
+   * nothing can change it between its ops. In clear, an op with no sealed value is itself
+   * (as `open` answers); anything else goes through `open`.
+   */
+  batchOpener(): <T extends SyncOp>(op: T) => T {
+    if (this.readiness() !== "clear") return (op) => this.open(op);
+    return (op) => (sealedEpochs(op).length === 0 ? op : this.open(op));
   }
 
   status(): EncryptionStatus {

@@ -102,14 +102,23 @@ export async function rebuildFromServer(
       if (page.hasMore) {
         next = ask(page.nextSince);
         next.catch(() => {});
+        // Let the request reach the socket before this page is settled: the client writes it
+        // only after a few promise steps, which would otherwise wait for the synchronous
+        // settling below, and the server would start on the next page only when it is done.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const opened: SyncOp[] = [];
+      // The account's key state is read once per page, not once per op.
+      const pageCipher: OpCipher | undefined = cipher && {
+        ...cipher,
+        open: deps.cipher?.batchOpener?.() ?? cipher.open,
+      };
       for (const op of page.ops) {
         if (op.lamportTs > highest) highest = op.lamportTs;
         // A value that does not open is recorded (in the rebuild's transaction) and skipped;
         // a key this device lacks (KeyNeededError) fails the rebuild, leaving the library as
         // it was.
-        const open = cipher ? openRemote(cipher, op) : op;
+        const open = pageCipher ? openRemote(pageCipher, op) : op;
         if (open) opened.push(open);
       }
       registers.add(opened);
