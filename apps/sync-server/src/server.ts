@@ -30,6 +30,7 @@ import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./h
 import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { createSingleCallHandler } from "./single-call.js";
 import { ServerSocket, startKeepAliveSweep } from "./socket.js";
 import { createSharedValueEncoder } from "./ws-encoder.js";
 
@@ -199,6 +200,34 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     : null;
   const handleBlobs = createBlobHandler({ blobs, services, authenticate: deps.verifyToken });
 
+  async function httpContext(req: IncomingMessage): Promise<Context> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
+    const stated = req.headers[PROTOCOL_VERSION_HEADER];
+    return {
+      services,
+      socket: null,
+      slowConsumerBytes,
+      protocolVersion: typeof stated === "string" ? stated : null,
+      ...(await authenticate(token)),
+    };
+  }
+
+  /** An internal error's answer names the id its details were logged under. */
+  function headersFor(errors: TRPCError[]): Record<string, string> {
+    const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
+    return internal ? { "x-request-id": internalErrorId(internal) } : {};
+  }
+
+  // A single mutation (a push, an ACK over HTTP) skips tRPC's fetch-API round trip.
+  const singleCall = createSingleCallHandler<Context>({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: httpContext,
+    onError: logInternalError,
+    headersFor,
+  });
+
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
     basePath: "/trpc/",
@@ -207,25 +236,15 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     middleware(req, res, next) {
       if (!wantsStream(req)) sendInOneWrite(res);
       if (req.method !== "POST") return next();
-      readBody(req as RequestWithBody, MAX_HTTP_BODY).then(() => next(), next);
+      readBody(req as RequestWithBody, MAX_HTTP_BODY).then(() => {
+        const handled = singleCall(req as RequestWithBody, res);
+        if (!handled) return next();
+        handled.catch(next);
+      }, next);
     },
-    async createContext({ req }) {
-      const header = req.headers.authorization;
-      const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      const stated = req.headers[PROTOCOL_VERSION_HEADER];
-      return {
-        services,
-        socket: null,
-        slowConsumerBytes,
-        protocolVersion: typeof stated === "string" ? stated : null,
-        ...(await authenticate(token)),
-      };
-    },
+    createContext: ({ req }) => httpContext(req),
     onError: logInternalError,
-    responseMeta({ errors }) {
-      const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
-      return internal ? { headers: { "x-request-id": internalErrorId(internal) } } : {};
-    },
+    responseMeta: ({ errors }) => ({ headers: headersFor(errors) }),
   });
 
   const connections = { ...DEFAULT_CONNECTION_BOUNDS, ...deps.connections };
