@@ -219,7 +219,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     return internal ? { "x-request-id": internalErrorId(internal) } : {};
   }
 
-  // A single mutation (a push, an ACK over HTTP) skips tRPC's fetch-API round trip.
+  // A single mutation (a push, an ACK over HTTP) skips tRPC's handler and its fetch-API round trip.
   const singleCall = createSingleCallHandler<Context>({
     router: appRouter,
     basePath: "/trpc/",
@@ -234,13 +234,14 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     // The body is read by readBody below, bounded by MAX_HTTP_BODY (tRPC's own maxBodySize only
     // applies to a body it streams itself, which no call here is any more).
     middleware(req, res, next) {
+      const request = req as RequestWithBody;
+      // A single mutation's body was read (and its answer set up) in route, before this handler.
+      if (request.body !== undefined || request.bodyError !== undefined) {
+        return next(request.bodyError);
+      }
       if (!wantsStream(req)) sendInOneWrite(res);
       if (req.method !== "POST") return next();
-      readBody(req as RequestWithBody, MAX_HTTP_BODY).then(() => {
-        const handled = singleCall(req as RequestWithBody, res);
-        if (!handled) return next();
-        handled.catch(next);
-      }, next);
+      readBody(request, MAX_HTTP_BODY).then(() => next(), next);
     },
     createContext: ({ req }) => httpContext(req),
     onError: logInternalError,
@@ -307,6 +308,20 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
           message: `${subscription} is a subscription: subscribe over the WebSocket (ws://<host>/trpc), not plain HTTP`,
           path: subscription,
         });
+      }
+      // A single mutation (a push, an ACK over HTTP) skips tRPC's handler (single-call.ts).
+      const call = singleCall.match(req);
+      if (call) {
+        const request = req as RequestWithBody;
+        sendInOneWrite(res);
+        try {
+          await readBody(request, MAX_HTTP_BODY);
+        } catch (error) {
+          request.bodyError = error;
+          return trpc(req, res);
+        }
+        const answered = singleCall.answer(request, res, call);
+        if (answered) return answered;
       }
       return trpc(req, res);
     }

@@ -7,7 +7,7 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
-import type { RequestWithBody } from "./http-body.js";
+import { type RequestWithBody, wantsStream } from "./http-body.js";
 
 /** A procedure as tRPC's router holds it: callable with the options its HTTP handler passes. */
 interface CallableProcedure {
@@ -54,21 +54,38 @@ function isJson(req: IncomingMessage): boolean {
  * `getHTTPStatusCode`, and answered with the same status, headers and JSON body.
  * test/single-call.pg.test.ts sends the same calls through both and compares the answers.
  *
- * Returns null when the call is not such a call (tRPC's handler then answers it).
+ * The server matches the request first (`match`), reads its body as for any call, then has it
+ * answered (`answer`); a request that does not match, or whose body does not parse, goes to
+ * tRPC's handler, which then finds its body already read.
  */
+export interface SingleCall {
+  path: string;
+  procedure: CallableProcedure;
+}
+
 export function createSingleCallHandler<TContext>(options: SingleCallOptions<TContext>) {
   const { router, basePath } = options;
   const config = router._def._config;
   const procedures = router._def.procedures as Record<string, CallableProcedure | undefined>;
 
-  return function handle(req: RequestWithBody, res: ServerResponse): Promise<void> | null {
+  /** The mutation a request names when it is such a call (known before its body is read). */
+  function match(req: IncomingMessage): SingleCall | null {
     const url = req.url ?? "";
     if (req.method !== "POST" || !url.startsWith(basePath) || url.includes("?")) return null;
     const path = url.slice(basePath.length);
     if (!PROCEDURE_PATH.test(path) || !Object.hasOwn(procedures, path)) return null;
     const procedure = procedures[path];
     if (procedure?._def.type !== "mutation") return null;
-    if (req.headers["trpc-accept"] !== undefined || !isJson(req)) return null;
+    if (wantsStream(req) || !isJson(req)) return null;
+    return { path, procedure };
+  }
+
+  /** Answers the call once its body is read; null when the body is not JSON (tRPC answers). */
+  function answer(
+    req: RequestWithBody,
+    res: ServerResponse,
+    call: SingleCall,
+  ): Promise<void> | null {
     if (typeof req.body !== "string" || req.body.length === 0) return null;
     let raw: unknown;
     try {
@@ -77,8 +94,8 @@ export function createSingleCallHandler<TContext>(options: SingleCallOptions<TCo
       return null; // tRPC's handler answers a body that is not JSON its own way.
     }
     const input = config.transformer.input.deserialize(raw);
-    return run(req, res, procedure, path, input);
-  };
+    return run(req, res, call.procedure, call.path, input);
+  }
 
   async function run(
     req: RequestWithBody,
@@ -122,4 +139,6 @@ export function createSingleCallHandler<TContext>(options: SingleCallOptions<TCo
     }
     res.end(json);
   }
+
+  return { match, answer };
 }

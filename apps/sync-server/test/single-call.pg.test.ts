@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MAX_OPS_PER_BATCH, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_HTTP_BODY } from "../src/server.js";
 import { GENEROUS_LIMITS, Harness, makeOps, type TestDevice } from "./harness.js";
 
 /*
@@ -167,6 +168,14 @@ describe("a single HTTP mutation answered without tRPC's handler", () => {
       async () => ({
         path: "sync.ack",
         input: { lastSeenId: 1e9 },
+        options: { token: device.token },
+      }),
+    ],
+    [
+      "a body over the server's bound on request bodies",
+      async () => ({
+        path: "sync.push",
+        input: { ops: makeOps(1), pad: "x".repeat(MAX_HTTP_BODY + 1) },
         options: { token: device.token },
       }),
     ],
