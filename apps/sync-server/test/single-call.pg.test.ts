@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MAX_OPS_PER_BATCH, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_HTTP_BODY } from "../src/server.js";
-import { GENEROUS_LIMITS, Harness, makeOps, type TestDevice } from "./harness.js";
+import { GENEROUS_LIMITS, Harness, makeOps, TEST_WEB_ORIGIN, type TestDevice } from "./harness.js";
 
 /*
  * A single HTTP mutation is answered by the server's own path (src/single-call.ts), not by tRPC's
@@ -22,6 +22,7 @@ interface Answer {
   status: number;
   contentType: string | null;
   vary: string | null;
+  allowOrigin: string | null;
   requestId: boolean;
   body: unknown;
 }
@@ -46,6 +47,7 @@ async function call(
     status: res.status,
     contentType: res.headers.get("content-type"),
     vary: res.headers.get("vary"),
+    allowOrigin: res.headers.get("access-control-allow-origin"),
     requestId: requestId !== null,
     // An internal error's id is new on every call; everything else must match.
     body: JSON.parse(requestId ? text.replaceAll(requestId, "<request id>") : text),
@@ -184,6 +186,18 @@ describe("a single HTTP mutation answered without tRPC's handler", () => {
       async () => ({ path: "sync.push", input: null, options: { token: device.token, body: "{" } }),
     ],
   ];
+
+  it("a call from the web app's origin (CORS) is answered alike", async () => {
+    const token = await h.webClientToken(device.userId);
+    const { viaTRPC, direct } = await both(
+      "devices.rename",
+      { deviceId: device.deviceId, name: "Renamed" },
+      { token, headers: { origin: TEST_WEB_ORIGIN } },
+    );
+    expect(viaTRPC.status).toBe(200);
+    expect(viaTRPC.allowOrigin).toBe(TEST_WEB_ORIGIN);
+    expect(direct).toEqual(viaTRPC);
+  });
 
   it.each(refusals)("refused the same way both ways: %s", async (_name, setup) => {
     const before = await h.opCount(device.userId);
