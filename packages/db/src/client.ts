@@ -29,6 +29,9 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
     max: options.max ?? 10,
     options: `-c client_connection_check_interval=${CLIENT_CONNECTION_CHECK_MS}`,
   });
+  // The adapter listens for errors of idle connections once Prisma connects; until then (a
+  // push may come first) a connection dropped by the server must not crash the process.
+  pool.on("error", () => {});
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // "minimal": no stack capture on every query to point at the caller in an error message
   // (a tenth of Prisma's own CPU per push); our errors are logged with their stacks anyway.
@@ -44,5 +47,7 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
  * statement's client side (ADR 0030); everything else goes through Prisma.
  */
 export function poolOf(prisma: PrismaClient): pg.Pool | null {
-  return pools.get(prisma) ?? null;
+  const pool = pools.get(prisma);
+  // After $disconnect the pool is ended; Prisma would connect afresh, so its queries go there.
+  return pool && !pool.ending ? pool : null;
 }
