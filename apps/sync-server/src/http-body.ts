@@ -14,7 +14,11 @@ import { TRPCError } from "@trpc/server";
  * The first is tRPC's documented way to hand it a body; the second relies on how its adapter
  * writes, which test/http-body.test.ts pins so that a tRPC upgrade that changes it fails there.
  */
-export type RequestWithBody = IncomingMessage & { body?: string };
+export type RequestWithBody = IncomingMessage & {
+  body?: string;
+  /** Why reading the body failed, when the server read it before tRPC's handler ran. */
+  bodyError?: unknown;
+};
 
 export function readBody(req: RequestWithBody, limit: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -30,6 +30,7 @@ import { type RequestWithBody, readBody, sendInOneWrite, wantsStream } from "./h
 import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { createSingleCallHandler } from "./single-call.js";
 import { ServerSocket, startKeepAliveSweep } from "./socket.js";
 import { createSharedValueEncoder } from "./ws-encoder.js";
 
@@ -199,33 +200,52 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     : null;
   const handleBlobs = createBlobHandler({ blobs, services, authenticate: deps.verifyToken });
 
+  async function httpContext(req: IncomingMessage): Promise<Context> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
+    const stated = req.headers[PROTOCOL_VERSION_HEADER];
+    return {
+      services,
+      socket: null,
+      slowConsumerBytes,
+      protocolVersion: typeof stated === "string" ? stated : null,
+      ...(await authenticate(token)),
+    };
+  }
+
+  /** An internal error's answer names the id its details were logged under. */
+  function headersFor(errors: TRPCError[]): Record<string, string> {
+    const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
+    return internal ? { "x-request-id": internalErrorId(internal) } : {};
+  }
+
+  // A single mutation (a push, an ACK over HTTP) skips tRPC's handler and its fetch-API round trip.
+  const singleCall = createSingleCallHandler<Context>({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: httpContext,
+    onError: logInternalError,
+    headersFor,
+  });
+
   const trpc = createHTTPHandler<AppRouter>({
     router: appRouter,
     basePath: "/trpc/",
     // The body is read by readBody below, bounded by MAX_HTTP_BODY (tRPC's own maxBodySize only
     // applies to a body it streams itself, which no call here is any more).
     middleware(req, res, next) {
+      const request = req as RequestWithBody;
+      // A single mutation's body was read (and its answer set up) in route, before this handler.
+      if (request.body !== undefined || request.bodyError !== undefined) {
+        return next(request.bodyError);
+      }
       if (!wantsStream(req)) sendInOneWrite(res);
       if (req.method !== "POST") return next();
-      readBody(req as RequestWithBody, MAX_HTTP_BODY).then(() => next(), next);
+      readBody(request, MAX_HTTP_BODY).then(() => next(), next);
     },
-    async createContext({ req }) {
-      const header = req.headers.authorization;
-      const token = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-      const stated = req.headers[PROTOCOL_VERSION_HEADER];
-      return {
-        services,
-        socket: null,
-        slowConsumerBytes,
-        protocolVersion: typeof stated === "string" ? stated : null,
-        ...(await authenticate(token)),
-      };
-    },
+    createContext: ({ req }) => httpContext(req),
     onError: logInternalError,
-    responseMeta({ errors }) {
-      const internal = errors.find((error) => error.code === "INTERNAL_SERVER_ERROR");
-      return internal ? { headers: { "x-request-id": internalErrorId(internal) } } : {};
-    },
+    responseMeta: ({ errors }) => ({ headers: headersFor(errors) }),
   });
 
   const connections = { ...DEFAULT_CONNECTION_BOUNDS, ...deps.connections };
@@ -288,6 +308,20 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
           message: `${subscription} is a subscription: subscribe over the WebSocket (ws://<host>/trpc), not plain HTTP`,
           path: subscription,
         });
+      }
+      // A single mutation (a push, an ACK over HTTP) skips tRPC's handler (single-call.ts).
+      const call = singleCall.match(req);
+      if (call) {
+        const request = req as RequestWithBody;
+        sendInOneWrite(res);
+        try {
+          await readBody(request, MAX_HTTP_BODY);
+        } catch (error) {
+          request.bodyError = error;
+          return trpc(req, res);
+        }
+        const answered = singleCall.answer(request, res, call);
+        if (answered) return answered;
       }
       return trpc(req, res);
     }

@@ -86,7 +86,7 @@ export const prismaOverhead: Section = {
     return {
       figures,
       notes: [
-        `Figure: pushOps from @chorus/api (one \`$queryRaw\` of the chorus_push_ops statement), in the bench process over Prisma (adapter-pg, pool of 10), closed loop, one device per user; ${WARMUP_MS / 1000} s of warm-up, then ${ROUNDS} rounds of ${ROUND_MS / 1000} s interleaved with the baseline's, median round.`,
+        `Figure: pushOps from @chorus/api on a createPrisma client (adapter-pg, pool of 10): the chorus_push_ops statement runs on that client's own node-postgres pool, not through Prisma's query engine (ADR 0030), so the ratio is what pushOps adds to the raw statement; in the bench process, closed loop, one device per user; ${WARMUP_MS / 1000} s of warm-up, then ${ROUNDS} rounds of ${ROUND_MS / 1000} s interleaved with the baseline's, median round.`,
         "Baseline: the identical statement with the same parameter and the same shaping of its answer through raw `pg` (a `pg.Pool` of 10, as hand-written SQL in the server would run it), same devices-per-user shape.",
         "Ratio = raw ops/s ÷ Prisma ops/s; target <= 1.3x.",
         `Rounds: ${rounds.join("; ")}.`,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type PrismaClient, poolOf } from "@chorus/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PushAnswerError, parsePushAnswer, pushOps } from "../src/sync/ops-store.js";
 import { ApiTestbed, setOp } from "./support.js";
@@ -42,6 +43,40 @@ describe("the push function's answer", () => {
     const outcome = await pushOps(bed.prisma, userId, deviceId, [setOp(randomUUID(), "name", "A")]);
     expect(outcome.results).toHaveLength(1);
     expect(outcome.event?.ops[0]?.id).toBe(outcome.maxId);
+  });
+});
+
+describe("where the push statement runs", () => {
+  it("on createPrisma's own pool, or through Prisma for another client: one op stored once either way", async () => {
+    expect(poolOf(bed.prisma)).not.toBeNull();
+    // The same client seen through a proxy: not one createPrisma made, so it has no pool.
+    const other = new Proxy(bed.prisma, {
+      get: (target, name) => {
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as PrismaClient;
+    expect(poolOf(other)).toBeNull();
+    const userId = await bed.user();
+    const deviceId = await bed.device(userId);
+    const first = [setOp(randomUUID(), "name", "A"), setOp(randomUUID(), "name", "B")];
+    const second = [setOp(randomUUID(), "name", "C")];
+    const stored = await pushOps(bed.prisma, userId, deviceId, first);
+    expect(stored.results.map((r) => r.duplicate)).toEqual([false, false]);
+    expect(stored.event?.ops.map((op) => op.id)).toEqual(stored.results.map((r) => r.id));
+    const storedOther = await pushOps(other, userId, deviceId, second);
+    expect(storedOther.results[0]?.duplicate).toBe(false);
+    expect(storedOther.event?.afterId).toBe(stored.maxId);
+    // Each retried through the other way: the ids they were stored under, stored once.
+    const retried = await pushOps(other, userId, deviceId, first);
+    expect(retried.results).toEqual(stored.results.map((r) => ({ ...r, duplicate: true })));
+    expect(retried.event).toBeNull();
+    const retriedOther = await pushOps(bed.prisma, userId, deviceId, second);
+    expect(retriedOther.results).toEqual(
+      storedOther.results.map((r) => ({ ...r, duplicate: true })),
+    );
+    const count = await bed.prisma.syncOp.count({ where: { userId } });
+    expect(count).toBe(3);
   });
 });
 

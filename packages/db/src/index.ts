@@ -1,4 +1,4 @@
-export { createPrisma, Prisma, PrismaClient } from "./client.js";
+export { createPrisma, Prisma, PrismaClient, poolOf } from "./client.js";
 export {
   DatabaseUrl,
   parseDatabaseUrl,

@@ -1,4 +1,4 @@
-import { type Prisma, type PrismaClient, USER_LOCK_STATEMENT } from "@chorus/db";
+import { type Prisma, type PrismaClient, poolOf, USER_LOCK_STATEMENT } from "@chorus/db";
 import {
   batchKeyUse,
   type OpInput,
@@ -86,6 +86,9 @@ export function parsePushAnswer(raw: unknown): PushAnswer {
   return parsed.data;
 }
 
+const PUSH_STATEMENT = `
+  SELECT chorus_push_ops($1::uuid, $2::uuid, $3::jsonb, $4::int, $5::int, $6::boolean) AS answer`;
+
 /**
  * The push of docs/design.md#protocol in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
  * 0003) takes the user's advisory lock, reports ops already stored with their existing id,
@@ -102,6 +105,10 @@ export function parsePushAnswer(raw: unknown): PushAnswer {
  * refuses the whole batch with `key_epoch_stale` (sealed under another epoch than the current
  * one, or plaintext while the account has a key) or `key_missing` (sealed, no key), storing
  * nothing.
+ *
+ * The statement runs on the node-postgres pool under `prisma` (poolOf), not through Prisma's
+ * query engine: on the push path Prisma's per-query work cost as much CPU as the rest of the
+ * statement's client side (ADR 0030). A client without such a pool takes `$queryRawUnsafe`.
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -110,9 +117,13 @@ export async function pushOps(
   ops: OpInput[],
 ): Promise<PushOutcome> {
   const key = batchKeyUse(ops);
-  const [row] = await prisma.$queryRaw<{ answer: unknown }[]>`
-    SELECT chorus_push_ops(${userId}::uuid, ${deviceId}::uuid, ${JSON.stringify(ops)}::jsonb,
-                           ${key.minEpoch}::int, ${key.maxEpoch}::int, ${key.plain}::boolean) AS answer`;
+  const params = [userId, deviceId, JSON.stringify(ops), key.minEpoch, key.maxEpoch, key.plain];
+  // Straight on Prisma's own pool when there is one (createPrisma's clients): the same
+  // connection settings, without Prisma's per-query work (ADR 0030).
+  const pool = poolOf(prisma);
+  const [row] = pool
+    ? (await pool.query<{ answer: unknown }>(PUSH_STATEMENT, params)).rows
+    : await prisma.$queryRawUnsafe<{ answer: unknown }[]>(PUSH_STATEMENT, ...params);
   const answer = parsePushAnswer(row?.answer);
   if (answer.kind === "key_epoch_stale") {
     throw new SyncProtocolError(syncError("key_epoch_stale", { epoch: answer.epoch }));
