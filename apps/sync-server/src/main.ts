@@ -11,7 +11,7 @@ import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
-import { createSyncServer } from "./server.js";
+import { createSyncServer, reachDatabase } from "./server.js";
 import type { ListeningMessage } from "./testing.js";
 
 async function main(): Promise<void> {
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL);
   const prisma = createPrisma(env.DATABASE_URL);
   try {
-    await prisma.$queryRaw`SELECT 1`;
+    await reachDatabase(prisma);
   } catch (error) {
     await prisma.$disconnect();
     throw new SettingsError(
