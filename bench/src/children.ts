@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { CHILD_SYNC_SERVER } from "./context.js";
 
 /**
  * Servers under test run in child processes so that their memory is theirs alone and their
@@ -87,6 +89,8 @@ export async function startChild(
       "--import",
       TSX_LOADER,
       "--expose-gc",
+      // The sync server runs with the V8 flags it runs with in production.
+      ...(script.href === CHILD_SYNC_SERVER.href ? SYNC_SERVER_NODE_FLAGS : []),
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
