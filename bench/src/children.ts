@@ -27,6 +27,14 @@ export interface MemorySample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8's old space: committed, and used by live objects (the rest is free space in its pages). */
+  oldSpaceCommitted: number;
+  oldSpaceUsed: number;
+  /** V8's young generation committed (it grows to its maximum under load, kept until idle). */
+  newSpaceCommitted: number;
+  /** RSS of anonymous memory (V8 heap, malloc, stacks) and of mapped files (the binary, libs). */
+  rssAnon: number;
+  rssFile: number;
 }
 
 /** Share of one core each process used while `work` ran (1 = one core busy the whole time). */
