@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { CHILD_SYNC_SERVER } from "./context.js";
 
 /**
  * Servers under test run in child processes so that their memory is theirs alone and their
@@ -25,6 +27,14 @@ export interface MemorySample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8's old space: committed, and used by live objects (the rest is free space in its pages). */
+  oldSpaceCommitted: number;
+  oldSpaceUsed: number;
+  /** V8's young generation committed (it grows to its maximum under load, kept until idle). */
+  newSpaceCommitted: number;
+  /** RSS of anonymous memory (V8 heap, malloc, stacks) and of mapped files (the binary, libs). */
+  rssAnon: number;
+  rssFile: number;
 }
 
 /** Share of one core each process used while `work` ran (1 = one core busy the whole time). */
@@ -87,6 +97,8 @@ export async function startChild(
       "--import",
       TSX_LOADER,
       "--expose-gc",
+      // The sync server runs with the V8 flags it runs with in production.
+      ...(script.href === CHILD_SYNC_SERVER.href ? SYNC_SERVER_NODE_FLAGS : []),
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],

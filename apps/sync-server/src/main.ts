@@ -11,15 +11,23 @@ import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
-import { createSyncServer } from "./server.js";
+import { missingNodeFlags } from "./node-flags.js";
+import { createSyncServer, reachDatabase } from "./server.js";
 import type { ListeningMessage } from "./testing.js";
 
 async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      "started without the production V8 flags (npm run serve:sync passes them): idle sockets will cost more memory; see docs/adr/0031-idle-socket-rss.md",
+    );
+  }
   const prisma = createPrisma(env.DATABASE_URL);
   try {
-    await prisma.$queryRaw`SELECT 1`;
+    await reachDatabase(prisma);
   } catch (error) {
     await prisma.$disconnect();
     throw new SettingsError(

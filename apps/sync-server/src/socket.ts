@@ -17,6 +17,7 @@ interface StopMessage {
  * per socket as plain fields rather than closures and timers.
  *
  * - The keep-alive sweep's two timestamps (see startKeepAliveSweep), updated on every message.
+ * - The authentication deadline's timer (cleared once a valid token arrived).
  * - The subscriptions handed off to the fan-out (packages/api/src/sync/fanout.ts), by tRPC
  *   message id. tRPC no longer knows them (their generator returned), so this socket stands in
  *   for it: it does not send tRPC's "stopped" for the hand-off (the subscription goes on),
@@ -29,6 +30,8 @@ export class ServerSocket extends WebSocket implements FanoutSocket {
   lastActivityAt = Date.now();
   /** Date.now() of the PING sent since that message; 0 when none is outstanding. */
   pingSentAt = 0;
+  /** Closes the socket if no valid token arrives in time; null once it is authenticated. */
+  authTimer: NodeJS.Timeout | null = null;
   /** Subscriptions served by the fan-out, by message id; null until the first. */
   private adopted: Map<number | string, Subscriber> | null = null;
 

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ExitStatus, waitFor, waitForExit } from "@chorus/testing";
+import { SYNC_SERVER_NODE_FLAGS } from "./node-flags.js";
 
 /*
  * The one way to start a sync server as a process of its own: tests of this package, the
@@ -89,8 +90,13 @@ export function spawnSyncServer(
   const entry = options.entry ?? "dist";
   const args =
     entry === "dist"
-      ? ["--enable-source-maps", SERVER_DIST_MAIN]
-      : ["--import", pathToFileURL(require.resolve("tsx")).href, SERVER_SOURCE_MAIN];
+      ? [...SYNC_SERVER_NODE_FLAGS, "--enable-source-maps", SERVER_DIST_MAIN]
+      : [
+          ...SYNC_SERVER_NODE_FLAGS,
+          "--import",
+          pathToFileURL(require.resolve("tsx")).href,
+          SERVER_SOURCE_MAIN,
+        ];
   const base =
     (options.baseEnv ?? "inherit") === "inherit" ? process.env : { PATH: process.env.PATH ?? "" };
   const child = spawn(process.execPath, args, {

@@ -136,6 +136,18 @@ describe("resource bounds", () => {
     const device = await harness.createDevice();
     const good = device.ws();
     await good.client.system.health.query();
+    // The same on a raw socket, which does not reconnect behind the test's back (wsLink does):
+    // authenticated before the others open, so its deadline passes before theirs.
+    const kept = new RawWebSocket(`ws://${harness.base}/trpc?connectionParams=1`);
+    let keptClosed: number | null = null;
+    kept.once("close", (code) => {
+      keptClosed = code;
+    });
+    const answered = new Promise((resolve) => kept.once("message", resolve));
+    await new Promise((resolve) => kept.once("open", resolve));
+    kept.send(JSON.stringify({ method: "connectionParams", data: { token: device.token } }));
+    kept.send(JSON.stringify({ id: 1, method: "query", params: { path: "system.health" } }));
+    await answered;
 
     const silent = new RawWebSocket(`ws://${harness.base}/trpc?connectionParams=1`);
     const anonymous = new RawWebSocket(`ws://${harness.base}/trpc`);
@@ -145,8 +157,11 @@ describe("resource bounds", () => {
     );
     const codes = await Promise.all([closeCode(silent), closeCode(anonymous), closeCode(forged)]);
     expect(codes).toEqual([4401, 4401, 4401]);
-    // The authenticated socket was open as long, and still answers.
+    // The authenticated sockets were open as long, and stay open.
+    expect(keptClosed).toBeNull();
+    expect(kept.readyState).toBe(RawWebSocket.OPEN);
     expect(await good.client.system.health.query()).toBeTruthy();
+    kept.close();
   }, 120_000);
 
   it("sockets per device are capped", async () => {

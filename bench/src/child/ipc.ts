@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
 
 /** The child's half of children.ts: announce the port, answer requests, stop on demand. */
@@ -57,6 +58,11 @@ async function sampleMemory(): Promise<MemorySample> {
   await new Promise((resolve) => setImmediate(resolve));
   gc();
   const usage = process.memoryUsage();
+  const spaces = getHeapSpaceStatistics();
+  const space = (name: string) => spaces.find((each) => each.space_name === name);
+  const status = readFileSync("/proc/self/status", "utf8");
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
   // Profiling only: a heap snapshot beside each sample (taken after it, so the sample is not
   // moved by the snapshot's own allocations; the next sample is, by tens of MiB of RSS).
   const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
@@ -67,6 +73,11 @@ async function sampleMemory(): Promise<MemorySample> {
     heapTotal: usage.heapTotal,
     external: usage.external,
     arrayBuffers: usage.arrayBuffers,
+    oldSpaceCommitted: space("old_space")?.space_size ?? 0,
+    oldSpaceUsed: space("old_space")?.space_used_size ?? 0,
+    newSpaceCommitted: space("new_space")?.space_size ?? 0,
+    rssAnon: kib("RssAnon"),
+    rssFile: kib("RssFile"),
   };
 }
 

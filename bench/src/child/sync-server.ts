@@ -1,7 +1,7 @@
 import { type Bus, createInProcessBus, createRedisBus, type RateLimitConfig } from "@chorus/api";
 import { createVerifier, type exportPublicJwks } from "@chorus/auth";
 import { createPrisma } from "@chorus/db";
-import { createSyncServer } from "@chorus/sync-server/server";
+import { createSyncServer, reachDatabase } from "@chorus/sync-server/server";
 import pino from "pino";
 import { childConfig, serveParent } from "./ipc.js";
 import { type Tracer, traceSockets } from "./trace.js";
@@ -33,6 +33,9 @@ const NO_RATE_LIMITS: RateLimitConfig = {
 
 const config = childConfig<SyncServerChildConfig>();
 const prisma = createPrisma(config.databaseUrl);
+// As the server's main does before it listens: the first query loads Prisma's query compiler,
+// which would otherwise be counted in what the first sockets cost.
+await reachDatabase(prisma);
 const verifier = await createVerifier({ jwks: config.jwks });
 const logger = pino({ level: "error", base: { service: "bench-sync-server" } });
 const tracer: Tracer | null = config.trace ? traceSockets("server ") : null;

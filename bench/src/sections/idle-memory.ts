@@ -1,3 +1,4 @@
+import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
 import { type ChildHandle, type MemorySample, startChild } from "../children.js";
 import { type BenchContext, CHILD_RAW_WS, CHILD_SYNC_SERVER, type Section } from "../context.js";
 import { seedDevices } from "../fixtures.js";
@@ -13,23 +14,49 @@ const SETTLE_MS = 2_000;
 const FILES_NEEDED = SOCKETS + 500;
 const KIB = 1024;
 
+/** Also sampled on the way (forced GCs included), for where the memory goes as sockets add up. */
+const CHECKPOINT = 2_500;
+
 interface Delta {
   rssPerSocket: number;
   heapPerSocket: number;
   before: MemorySample;
+  /** At CHECKPOINT sockets. */
+  midway: MemorySample;
   after: MemorySample;
   sockets: number;
 }
 
-function delta(before: MemorySample, after: MemorySample, sockets: number): Delta {
+function delta(
+  before: MemorySample,
+  midway: MemorySample,
+  after: MemorySample,
+  sockets: number,
+): Delta {
   return {
     rssPerSocket: (after.rss - before.rss) / sockets / KIB,
     heapPerSocket:
       (after.heapUsed + after.external - before.heapUsed - before.external) / sockets / KIB,
     before,
+    midway,
     after,
     sockets,
   };
+}
+
+const mibOf = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+/**
+ * Where the server's RSS is at 0, CHECKPOINT and all sockets: the V8 old space (committed, of
+ * which live), its young generation, the anonymous memory outside the V8 heap (malloc arenas,
+ * ws's and Node's native parts, stacks) and mapped files; and the cost of the sockets past the
+ * checkpoint alone, which leaves out what the server allocates once (code, arenas grown once).
+ */
+function breakdown(label: string, d: Delta): string {
+  const at = (sample: MemorySample, sockets: number) =>
+    `${sockets.toLocaleString("en-US")} sockets: RSS ${mibOf(sample.rss)} MiB = old space ${mibOf(sample.oldSpaceCommitted)} committed (${mibOf(sample.oldSpaceUsed)} live) + young ${mibOf(sample.newSpaceCommitted)} + other V8 ${mibOf(sample.heapTotal - sample.oldSpaceCommitted - sample.newSpaceCommitted)} + outside the V8 heap ${mibOf(sample.rssAnon - sample.heapTotal)} + files ${mibOf(sample.rssFile)}`;
+  const marginal = (d.after.rss - d.midway.rss) / (d.sockets - CHECKPOINT) / KIB;
+  return `${label}, after two forced GCs at ${at(d.before, 0)}; ${at(d.midway, CHECKPOINT)}; ${at(d.after, d.sockets)}. Sockets ${(CHECKPOINT + 1).toLocaleString("en-US")} to ${d.sockets.toLocaleString("en-US")} alone: ${marginal.toFixed(1)} KiB of RSS each.`;
 }
 
 async function hold(
@@ -39,22 +66,26 @@ async function hold(
   connect: (index: number) => Promise<{ terminate(): void }>,
 ): Promise<Delta> {
   const before = await server.memory();
-  let open = 0;
+  let opened = 0;
   const stop = progress.every(
     2_000,
-    () => `${label}: ${open.toLocaleString("en-US")} sockets open`,
+    () => `${label}: ${opened.toLocaleString("en-US")} sockets open`,
   );
   const sockets: { terminate(): void }[] = [];
-  try {
-    await inWaves(Array.from({ length: SOCKETS }), CONNECT_CONCURRENCY, async (_, index) => {
-      sockets.push(await connect(index));
-      open++;
+  const open = async (from: number, to: number) => {
+    await inWaves(Array.from({ length: to - from }), CONNECT_CONCURRENCY, async (_, index) => {
+      sockets.push(await connect(from + index));
+      opened++;
     });
-    stop();
-    progress.note(`${label}: ${open.toLocaleString("en-US")} sockets open and idle; settling`);
+    progress.note(`${label}: ${opened.toLocaleString("en-US")} sockets open and idle; settling`);
     await sleep(SETTLE_MS);
-    const after = await server.memory();
-    return delta(before, after, open);
+    return server.memory();
+  };
+  try {
+    const midway = await open(0, CHECKPOINT);
+    const after = await open(CHECKPOINT, SOCKETS);
+    stop();
+    return delta(before, midway, after, opened);
   } finally {
     stop();
     for (const socket of sockets) socket.terminate();
@@ -132,7 +163,9 @@ export const idleMemory: Section = {
       figures,
       notes: [
         `${sync.sockets.toLocaleString("en-US")} device sockets (${SOCKETS / DEVICES_PER_USER} users x ${DEVICES_PER_USER} devices), each authenticated with its token (connectionParams) and holding one live \`sync.subscribe\` — a connected desktop at rest — on the real server in its own process; then the same number of sockets on a bare \`ws\` server in its own process.`,
-        `Memory is sampled in the server process after two forced GCs, before the first socket and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets. The target applies to RSS.`,
+        `Memory is sampled in the server process after two forced GCs, before the first socket, ${SETTLE_MS / 1000} s after the ${CHECKPOINT.toLocaleString("en-US")}th and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets (everything the server allocated for them, once-only costs included). The target applies to RSS. The sync server runs with the V8 flags it is started with in production (${SYNC_SERVER_NODE_FLAGS.join(" ")}; apps/sync-server/src/node-flags.ts).`,
+        breakdown("Sync server", sync),
+        breakdown("Bare ws", bare),
         `Sync server: RSS ${mib(sync.before.rss)} -> ${mib(sync.after.rss)}, heap used ${mib(sync.before.heapUsed)} -> ${mib(sync.after.heapUsed)}, heap reserved ${mib(sync.before.heapTotal)} -> ${mib(sync.after.heapTotal)}, external ${mib(sync.before.external)} -> ${mib(sync.after.external)}. Bare ws: RSS ${mib(bare.before.rss)} -> ${mib(bare.after.rss)}, heap used ${mib(bare.before.heapUsed)} -> ${mib(bare.after.heapUsed)}, heap reserved ${mib(bare.before.heapTotal)} -> ${mib(bare.after.heapTotal)}.`,
       ],
     };
