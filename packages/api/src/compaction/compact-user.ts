@@ -120,8 +120,9 @@ async function compactStep(
 /**
  * Settings for this transaction only. The survivors statement is planned from estimates that
  * are far off (jsonb_object_keys counts as 100 rows per op), which made PostgreSQL JIT-compile
- * it: 2 s of compilation for 1 s of work on a batch of 50,000 ops. Its three sorts of up to
- * one batch plus the survivors (~100 bytes a row) fit in 64 MB instead of spilling to disk.
+ * it: 2 s of compilation for 1 s of work on a batch of 50,000 ops. Its hash aggregate and hash
+ * join over up to one batch plus the survivors (~100 bytes a row), and the sorts of its deletes
+ * and of the winners, fit in 64 MB instead of spilling to disk.
  */
 async function tuneCompactionTransaction(tx: Prisma.TransactionClient): Promise<void> {
   await tx.$executeRawUnsafe("SET LOCAL jit = off");

@@ -130,3 +130,50 @@ describe("compaction preserves every reader's state", () => {
     expect(compactedSomething, "the generated logs must exercise deletion").toBe(true);
   });
 });
+
+describe("each field's winner survives", () => {
+  const set = (lamportTs: number, entityId: string, field: string, value: string): OpInput => ({
+    operationId: randomUUID(),
+    lamportTs,
+    entity: "track",
+    entityId,
+    field,
+    op: "set",
+    value,
+  });
+
+  it("when two devices wrote a field at the same Lamport timestamp, and a later op has an older one", async () => {
+    const userId = await t.user();
+    const [a, b, c] = [await t.device(userId), await t.device(userId), await t.device(userId)];
+    // Same field: a and b tie at Lamport 10 (the device id breaks the tie); c writes after
+    // them in the log but at Lamport 5, so the newest row is not the winner.
+    const [aId] = await t.push(userId, a, [set(10, "x", "name", "from a")]);
+    const [bId] = await t.push(userId, b, [set(10, "x", "name", "from b")]);
+    await t.push(userId, c, [set(5, "x", "name", "from c")]);
+    // Another field and entity, and the newest op, which stays above the watermark.
+    await t.push(userId, c, [set(6, "x", "rank", "1"), set(7, "y", "name", "other")]);
+    await t.push(userId, a, [set(11, "x", "rank", "2"), set(12, "z", "name", "newest")]);
+    const full = await t.allOps(userId);
+    const newest = full.at(-1)?.id ?? 0;
+    for (const deviceId of [a, b, c]) await t.storedCursor(userId, deviceId, newest);
+
+    // Batches of 2: later batches recompute the winners over earlier survivors and new ops.
+    const result = await compactUser(t.prisma, t.acks, userId, {
+      staleWindowMs: 90 * DAY_MS,
+      batchSize: 2,
+      now: t.clock,
+    });
+    expect(result.watermarkAfter).toBe(newest);
+    const compacted = await t.allOps(userId);
+
+    const tieWinner = a.toLowerCase() > b.toLowerCase() ? aId : bId;
+    const survivingNames = compacted
+      .filter((op) => op.entityId === "x" && op.field === "name")
+      .map((op) => op.id);
+    expect(survivingNames).toEqual([tieWinner]);
+    expect(byId(compacted)).toEqual(
+      byId(compactionSurvivors(full.filter((op) => op.id < newest))).concat(newest),
+    );
+    expect(materialize(compacted)).toEqual(materialize(full));
+  });
+});
