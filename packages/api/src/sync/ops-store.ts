@@ -1,4 +1,4 @@
-import { type Prisma, type PrismaClient, poolOf, USER_LOCK_STATEMENT } from "@chorus/db";
+import { Prisma, type PrismaClient, poolOf, USER_LOCK_STATEMENT } from "@chorus/db";
 import {
   batchKeyUse,
   type OpInput,
@@ -8,6 +8,7 @@ import {
   syncError,
   toWireInt,
 } from "@chorus/protocol";
+import pg from "pg";
 import { z } from "zod";
 import type { OpsEvent } from "./bus.js";
 
@@ -24,21 +25,6 @@ interface OpRow {
   op: SyncOp["op"];
   value: SyncOp["value"];
   created_at: Date;
-}
-
-function toSyncOp(row: OpRow): SyncOp {
-  return {
-    id: toWireInt(row.id),
-    deviceId: row.device_id,
-    operationId: row.operation_id,
-    lamportTs: toWireInt(row.lamport_ts),
-    entity: row.entity,
-    entityId: row.entity_id,
-    field: row.field,
-    op: row.op,
-    value: row.value ?? null,
-    createdAt: row.created_at.toISOString(),
-  };
 }
 
 export interface PushOutcome {
@@ -192,35 +178,24 @@ function resyncRequired(watermark: number): SyncProtocolError {
  * surviving op below its position and skips the check (`checkWatermark: false`).
  */
 export async function readOps(
-  db: Db,
+  prisma: PrismaClient,
   userId: string,
   since: number,
   limit: number,
   options: { checkWatermark: boolean; maxBytes?: number } = { checkWatermark: true },
 ): Promise<SyncOp[]> {
-  return (await readPage(db, userId, since, limit, options)).ops;
+  return (await readPage(prisma, userId, since, limit, options)).ops;
 }
 
 /** Bytes an op takes on the wire besides its strings and value (ids, uuids, date, JSON keys). */
 const OP_OVERHEAD_BYTES = 200;
 
-/**
- * A page of the user's ops after `since` (see readOps): at most `limit` ops and, past the first
- * op, at most `maxBytes` of them measured as on the wire. The cut is made inside Postgres
- * (a running sum over the page), so an oversized page is never read into this process.
- * `more` says ops after the page exist now (cut by count or by bytes).
- */
-export async function readPage(
-  db: Db,
-  userId: string,
-  since: number,
-  limit: number,
-  options: { checkWatermark: boolean; maxBytes?: number } = { checkWatermark: true },
-): Promise<{ ops: SyncOp[]; more: boolean }> {
-  const maxBytes = BigInt(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
-  const rows = await db.$queryRaw<
-    (Partial<OpRow> & { watermark: bigint; candidates: bigint | null })[]
-  >`
+/** A row of the page statement: the watermark, and an op unless the page is empty. */
+type PageRow = Partial<OpRow> & { watermark: bigint | string; candidates: bigint | string | null };
+
+/** The page statement (see readPage); its text is the same on every call, its values vary. */
+function pageStatement(userId: string, since: number, limit: number, maxBytes: bigint) {
+  return Prisma.sql`
     SELECT w.watermark, o.*
       FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
                               WHERE user_id = ${userId}::uuid), 0) AS watermark) w
@@ -242,9 +217,89 @@ export async function readPage(
                          LIMIT ${limit + 1}) p) c
          WHERE c.n <= ${limit} AND (c.n = 1 OR c.running <= ${maxBytes})) o ON true
      ORDER BY o.id`;
-  const watermark = rows[0] ? toWireInt(rows[0].watermark) : 0;
+}
+
+/**
+ * The name the page statement is prepared under on each of the pool's connections: Postgres
+ * parses and plans it once per connection instead of once per page (re-planning was half of
+ * its time on a page of a full resync, ADR 0033). Its text never changes within a process.
+ */
+const PAGE_STATEMENT_NAME = "chorus_read_page";
+
+/** node-postgres leaves bigint (int8) columns as their decimal text; the page keeps them so. */
+const INT8_OID = 20;
+const keepText = (text: string) => text;
+const pageTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID
+      ? keepText
+      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * An int8 column's text as a wire integer, refused like toWireInt past 2^53 - 1: every decimal
+ * above that parses to a number that is not a safe integer.
+ */
+function wireIntFromText(text: string | bigint): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`${text} does not fit a wire integer (max ${Number.MAX_SAFE_INTEGER})`);
+  }
+  return value;
+}
+
+/** A row of the page as the protocol's op: the same fields, formats and values either way. */
+function pageRowToSyncOp(row: PageRow): SyncOp {
+  return {
+    id: wireIntFromText(row.id as bigint | string),
+    deviceId: row.device_id as string,
+    operationId: row.operation_id as string,
+    lamportTs: wireIntFromText(row.lamport_ts as bigint | string),
+    entity: row.entity as string,
+    entityId: row.entity_id as string,
+    field: row.field ?? null,
+    op: row.op as SyncOp["op"],
+    value: row.value ?? null,
+    createdAt: (row.created_at as Date).toISOString(),
+  };
+}
+
+/**
+ * A page of the user's ops after `since` (see readOps): at most `limit` ops and, past the first
+ * op, at most `maxBytes` of them measured as on the wire. The cut is made inside Postgres
+ * (a running sum over the page), so an oversized page is never read into this process.
+ * `more` says ops after the page exist now (cut by count or by bytes).
+ *
+ * The statement runs on the node-postgres pool under `prisma` (poolOf), prepared by name, and
+ * its rows are mapped to ops once here: a page of a full resync cost the server more in
+ * Prisma's row mapping than the engine spends applying it (ADR 0033). A client without such a
+ * pool runs the same statement through Prisma, with the same answer (a test compares them).
+ */
+export async function readPage(
+  prisma: PrismaClient,
+  userId: string,
+  since: number,
+  limit: number,
+  options: { checkWatermark: boolean; maxBytes?: number } = { checkWatermark: true },
+): Promise<{ ops: SyncOp[]; more: boolean }> {
+  const maxBytes = BigInt(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
+  const statement = pageStatement(userId, since, limit, maxBytes);
+  const pool = poolOf(prisma);
+  const rows = pool
+    ? (
+        await pool.query<PageRow>({
+          name: PAGE_STATEMENT_NAME,
+          text: statement.text,
+          values: statement.values,
+          types: pageTypes,
+        })
+      ).rows
+    : await prisma.$queryRaw<PageRow[]>(statement);
+  const first = rows[0];
+  const watermark = first ? wireIntFromText(first.watermark) : 0;
   if (options.checkWatermark && since > 0 && since < watermark) throw resyncRequired(watermark);
-  const ops = rows.filter((row) => row.id != null).map((row) => toSyncOp(row as OpRow));
-  const candidates = Number(rows[0]?.candidates ?? 0);
+  const ops: SyncOp[] = [];
+  for (const row of rows) if (row.id != null) ops.push(pageRowToSyncOp(row));
+  const candidates = Number(first?.candidates ?? 0);
   return { ops, more: candidates > ops.length };
 }
