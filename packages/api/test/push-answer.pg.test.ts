@@ -80,6 +80,42 @@ describe("where the push statement runs", () => {
   });
 });
 
+describe("the push as a named prepared statement", () => {
+  it("is prepared on the connections that pushed, and survives a push the statement refused", async () => {
+    const pool = poolOf(bed.prisma);
+    if (!pool) throw new Error("createPrisma's client has a pool");
+    const userId = await bed.user();
+    const deviceId = await bed.device(userId);
+    const first = [setOp(randomUUID(), "name", "A")];
+    const stored = await pushOps(bed.prisma, userId, deviceId, first);
+    // Fails inside Postgres after the statement was parsed (not a uuid): the connection keeps
+    // the statement, and the next pushes execute it without parsing it again.
+    await expect(pushOps(bed.prisma, "not-a-uuid", deviceId, first)).rejects.toThrow(/uuid/);
+    const second = await pushOps(bed.prisma, userId, deviceId, [setOp(randomUUID(), "name", "B")]);
+    expect(second.event?.afterId).toBe(stored.maxId);
+    const retried = await pushOps(bed.prisma, userId, deviceId, first);
+    expect(retried.results).toEqual(stored.results.map((r) => ({ ...r, duplicate: true })));
+    expect(await bed.prisma.syncOp.count({ where: { userId } })).toBe(2);
+
+    const idle = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+    try {
+      const prepared = await Promise.all(
+        idle.map(async (client) => {
+          const { rows } = await client.query<{ statement: string }>(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'chorus_push_ops'",
+          );
+          return rows.map((row) => row.statement);
+        }),
+      );
+      expect(prepared.flat().length).toBeGreaterThan(0);
+      for (const statement of prepared.flat())
+        expect(statement).toMatch(/SELECT chorus_push_ops\(/);
+    } finally {
+      for (const client of idle) client.release();
+    }
+  });
+});
+
 describe("the per-user lock", () => {
   it("is one key: a push waits while lockUser (compaction's lock) is held for its user", async () => {
     const userId = await bed.user();

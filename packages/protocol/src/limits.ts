@@ -26,7 +26,35 @@ export const FIELD_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** Longest entity id (entity ids are device-made UUIDs in practice). */
 export const MAX_ENTITY_ID_LENGTH = 128;
 
-const utf8 = new TextEncoder();
+/**
+ * UTF-8 bytes of a string that has no lone surrogates (JSON.stringify escapes them), counted
+ * without encoding it: one byte below U+0080, two below U+0800, four for a surrogate pair,
+ * three otherwise. Counting spares the copy TextEncoder would make on every size check.
+ */
+function utf8ByteLength(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        // A surrogate pair: two UTF-16 units, four bytes.
+        bytes += 2;
+        i++;
+        continue;
+      }
+    }
+    // The rest of the Basic Multilingual Plane, and a lone surrogate (TextEncoder writes
+    // U+FFFD for it): three bytes.
+    bytes += 2;
+  }
+  return bytes;
+}
 
 /**
  * Size of `value` on the wire: UTF-8 bytes of `JSON.stringify(value)`. This is what every
@@ -35,5 +63,5 @@ const utf8 = new TextEncoder();
  */
 export function jsonByteLength(value: unknown): number {
   const encoded = JSON.stringify(value);
-  return encoded === undefined ? 0 : utf8.encode(encoded).byteLength;
+  return encoded === undefined ? 0 : utf8ByteLength(encoded);
 }

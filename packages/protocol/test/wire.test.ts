@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { jsonByteLength, PROTOCOL_VERSION, toWireInt } from "../src/index.js";
 
@@ -18,6 +19,30 @@ describe("jsonByteLength", () => {
     expect(jsonByteLength("é")).toBe(4);
     expect(jsonByteLength({ a: 1 })).toBe(7);
     expect(jsonByteLength(null)).toBe(4);
+  });
+
+  it("counts what TextEncoder writes: two-, three- and four-byte characters, lone surrogates", () => {
+    const encoded = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+    for (const value of [
+      "ß",
+      "€",
+      "𝄞",
+      "a𝄞b",
+      "\ud834",
+      "\udd1e",
+      "\udd1e\ud834",
+      { ключ: ["😀", 1] },
+    ]) {
+      expect(jsonByteLength(value)).toBe(encoded(value));
+    }
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, text) => {
+        expect(jsonByteLength(value)).toBe(encoded(value));
+        expect(jsonByteLength(text)).toBe(encoded(text));
+        expect(jsonByteLength([text, value])).toBe(encoded([text, value]));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -74,6 +74,12 @@ export function parsePushAnswer(raw: unknown): PushAnswer {
 
 const PUSH_STATEMENT = `
   SELECT chorus_push_ops($1::uuid, $2::uuid, $3::jsonb, $4::int, $5::int, $6::boolean) AS answer`;
+/**
+ * The push is a named prepared statement on each pool connection: node-postgres sends its text
+ * to be parsed on a connection's first push only, and Bind/Execute after that, so neither side
+ * serialises or parses it per call (ADR 0035). The name is used for this one text only.
+ */
+const PUSH_STATEMENT_NAME = "chorus_push_ops";
 
 /**
  * The push of docs/design.md#protocol in ONE statement: the `chorus_push_ops` function (prisma/migrations, ADR
@@ -108,7 +114,13 @@ export async function pushOps(
   // connection settings, without Prisma's per-query work (ADR 0030).
   const pool = poolOf(prisma);
   const [row] = pool
-    ? (await pool.query<{ answer: unknown }>(PUSH_STATEMENT, params)).rows
+    ? (
+        await pool.query<{ answer: unknown }>({
+          name: PUSH_STATEMENT_NAME,
+          text: PUSH_STATEMENT,
+          values: params,
+        })
+      ).rows
     : await prisma.$queryRawUnsafe<{ answer: unknown }[]>(PUSH_STATEMENT, ...params);
   const answer = parsePushAnswer(row?.answer);
   if (answer.kind === "key_epoch_stale") {
