@@ -1,18 +1,9 @@
 import { randomUUID } from "node:crypto";
-import {
-  applyOp,
-  auditBucket,
-  auditDetailRow,
-  auditRows,
-  createLwwState,
-  digestAudit,
-  type JsonValue,
-  type LwwOp,
-} from "@chorus/protocol";
+import { auditBucket, auditDetailRow, type JsonValue, type LwwOp } from "@chorus/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveAuditDetail, runConvergenceAudit, sha256 } from "../src/diagnostics/convergence.js";
-import { ApiTestbed } from "./support.js";
+import { ApiTestbed, foldedAudit } from "./support.js";
 
 /*
  * The server's side of the audit reads the log one entity at a time, in PostgreSQL's byte
@@ -83,14 +74,6 @@ const history = fc.oneof(
   fc.array(generatedOp([...BMP_IDS, ...ASTRAL_IDS]), { minLength: 1, maxLength: 40 }),
 );
 
-/** The whole log folded at once, in id order: the reference digest. */
-function foldedWhole(ops: LwwOp[]) {
-  const state = createLwwState();
-  for (const op of ops) applyOp(state, op);
-  const rows = auditRows(state);
-  return { rows, digest: digestAudit(rows, sha256) };
-}
-
 describe("convergence audit on the server, streamed one entity at a time", () => {
   it("digests a random log exactly as folding the whole log in memory does, at any fetch size", async () => {
     await fc.assert(
@@ -143,7 +126,7 @@ describe("convergence audit on the server, streamed one entity at a time", () =>
           const cursor = stored[Math.min(stored.length - 1, cut % stored.length)]?.id ?? 0;
           // What a device at `cursor` holds: the log up to it plus its own later ops.
           const held = stored.filter((op) => op.id <= cursor || op.deviceId === deviceId);
-          const { rows, digest } = foldedWhole(held);
+          const { rows, digest } = foldedAudit(held);
           const device = { id: deviceId, userId };
           const input = { trigger: "on_demand" as const, cursor, pendingOps: 0, ...digest };
           const streamed = await runConvergenceAudit(bed.prisma, device, input, { fetchRows });

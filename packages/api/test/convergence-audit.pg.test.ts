@@ -1,13 +1,4 @@
-import {
-  applyOp,
-  auditBucket,
-  auditDetailRow,
-  auditRows,
-  createLwwState,
-  digestAudit,
-  type LwwOp,
-  type OpInput,
-} from "@chorus/protocol";
+import { auditBucket, auditDetailRow, type LwwOp, type OpInput } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AUDITS_KEPT_PER_DEVICE,
@@ -16,7 +7,7 @@ import {
   runConvergenceAudit,
   sha256,
 } from "../src/diagnostics/convergence.js";
-import { ApiTestbed, setOp } from "./support.js";
+import { ApiTestbed, foldedAudit, setOp } from "./support.js";
 
 /*
  * The server's side of the convergence audit against real Postgres: what it folds for a
@@ -31,13 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.close();
 });
-
-function deviceSide(ops: LwwOp[]) {
-  const state = createLwwState();
-  for (const op of ops) applyOp(state, op);
-  const rows = auditRows(state);
-  return { rows, digest: digestAudit(rows, sha256) };
-}
 
 const asLww = (op: OpInput, deviceId: string): LwwOp => ({ ...op, deviceId });
 
@@ -58,7 +42,7 @@ describe("convergence audit on the server", () => {
     // Another device's op after the cursor: the laptop has not seen it.
     await bed.push(userId, studio, [setOp("p1", "name", "Later")]);
     const holds = [...early.map((op) => asLww(op, studio)), ...own.map((op) => asLww(op, laptop))];
-    const { digest } = deviceSide(holds);
+    const { digest } = foldedAudit(holds);
     const device = { id: laptop, userId };
     const input = { trigger: "on_demand" as const, cursor: upTo ?? 0, pendingOps: 0, ...digest };
     expect(await runConvergenceAudit(bed.prisma, device, input)).toMatchObject({
@@ -66,7 +50,7 @@ describe("convergence audit on the server", () => {
       serverHash: digest.hash,
     });
     // Holding the later op too is not the state at that position.
-    const ahead = deviceSide([...holds, asLww(setOp("p1", "name", "Later"), studio)]);
+    const ahead = foldedAudit([...holds, asLww(setOp("p1", "name", "Later"), studio)]);
     const answer = await runConvergenceAudit(bed.prisma, device, { ...input, ...ahead.digest });
     expect(answer.outcome).toBe("mismatch");
     expect(answer.differingBuckets).toEqual([auditBucket("playlist", "p1")]);
@@ -79,7 +63,7 @@ describe("convergence audit on the server", () => {
       setOp("p1", "name", "B"),
     ]);
     const device = { id: laptop, userId };
-    const { digest } = deviceSide([]);
+    const { digest } = foldedAudit([]);
     const base = { trigger: "on_demand" as const, pendingOps: 0, ...digest };
     expect(
       await runConvergenceAudit(bed.prisma, device, { ...base, cursor: first ?? 0, pendingOps: 2 }),
@@ -112,7 +96,7 @@ describe("convergence audit on the server", () => {
     const held = ops.map((op) =>
       asLww(op.entityId === last ? { ...op, value: "Changed by hand" } : op, laptop),
     );
-    const { rows, digest } = deviceSide(held);
+    const { rows, digest } = foldedAudit(held);
     const answer = await runConvergenceAudit(bed.prisma, device, {
       trigger: "on_demand",
       cursor: pushed.at(-1) ?? 0,
@@ -160,7 +144,7 @@ describe("convergence audit on the server", () => {
 
   it(`keeps the newest ${AUDITS_KEPT_PER_DEVICE} audits of each device`, async () => {
     const { userId, laptop } = await account();
-    const { digest } = deviceSide([]);
+    const { digest } = foldedAudit([]);
     const device = { id: laptop, userId };
     for (let i = 0; i < AUDITS_KEPT_PER_DEVICE + 5; i++) {
       await runConvergenceAudit(bed.prisma, device, {

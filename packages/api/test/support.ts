@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { createPrisma, type PrismaClient } from "@chorus/db";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
-import type { LwwOp, OpInput, SyncOp } from "@chorus/protocol";
+import {
+  applyOp,
+  auditRows,
+  createLwwState,
+  digestAudit,
+  type LwwOp,
+  type OpInput,
+  type SyncOp,
+} from "@chorus/protocol";
+import { sha256 } from "../src/diagnostics/convergence.js";
 import { appRouter, type Context, createServices, type Principal } from "../src/index.js";
 import { AckBuffer } from "../src/sync/ack-buffer.js";
 import { lockUser, pushOps, readOps } from "../src/sync/ops-store.js";
@@ -151,4 +160,15 @@ export function setOp(
 
 export function asLww(op: SyncOp): LwwOp {
   return op;
+}
+
+/**
+ * The audit rows and digest of `ops` folded at once in the given order: what a device holding
+ * them computes, and the reference the server's streamed fold must equal.
+ */
+export function foldedAudit(ops: LwwOp[]) {
+  const state = createLwwState();
+  for (const op of ops) applyOp(state, op);
+  const rows = auditRows(state);
+  return { rows, digest: digestAudit(rows, sha256) };
 }
