@@ -8,10 +8,10 @@ import {
   type SyncOp,
 } from "@chorus/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LibraryState } from "../library-state.js";
+import type { LibraryState } from "../library-state.js";
 import { loadAllRegisters } from "../lww/registers.js";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { makeTempDir } from "../test-support.js";
+import type { Profile } from "../profiles.js";
+import { openTempProfile } from "../test-support.js";
 import { snapshotForAudit } from "./convergence.js";
 
 /*
@@ -23,19 +23,14 @@ import { snapshotForAudit } from "./convergence.js";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const DEVICES = ["0a000000-0000-4000-8000-00000000000a", "0B000000-0000-4000-8000-00000000000B"];
 
-let temp: ReturnType<typeof makeTempDir>;
+let fixture: ReturnType<typeof openTempProfile>;
 let profile: Profile;
 let library: LibraryState;
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
-  library = new LibraryState(profile.db, profile.clock, () => DEVICES[0] as string);
+  fixture = openTempProfile(() => DEVICES[0] as string);
+  ({ profile, library } = fixture);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 /** 2,600 entities over three types (more than two pages), some deleted, some re-created. */
 function fill(): void {

@@ -1,19 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { makeTempDir } from "../test-support.js";
+import type { Profile } from "../profiles.js";
+import { openTempProfile } from "../test-support.js";
 import { deleteMeta, readMeta, writeMeta } from "./meta.js";
 
-let temp: ReturnType<typeof makeTempDir>;
+let fixture: ReturnType<typeof openTempProfile>;
 let profile: Profile;
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
+  fixture = openTempProfile();
+  ({ profile } = fixture);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 describe("sync_meta access", () => {
   it("compiles its statements once per database, not on every read and write of a value", () => {

@@ -1,18 +1,19 @@
 import type { OpInput, PushResult } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LibraryState } from "../library-state.js";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
+import type { LibraryState } from "../library-state.js";
+import type { Profile } from "../profiles.js";
 import { allPending } from "../queue.js";
 import { markSyncedAt, readMeta } from "../store/meta.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
 import {
   fakeSubscriptionClient,
-  makeTempDir,
+  openTempProfile,
+  quietSubscriber,
   remotePlaylistOp as remoteOp,
 } from "../test-support.js";
 import { Drain } from "./drain.js";
-import { applyRemoteBatch, Subscriber } from "./subscriber.js";
+import { applyRemoteBatch } from "./subscriber.js";
 
 /**
  * Which commits wait for the disk (ADR 0021): a local edit does, and so does the cursor before
@@ -24,7 +25,7 @@ import { applyRemoteBatch, Subscriber } from "./subscriber.js";
 const FULL = 2;
 const NORMAL = 1;
 
-let temp: ReturnType<typeof makeTempDir>;
+let fixture: ReturnType<typeof openTempProfile>;
 let profile: Profile;
 let library: LibraryState;
 /** The `synchronous` level inside each transaction the code under test ran, in order. */
@@ -40,17 +41,12 @@ function watchTransactions(db: SqliteDatabase): void {
 }
 
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
-  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
+  fixture = openTempProfile();
+  ({ profile, library } = fixture);
   levels = [];
   watchTransactions(profile.db);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 function editLocally(name: string): void {
   profile.db.transaction(() => {
@@ -85,16 +81,7 @@ describe("which commits wait for the disk", () => {
     const { client, feed } = fakeSubscriptionClient(async (lastSeenId) => {
       acks.push({ cursor: lastSeenId, levelsBefore: [...levels] });
     });
-    const subscriber = new Subscriber({
-      client,
-      library,
-      onApplied: () => {},
-      onResyncRequired: () => {},
-      onState: () => {},
-      onFailure: () => {},
-      tokenRejected: () => {},
-      ackDebounceMs: 0,
-    });
+    const subscriber = quietSubscriber({ client, library });
     subscriber.start();
     const wal = `${profile.db.name}-wal`;
     const { statSync } = await import("node:fs");

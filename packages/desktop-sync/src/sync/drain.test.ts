@@ -3,27 +3,22 @@ import { isSealedValue, type OpInput, type PushResult } from "@chorus/protocol";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngineError } from "../errors.js";
-import { LibraryState } from "../library-state.js";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
+import type { LibraryState } from "../library-state.js";
+import type { Profile } from "../profiles.js";
 import { allPending, quarantinedOps } from "../queue.js";
-import { makeTempDir } from "../test-support.js";
+import { openTempProfile } from "../test-support.js";
 import { fullJitterDelay } from "./backoff.js";
 import { Drain } from "./drain.js";
 
 const USER = "6f1c2b1e-4a7d-4c1e-9b8a-2f3e4d5c6b7a";
-let temp: ReturnType<typeof makeTempDir>;
+let fixture: ReturnType<typeof openTempProfile>;
 let profile: Profile;
 let library: LibraryState;
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
-  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
+  fixture = openTempProfile();
+  ({ profile, library } = fixture);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 function queue(count: number): void {
   profile.db.transaction(() => {

@@ -2,22 +2,18 @@ import { type PullResult, type SyncOp, SyncProtocolError, syncError } from "@cho
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LamportClock } from "../clock.js";
 import { LibraryState } from "../library-state.js";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
-import { makeTempDir } from "../test-support.js";
+import type { Profile } from "../profiles.js";
+import { openTempProfile } from "../test-support.js";
 import { rebuildFromServer } from "./resync.js";
 
 const DEVICE = "0b7a1f2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
-let temp: ReturnType<typeof makeTempDir>;
+let fixture: ReturnType<typeof openTempProfile>;
 let profile: Profile;
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
+  fixture = openTempProfile();
+  ({ profile } = fixture);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 /** `count` field sets with ids 1..count; the Lamport stamps are not in id order. */
 function log(count: number, stamp: (id: number) => number): SyncOp[] {

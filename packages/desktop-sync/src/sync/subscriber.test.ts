@@ -1,30 +1,22 @@
 import { waitUntil } from "@chorus/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LibraryState } from "../library-state.js";
-import { createProfile, openProfile, type Profile } from "../profiles.js";
+import type { LibraryState } from "../library-state.js";
 import {
   fakeSubscriptionClient,
-  makeTempDir,
+  openTempProfile,
+  quietSubscriber,
   remotePlaylistOp as remoteOp,
 } from "../test-support.js";
 import type { SyncClient } from "./client.js";
-import { Subscriber } from "./subscriber.js";
 
-let temp: ReturnType<typeof makeTempDir>;
-let profile: Profile;
+let fixture: ReturnType<typeof openTempProfile>;
 let library: LibraryState;
-
 beforeEach(() => {
-  temp = makeTempDir();
-  createProfile(temp.path, "main");
-  profile = openProfile(temp.path, "main");
-  library = new LibraryState(profile.db, profile.clock, () => profile.deviceId);
+  fixture = openTempProfile();
+  ({ library } = fixture);
 });
-afterEach(() => {
-  profile.close();
-  temp.remove();
-});
+afterEach(() => fixture.dispose());
 
 /** A subscription that delivers what the test hands it, and an ACK that fails `failures` times. */
 function fakeClient(failures: number, failure: () => Error = () => new TypeError("fetch failed")) {
@@ -40,17 +32,7 @@ function fakeClient(failures: number, failure: () => Error = () => new TypeError
 
 /** A subscriber that ACKs at once after each apply and retries on `backoff`. */
 function subscriberOver(client: SyncClient, backoff: { baseMs: number; maxMs: number }) {
-  return new Subscriber({
-    client,
-    library,
-    onApplied: () => {},
-    onResyncRequired: () => {},
-    onState: () => {},
-    onFailure: () => {},
-    tokenRejected: () => {},
-    ackDebounceMs: 0,
-    backoff,
-  });
+  return quietSubscriber({ client, library, backoff });
 }
 
 describe("the subscriber's ACK", () => {
