@@ -42,12 +42,27 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
 
 /**
  * The node-postgres pool under a client made by createPrisma (null for any other client): the
- * same connections, with the same settings, that Prisma's queries use. For the one statement
- * on the push path, where Prisma's own work per query was as much CPU as the rest of the
- * statement's client side (ADR 0030); everything else goes through Prisma.
+ * same connections, with the same settings, that Prisma's queries use. For the few hot
+ * statements run by queryPrepared; everything else goes through Prisma.
  */
 export function poolOf(prisma: PrismaClient): pg.Pool | null {
   const pool = pools.get(prisma);
   // After $disconnect the pool is ended; Prisma would connect afresh, so its queries go there.
   return pool && !pool.ending ? pool : null;
+}
+
+/**
+ * One statement, prepared by `name` on the client's own pool (poolOf): Postgres parses and
+ * plans it once per connection, and Prisma's per-query work, as much CPU on the push path as
+ * the rest of the statement's client side, is skipped (ADRs 0030, 0033, 0035). A client
+ * without such a pool runs the same text and parameters through Prisma (`types` applies only
+ * on the pool). For the push and the pull page; everything else goes through Prisma.
+ */
+export async function queryPrepared<R extends pg.QueryResultRow>(
+  prisma: PrismaClient,
+  query: { name: string; text: string; values: unknown[]; types?: pg.CustomTypesConfig },
+): Promise<R[]> {
+  const pool = poolOf(prisma);
+  if (pool) return (await pool.query<R>(query)).rows;
+  return prisma.$queryRawUnsafe<R[]>(query.text, ...query.values);
 }

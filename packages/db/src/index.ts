@@ -1,4 +1,4 @@
-export { createPrisma, Prisma, PrismaClient, poolOf } from "./client.js";
+export { createPrisma, Prisma, PrismaClient, poolOf, queryPrepared } from "./client.js";
 export {
   DatabaseUrl,
   parseDatabaseUrl,

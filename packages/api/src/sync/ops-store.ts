@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient, poolOf, USER_LOCK_STATEMENT } from "@chorus/db";
+import { Prisma, type PrismaClient, queryPrepared, USER_LOCK_STATEMENT } from "@chorus/db";
 import {
   batchKeyUse,
   type OpInput,
@@ -98,9 +98,9 @@ const PUSH_STATEMENT_NAME = "chorus_push_ops";
  * one, or plaintext while the account has a key) or `key_missing` (sealed, no key), storing
  * nothing.
  *
- * The statement runs on the node-postgres pool under `prisma` (poolOf), not through Prisma's
- * query engine: on the push path Prisma's per-query work cost as much CPU as the rest of the
- * statement's client side (ADR 0030). A client without such a pool takes `$queryRawUnsafe`.
+ * The statement runs prepared on the node-postgres pool under `prisma` (queryPrepared), not
+ * through Prisma's query engine: on the push path Prisma's per-query work cost as much CPU as
+ * the rest of the statement's client side (ADRs 0030, 0035).
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -110,18 +110,11 @@ export async function pushOps(
 ): Promise<PushOutcome> {
   const key = batchKeyUse(ops);
   const params = [userId, deviceId, JSON.stringify(ops), key.minEpoch, key.maxEpoch, key.plain];
-  // Straight on Prisma's own pool when there is one (createPrisma's clients): the same
-  // connection settings, without Prisma's per-query work (ADR 0030).
-  const pool = poolOf(prisma);
-  const [row] = pool
-    ? (
-        await pool.query<{ answer: unknown }>({
-          name: PUSH_STATEMENT_NAME,
-          text: PUSH_STATEMENT,
-          values: params,
-        })
-      ).rows
-    : await prisma.$queryRawUnsafe<{ answer: unknown }[]>(PUSH_STATEMENT, ...params);
+  const [row] = await queryPrepared<{ answer: unknown }>(prisma, {
+    name: PUSH_STATEMENT_NAME,
+    text: PUSH_STATEMENT,
+    values: params,
+  });
   const answer = parsePushAnswer(row?.answer);
   if (answer.kind === "key_epoch_stale") {
     throw new SyncProtocolError(syncError("key_epoch_stale", { epoch: answer.epoch }));
@@ -282,7 +275,7 @@ function pageRowToSyncOp(row: PageRow): SyncOp {
  * (a running sum over the page), so an oversized page is never read into this process.
  * `more` says ops after the page exist now (cut by count or by bytes).
  *
- * The statement runs on the node-postgres pool under `prisma` (poolOf), prepared by name, and
+ * The statement runs prepared on the node-postgres pool under `prisma` (queryPrepared), and
  * its rows are mapped to ops once here: a page of a full resync cost the server more in
  * Prisma's row mapping than the engine spends applying it (ADR 0033). A client without such a
  * pool runs the same statement through Prisma, with the same answer (a test compares them).
@@ -296,17 +289,12 @@ export async function readPage(
 ): Promise<{ ops: SyncOp[]; more: boolean }> {
   const maxBytes = BigInt(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
   const statement = pageStatement(userId, since, limit, maxBytes);
-  const pool = poolOf(prisma);
-  const rows = pool
-    ? (
-        await pool.query<PageRow>({
-          name: PAGE_STATEMENT_NAME,
-          text: statement.text,
-          values: statement.values,
-          types: pageTypes,
-        })
-      ).rows
-    : await prisma.$queryRaw<PageRow[]>(statement);
+  const rows = await queryPrepared<PageRow>(prisma, {
+    name: PAGE_STATEMENT_NAME,
+    text: statement.text,
+    values: statement.values,
+    types: pageTypes,
+  });
   const first = rows[0];
   const watermark = first ? wireIntFromText(first.watermark) : 0;
   if (options.checkWatermark && since > 0 && since < watermark) throw resyncRequired(watermark);
