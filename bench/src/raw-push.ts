@@ -3,22 +3,24 @@ import type pg from "pg";
 
 /**
  * The push of @chorus/api's pushOps through `pg` directly: the same one statement (the
- * `chorus_push_ops` function: advisory lock, idempotency, Lamport check, insert, Lamport
- * high-water mark), the same JSON parameter, the same shaping of the answer, through a
- * `pg.Pool` as hand-written SQL in the server would run it. This is the floor Prisma on the
- * push path is compared against.
+ * `chorus_push_ops` function: advisory lock, key check, idempotency, Lamport check, insert,
+ * Lamport high-water mark), the same typed-array parameters, the same shaping of the answer,
+ * through a `pg.Pool` as hand-written SQL in the server would run it, prepared by name as
+ * pushOps runs it. This is the floor pushOps on the push path is compared against.
  */
 export interface RawPushResult {
   ids: number[];
 }
 
-type PushAnswer =
-  | {
-      kind: "ok";
-      stored: { operationId: string; id: number; createdAt: string }[];
-      duplicates: { operationId: string; id: number }[];
-    }
-  | { kind: "lamport_regression"; storedMax: number };
+interface PushAnswerRow {
+  kind: string;
+  stored_max: string | null;
+  stored_ords: number[] | null;
+  stored_ids: string[] | null;
+  stored_ms: string[] | null;
+  dup_ords: number[] | null;
+  dup_ids: string[] | null;
+}
 
 export async function rawPush(
   pool: pg.Pool,
@@ -26,26 +28,47 @@ export async function rawPush(
   deviceId: string,
   ops: OpInput[],
 ): Promise<RawPushResult> {
-  const { rows } = await pool.query<{ answer: PushAnswer }>(
-    "SELECT chorus_push_ops($1::uuid, $2::uuid, $3::jsonb) AS answer",
-    [userId, deviceId, JSON.stringify(ops)],
-  );
-  const answer = rows[0]?.answer;
+  const { rows } = await pool.query<PushAnswerRow>({
+    name: "raw_chorus_push_ops",
+    text: `SELECT * FROM chorus_push_ops($1::uuid, $2::uuid, $3::uuid[], $4::bigint[], $5::text[],
+                                         $6::text[], $7::text[], $8::text[], $9::jsonb, $10::int,
+                                         $11::int, $12::boolean)`,
+    values: [
+      userId,
+      deviceId,
+      ops.map((op) => op.operationId),
+      ops.map((op) => op.lamportTs),
+      ops.map((op) => op.entity),
+      ops.map((op) => op.entityId),
+      ops.map((op) => op.field),
+      ops.map((op) => op.op),
+      JSON.stringify(ops.map((op) => op.value)),
+      null,
+      null,
+      true,
+    ],
+  });
+  const answer = rows[0];
   if (!answer) throw new Error("chorus_push_ops returned nothing");
-  if (answer.kind === "lamport_regression") {
-    throw new Error(`lamport_regression: stored max ${answer.storedMax}`);
-  }
+  if (answer.kind !== "ok") throw new Error(`${answer.kind}: stored max ${answer.stored_max}`);
   // The same shaping pushOps does (results in batch order; the ops it would publish).
-  const stored = new Map(answer.stored.map((op) => [op.operationId, op]));
-  const duplicates = new Map(answer.duplicates.map((op) => [op.operationId, op.id]));
-  const ids: number[] = [];
+  const ids: number[] = new Array(ops.length);
   const inserted: unknown[] = [];
-  for (const op of ops) {
-    const fresh = stored.get(op.operationId);
-    const id = fresh?.id ?? duplicates.get(op.operationId);
-    if (id === undefined) throw new Error(`chorus_push_ops returned no id for ${op.operationId}`);
-    ids.push(id);
-    if (fresh) inserted.push({ ...op, id, deviceId, createdAt: fresh.createdAt });
+  const storedOrds = answer.stored_ords ?? [];
+  for (let k = 0; k < storedOrds.length; k++) {
+    const index = (storedOrds[k] as number) - 1;
+    const id = Number(answer.stored_ids?.[k]);
+    ids[index] = id;
+    const op = ops[index] as OpInput;
+    const createdAt = new Date(Number(answer.stored_ms?.[k])).toISOString();
+    inserted.push({ ...op, id, deviceId, createdAt });
+  }
+  const dupOrds = answer.dup_ords ?? [];
+  for (let k = 0; k < dupOrds.length; k++) {
+    ids[(dupOrds[k] as number) - 1] = Number(answer.dup_ids?.[k]);
+  }
+  for (let index = 0; index < ops.length; index++) {
+    if (ids[index] === undefined) throw new Error(`chorus_push_ops returned no id for op ${index}`);
   }
   return { ids };
 }

@@ -21,20 +21,57 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 describe("the push function's answer", () => {
-  it("is parsed before it is trusted: a wrong shape is a PushAnswerError naming the field", () => {
+  it("is checked before it is trusted: a wrong shape is a PushAnswerError naming what is wrong", () => {
+    const createdAt = "2026-12-01T10:00:00.123Z";
+    const ms = String(Date.parse(createdAt));
     const ok = {
       kind: "ok",
-      newestBefore: 0,
-      storedMax: 1,
-      stored: [{ operationId: randomUUID(), id: 1, createdAt: new Date().toISOString() }],
-      duplicates: [],
+      newest_before: "7",
+      stored_max: "1",
+      epoch: null,
+      stored_ords: [1, 3],
+      stored_ids: ["8", "9"],
+      stored_ms: [ms, ms],
+      dup_ords: [2],
+      dup_ids: ["5"],
     };
-    expect(parsePushAnswer(ok)).toEqual(ok);
-    expect(() => parsePushAnswer({ ...ok, stored: [{ ...ok.stored[0], id: "1" }] })).toThrow(
-      PushAnswerError,
-    );
-    expect(() => parsePushAnswer({ kind: "conflict" })).toThrow(/kind/);
-    expect(() => parsePushAnswer(null)).toThrow(PushAnswerError);
+    expect(parsePushAnswer(ok, 3)).toEqual({
+      kind: "ok",
+      newestBefore: 7,
+      storedMax: 1,
+      stored: [
+        { index: 0, id: 8, createdAt },
+        { index: 2, id: 9, createdAt },
+      ],
+      duplicates: [{ index: 1, id: 5 }],
+    });
+    // Prisma gives int8 as bigint: the same answer.
+    const viaPrisma = {
+      ...ok,
+      newest_before: 7n,
+      stored_ids: [8n, 9n],
+      stored_ms: [BigInt(ms), BigInt(ms)],
+      dup_ids: [5n],
+    };
+    expect(parsePushAnswer(viaPrisma, 3)).toEqual(parsePushAnswer(ok, 3));
+    const refused =
+      (row: unknown, count = 3) =>
+      () =>
+        parsePushAnswer(row, count);
+    expect(refused({ ...ok, stored_ids: ["8", "x"] })).toThrow(/stored_ids/);
+    expect(refused({ ...ok, stored_ids: ["9", "8"] })).toThrow(/ascend/);
+    expect(refused({ ...ok, stored_ids: ["8", "9007199254740993"] })).toThrow(PushAnswerError);
+    expect(refused({ ...ok, stored_ms: [ms] })).toThrow(/stored_ms/);
+    expect(refused({ ...ok, dup_ords: [1] })).toThrow(/twice/);
+    expect(refused({ ...ok, dup_ords: [4] })).toThrow(/outside/);
+    expect(refused({ ...ok, dup_ords: [], dup_ids: [] })).toThrow(/no id/);
+    expect(refused(ok, 4)).toThrow(/no id/);
+    expect(refused({ ...ok, dup_ids: null })).toThrow(/dup_ids/);
+    expect(refused({ kind: "conflict" })).toThrow(/kind/);
+    expect(refused({ kind: "key_epoch_stale", epoch: null })).toThrow(/epoch/);
+    expect(refused({ kind: "lamport_regression", newest_before: "1" })).toThrow(/stored_max/);
+    expect(refused(null)).toThrow(PushAnswerError);
+    expect(refused(undefined)).toThrow(PushAnswerError);
   });
 
   it("of the real function matches the schema (a push round-trips through it)", async () => {
@@ -109,7 +146,9 @@ describe("the push as a named prepared statement", () => {
       );
       expect(prepared.flat().length).toBeGreaterThan(0);
       for (const statement of prepared.flat())
-        expect(statement).toMatch(/SELECT chorus_push_ops\(/);
+        expect(statement).toMatch(
+          /SELECT \* FROM chorus_push_ops\(\$1::uuid, \$2::uuid, \$3::uuid\[\]/,
+        );
     } finally {
       for (const client of idle) client.release();
     }

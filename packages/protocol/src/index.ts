@@ -83,7 +83,7 @@ export {
 } from "./lww.js";
 export { EntityId, EntityName, FieldName, OpInput, OpKind, SyncOp } from "./op.js";
 export { PullInput, PullResult } from "./pull.js";
-export { PushInput, PushOpResult, PushResult } from "./push.js";
+export { PushInput, PushOpResult, PushResult, parsePushInput } from "./push.js";
 export {
   type BatchKeyUse,
   BLOB_REFS_KEY,

@@ -6,7 +6,7 @@ import {
   MAX_ENTITY_ID_LENGTH,
   MAX_VALUE_BYTES,
 } from "./limits.js";
-import { JsonValue, LamportTs, OpId, Uuid, wireString } from "./wire.js";
+import { JsonValue, LamportTs, OpId, Uuid, unstorableStringProblem, wireString } from "./wire.js";
 
 /**
  * What an op does:
@@ -50,24 +50,30 @@ const opInputShape = {
 
 type OpFields = z.infer<z.ZodObject<typeof opInputShape>>;
 
-/** The rules that tie an op's fields together; shared by what is pushed and what is pulled. */
-function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
+type OpRuleIssue = Parameters<z.RefinementCtx["addIssue"]>[0];
+
+/**
+ * The rules that tie an op's fields together; shared by what is pushed and what is pulled, and
+ * by the schemas and the push's fast path (acceptOpInput). Reports each rule `op` breaks, in
+ * order, and answers the size of its value (UTF-8 bytes of its JSON).
+ */
+function eachOpRuleIssue(op: OpFields, report: (issue: OpRuleIssue) => void): number {
   if (op.op === "delete" && op.field !== null) {
-    ctx.addIssue({
+    report({
       code: "custom",
       path: ["field"],
       message: `a delete removes the whole entity, so field must be null (got "${op.field}"); to clear one field, send a set with value null`,
     });
   }
   if (op.op === "delete" && op.value !== null) {
-    ctx.addIssue({
+    report({
       code: "custom",
       path: ["value"],
       message: "a delete carries no value; value must be null",
     });
   }
   if (op.op === "set" && op.field === null) {
-    ctx.addIssue({
+    report({
       code: "custom",
       path: ["field"],
       message: "a set writes one field, so field is required; to remove the entity, send a delete",
@@ -76,7 +82,7 @@ function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
   if (op.op === "insert" && op.field === null && op.value !== null) {
     const isObject = typeof op.value === "object" && !Array.isArray(op.value);
     if (!isObject) {
-      ctx.addIssue({
+      report({
         code: "custom",
         path: ["value"],
         message: "an insert without a field takes an object of initial fields (or null) as value",
@@ -84,7 +90,7 @@ function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
     } else {
       for (const key of Object.keys(op.value)) {
         if (!FIELD_NAME_PATTERN.test(key)) {
-          ctx.addIssue({
+          report({
             code: "custom",
             path: ["value", key],
             message: `initial field "${key}" must be ${namePatternHelp} characters`,
@@ -95,13 +101,92 @@ function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
   }
   const valueBytes = jsonByteLength(op.value);
   if (valueBytes > MAX_VALUE_BYTES) {
-    ctx.addIssue({
+    report({
       code: "custom",
       params: { limit: MAX_VALUE_BYTES, actual: valueBytes },
       path: ["value"],
       message: `value is ${valueBytes} bytes as JSON, over the ${MAX_VALUE_BYTES}-byte limit (MAX_VALUE_BYTES); split it across fields or entities`,
     });
   }
+  return valueBytes;
+}
+
+function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
+  eachOpRuleIssue(op, (issue) => ctx.addIssue(issue));
+}
+
+// The push's fast path (acceptOpInput) checks what the schemas check, with the same patterns.
+const UUID_PATTERN = (Uuid._zod.def as { pattern?: unknown }).pattern;
+if (!(UUID_PATTERN instanceof RegExp)) throw new Error("the Uuid schema carries no pattern");
+/** Any character unstorableStringProblem might object to; strings without one pass it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters looked for
+const SUSPECT_CHARACTER = /[\u0000\uD800-\uDFFF]/;
+
+function storable(text: string): boolean {
+  return !SUSPECT_CHARACTER.test(text) || unstorableStringProblem(text) === null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * The fast path of OpInput for an op the push receives: the op exactly as `OpInput.parse` would
+ * give it (a new object with the schema's fields in the schema's order, the value itself) and
+ * the size of its value, when the op certainly passes every check of OpInput; otherwise null,
+ * and the caller parses it with the schema, which gives the refusal. It never accepts what the
+ * schema refuses: anything unusual (a class instance, a value that is an object or array, a
+ * string with U+0000 or a surrogate) is either checked by the schema's own parts or answered
+ * null. A property test holds it to the schema.
+ */
+export function acceptOpInput(input: unknown): { op: OpInput; valueBytes: number } | null {
+  if (!isPlainObject(input)) return null;
+  const { operationId, lamportTs, entity, entityId, field, op, value } = input;
+  if (typeof operationId !== "string" || !(UUID_PATTERN as RegExp).test(operationId)) return null;
+  if (typeof lamportTs !== "number" || !Number.isSafeInteger(lamportTs) || lamportTs <= 0) {
+    return null;
+  }
+  if (typeof entity !== "string" || !ENTITY_NAME_PATTERN.test(entity)) return null;
+  if (
+    typeof entityId !== "string" ||
+    entityId.length < 1 ||
+    entityId.length > MAX_ENTITY_ID_LENGTH ||
+    !storable(entityId)
+  ) {
+    return null;
+  }
+  if (field !== null && (typeof field !== "string" || !FIELD_NAME_PATTERN.test(field))) {
+    return null;
+  }
+  if (op !== "set" && op !== "delete" && op !== "insert" && op !== "noop") return null;
+  let output: unknown = value;
+  if (typeof value === "string") {
+    if (!storable(value)) return null;
+  } else if (typeof value === "number") {
+    if (!Number.isFinite(value)) return null;
+  } else if (typeof value === "object" && value !== null) {
+    const parsed = JsonValue.safeParse(value);
+    if (!parsed.success) return null;
+    output = parsed.data;
+  } else if (value !== null && typeof value !== "boolean") {
+    return null;
+  }
+  const parsed: OpInput = {
+    operationId,
+    lamportTs,
+    entity,
+    entityId,
+    field,
+    op,
+    value: output as OpInput["value"],
+  };
+  let broken = false;
+  const valueBytes = eachOpRuleIssue(parsed, () => {
+    broken = true;
+  });
+  return broken ? null : { op: parsed, valueBytes };
 }
 
 /** One op as a device pushes it. */

@@ -9,7 +9,6 @@ import {
   toWireInt,
 } from "@chorus/protocol";
 import pg from "pg";
-import { z } from "zod";
 import type { OpsEvent } from "./bus.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -35,45 +34,140 @@ export interface PushOutcome {
   duplicates: number;
 }
 
-const StoredOp = z.object({ operationId: z.string(), id: z.number(), createdAt: z.string() });
-
-/** What chorus_push_ops answers (see its migration), parsed before it is trusted. */
-export const PushAnswer = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("ok"),
-    newestBefore: z.number(),
-    storedMax: z.number(),
-    stored: z.array(StoredOp),
-    duplicates: z.array(StoredOp.omit({ createdAt: true })),
-  }),
-  z.object({
-    kind: z.literal("lamport_regression"),
-    newestBefore: z.number(),
-    storedMax: z.number(),
-  }),
-  z.object({ kind: z.literal("key_epoch_stale"), epoch: z.number() }),
-  z.object({ kind: z.literal("key_missing") }),
-]);
-export type PushAnswer = z.infer<typeof PushAnswer>;
+/**
+ * What chorus_push_ops answers (the typed-array overload, migration
+ * 20261201100000_push_typed_arrays), checked before it is trusted: the positions and ids of
+ * the ops it inserted and of the ops stored before, each op of the batch exactly once.
+ */
+export type PushAnswer =
+  | {
+      kind: "ok";
+      newestBefore: number;
+      storedMax: number;
+      /** Batch positions (0-based) of the ops inserted now, ascending id; their ids and created_at. */
+      stored: { index: number; id: number; createdAt: string }[];
+      /** Batch positions (0-based) of the ops stored by an earlier push, and their stored ids. */
+      duplicates: { index: number; id: number }[];
+    }
+  | { kind: "lamport_regression"; newestBefore: number; storedMax: number }
+  | { kind: "key_epoch_stale"; epoch: number }
+  | { kind: "key_missing" };
 
 /** The push function answered something this code does not understand: a server bug. */
 export class PushAnswerError extends Error {
   override name = "PushAnswerError";
 }
 
-/** Parses chorus_push_ops' answer; a wrong shape is a PushAnswerError naming what is wrong. */
-export function parsePushAnswer(raw: unknown): PushAnswer {
-  const parsed = PushAnswer.safeParse(raw);
-  if (!parsed.success) {
-    throw new PushAnswerError(
-      `chorus_push_ops answered an unexpected shape: ${z.prettifyError(parsed.error)}`,
-    );
+/** The answer's row as node-postgres gives it (int8 as text) or Prisma does (int8 as bigint). */
+interface PushAnswerRow {
+  kind?: unknown;
+  newest_before?: unknown;
+  stored_max?: unknown;
+  epoch?: unknown;
+  stored_ords?: unknown;
+  stored_ids?: unknown;
+  stored_ms?: unknown;
+  dup_ords?: unknown;
+  dup_ids?: unknown;
+}
+
+function answerError(what: string): PushAnswerError {
+  return new PushAnswerError(`chorus_push_ops answered an unexpected shape: ${what}`);
+}
+
+/** An int8 (text from node-postgres, bigint from Prisma) or int4 column as a wire integer. */
+function answerInt(value: unknown, what: string): number {
+  if (typeof value === "number") {
+    if (Number.isSafeInteger(value)) return value;
+  } else if (typeof value === "bigint" || (typeof value === "string" && value !== "")) {
+    // int8 text is a plain decimal; any decimal past 2^53 - 1 parses to an unsafe number.
+    const number = Number(value);
+    if (Number.isSafeInteger(number)) return number;
   }
-  return parsed.data;
+  throw answerError(`${what} is ${JSON.stringify(String(value))}, not a wire integer`);
+}
+
+function answerArray(value: unknown, what: string, length?: number): unknown[] {
+  if (!Array.isArray(value)) throw answerError(`${what} is not an array`);
+  if (length !== undefined && value.length !== length) {
+    throw answerError(`${what} has ${value.length} entries, not ${length}`);
+  }
+  return value;
+}
+
+/**
+ * Parses chorus_push_ops' answer row for a batch of `count` ops; a wrong shape is a
+ * PushAnswerError naming what is wrong. An "ok" answer must place every op of the batch exactly
+ * once, as inserted now (ids ascending) or as stored before.
+ */
+export function parsePushAnswer(row: unknown, count: number): PushAnswer {
+  if (typeof row !== "object" || row === null) throw answerError("no row");
+  const answer = row as PushAnswerRow;
+  switch (answer.kind) {
+    case "key_missing":
+      return { kind: "key_missing" };
+    case "key_epoch_stale":
+      return { kind: "key_epoch_stale", epoch: answerInt(answer.epoch, "epoch") };
+    case "lamport_regression":
+      return {
+        kind: "lamport_regression",
+        newestBefore: answerInt(answer.newest_before, "newest_before"),
+        storedMax: answerInt(answer.stored_max, "stored_max"),
+      };
+    case "ok":
+      break;
+    default:
+      throw answerError(`kind is ${JSON.stringify(String(answer.kind))}`);
+  }
+  const placed = new Uint8Array(count);
+  const place = (ord: unknown, what: string): number => {
+    const index = answerInt(ord, what) - 1;
+    if (index < 0 || index >= count) throw answerError(`${what} ${index + 1} is outside the batch`);
+    if (placed[index] === 1) throw answerError(`${what}: op ${index + 1} is answered twice`);
+    placed[index] = 1;
+    return index;
+  };
+  const storedOrds = answerArray(answer.stored_ords, "stored_ords");
+  const storedIds = answerArray(answer.stored_ids, "stored_ids", storedOrds.length);
+  const storedMs = answerArray(answer.stored_ms, "stored_ms", storedOrds.length);
+  const stored: { index: number; id: number; createdAt: string }[] = new Array(storedOrds.length);
+  let lastMs = Number.NaN;
+  let lastCreatedAt = "";
+  let lastId = 0;
+  for (let k = 0; k < storedOrds.length; k++) {
+    const id = answerInt(storedIds[k], "stored_ids");
+    if (id <= lastId) throw answerError("stored_ids do not ascend");
+    lastId = id;
+    const ms = answerInt(storedMs[k], "stored_ms");
+    if (ms !== lastMs) {
+      // The ops of one push share their created_at (the insert's now()): one string for all.
+      lastMs = ms;
+      lastCreatedAt = new Date(ms).toISOString();
+    }
+    stored[k] = { index: place(storedOrds[k], "stored_ords"), id, createdAt: lastCreatedAt };
+  }
+  const dupOrds = answerArray(answer.dup_ords, "dup_ords");
+  const dupIds = answerArray(answer.dup_ids, "dup_ids", dupOrds.length);
+  const duplicates: { index: number; id: number }[] = new Array(dupOrds.length);
+  for (let k = 0; k < dupOrds.length; k++) {
+    duplicates[k] = { index: place(dupOrds[k], "dup_ords"), id: answerInt(dupIds[k], "dup_ids") };
+  }
+  if (stored.length + duplicates.length !== count) {
+    throw answerError(`${count - stored.length - duplicates.length} ops of the batch got no id`);
+  }
+  return {
+    kind: "ok",
+    newestBefore: answerInt(answer.newest_before, "newest_before"),
+    storedMax: answerInt(answer.stored_max, "stored_max"),
+    stored,
+    duplicates,
+  };
 }
 
 const PUSH_STATEMENT = `
-  SELECT chorus_push_ops($1::uuid, $2::uuid, $3::jsonb, $4::int, $5::int, $6::boolean) AS answer`;
+  SELECT * FROM chorus_push_ops($1::uuid, $2::uuid, $3::uuid[], $4::bigint[], $5::text[],
+                                $6::text[], $7::text[], $8::text[], $9::jsonb, $10::int,
+                                $11::int, $12::boolean)`;
 /**
  * The push is a named prepared statement on each pool connection: node-postgres sends its text
  * to be parsed on a connection's first push only, and Bind/Execute after that, so neither side
@@ -88,8 +182,8 @@ const PUSH_STATEMENT_NAME = "chorus_push_ops";
  * maximum, inserts the new ops in batch order and raises that maximum, all in the statement's
  * own transaction. The lock makes a user's ids become visible in id order: BIGSERIAL values
  * are taken at insert, not at commit, so without it a reader at id 101 could skip a
- * late-committing id 100 forever. One round trip, one JSON parameter, one JSON answer: at the
- * rates a push must carry, round trips and per-value decoding were most of its cost.
+ * late-committing id 100 forever. One round trip, and the answer is one row: at the rates a
+ * push must carry, round trips and per-value decoding were most of its cost.
  *
  * Before all of that, under the same lock, the batch is checked against the account's
  * encryption key (ADR 0026): the epochs its sealed values name and whether it carries
@@ -97,6 +191,11 @@ const PUSH_STATEMENT_NAME = "chorus_push_ops";
  * refuses the whole batch with `key_epoch_stale` (sealed under another epoch than the current
  * one, or plaintext while the account has a key) or `key_missing` (sealed, no key), storing
  * nothing.
+ *
+ * The batch goes as one typed array per column (the values as one JSON array), and the answer
+ * comes back as arrays of batch positions, ids and created_at in milliseconds (ADR 0036):
+ * Postgres walks the batch once without taking fields out of JSON objects, and this side
+ * neither builds a JSON text of the whole batch nor parses an object per op.
  *
  * The statement runs prepared on the node-postgres pool under `prisma` (queryPrepared), not
  * through Prisma's query engine: on the push path Prisma's per-query work cost as much CPU as
@@ -109,45 +208,83 @@ export async function pushOps(
   ops: OpInput[],
 ): Promise<PushOutcome> {
   const key = batchKeyUse(ops);
-  const params = [userId, deviceId, JSON.stringify(ops), key.minEpoch, key.maxEpoch, key.plain];
-  const [row] = await queryPrepared<{ answer: unknown }>(prisma, {
+  const count = ops.length;
+  const operationIds: string[] = new Array(count);
+  const lamports: number[] = new Array(count);
+  const entities: string[] = new Array(count);
+  const entityIds: string[] = new Array(count);
+  const fields: (string | null)[] = new Array(count);
+  const kinds: string[] = new Array(count);
+  const values: unknown[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const op = ops[i] as OpInput;
+    operationIds[i] = op.operationId;
+    lamports[i] = op.lamportTs;
+    entities[i] = op.entity;
+    entityIds[i] = op.entityId;
+    fields[i] = op.field;
+    kinds[i] = op.op;
+    values[i] = op.value;
+  }
+  const params = [
+    userId,
+    deviceId,
+    operationIds,
+    lamports,
+    entities,
+    entityIds,
+    fields,
+    kinds,
+    JSON.stringify(values),
+    key.minEpoch,
+    key.maxEpoch,
+    key.plain,
+  ];
+  const [row] = await queryPrepared<PushAnswerRow>(prisma, {
     name: PUSH_STATEMENT_NAME,
     text: PUSH_STATEMENT,
     values: params,
   });
-  const answer = parsePushAnswer(row?.answer);
+  const answer = parsePushAnswer(row, count);
   if (answer.kind === "key_epoch_stale") {
     throw new SyncProtocolError(syncError("key_epoch_stale", { epoch: answer.epoch }));
   }
   if (answer.kind === "key_missing") throw new SyncProtocolError(syncError("key_missing", {}));
   if (answer.kind === "lamport_regression") {
-    throw new SyncProtocolError(
-      syncError("lamport_regression", { storedMax: toWireInt(answer.storedMax) }),
-    );
+    throw new SyncProtocolError(syncError("lamport_regression", { storedMax: answer.storedMax }));
   }
 
-  const stored = new Map(answer.stored.map((op) => [op.operationId, op]));
-  const duplicates = new Map(answer.duplicates.map((op) => [op.operationId, op.id]));
-  const results: PushOpResult[] = [];
-  const inserted: SyncOp[] = [];
-  for (const op of ops) {
-    const fresh = stored.get(op.operationId);
-    const storedId = fresh?.id ?? duplicates.get(op.operationId);
-    if (storedId === undefined)
-      throw new PushAnswerError(`chorus_push_ops returned no id for ${op.operationId}`);
-    const id = toWireInt(storedId);
-    results.push({ operationId: op.operationId, id, duplicate: !fresh });
-    if (fresh) inserted.push({ ...op, id, deviceId, createdAt: fresh.createdAt });
+  const results: PushOpResult[] = new Array(count);
+  let maxId = 0;
+  // Ascending id, which is batch order (the insert's ORDER BY); the answer was checked to ascend.
+  const inserted: SyncOp[] = new Array(answer.stored.length);
+  for (let k = 0; k < answer.stored.length; k++) {
+    const { index, id, createdAt } = answer.stored[k] as (typeof answer.stored)[number];
+    const op = ops[index] as OpInput;
+    results[index] = { operationId: op.operationId, id, duplicate: false };
+    if (id > maxId) maxId = id;
+    inserted[k] = {
+      operationId: op.operationId,
+      lamportTs: op.lamportTs,
+      entity: op.entity,
+      entityId: op.entityId,
+      field: op.field,
+      op: op.op,
+      value: op.value,
+      id,
+      deviceId,
+      createdAt,
+    };
   }
-  inserted.sort((a, b) => a.id - b.id); // batch order already, by the insert's ORDER BY
+  for (const { index, id } of answer.duplicates) {
+    results[index] = { operationId: (ops[index] as OpInput).operationId, id, duplicate: true };
+    if (id > maxId) maxId = id;
+  }
   return {
     results,
-    maxId: Math.max(...results.map((r) => r.id)),
-    event:
-      inserted.length > 0
-        ? { userId, afterId: toWireInt(answer.newestBefore), ops: inserted }
-        : null,
-    duplicates: ops.length - inserted.length,
+    maxId,
+    event: inserted.length > 0 ? { userId, afterId: answer.newestBefore, ops: inserted } : null,
+    duplicates: count - inserted.length,
   };
 }
 
