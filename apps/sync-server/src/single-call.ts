@@ -4,7 +4,6 @@ import {
   getTRPCErrorFromUnknown,
   getTRPCErrorShape,
   TRPCError,
-  transformTRPCResponse,
 } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
 import { type RequestWithBody, wantsStream } from "./http-body.js";
@@ -130,10 +129,11 @@ export interface SingleCall {
  * reads back and writes out. For a push that machinery, with the garbage it leaves, was about a
  * third of the sync server's JavaScript time per push (ADR 0030). A call that needs none of it
  * — POST, one mutation named in the path, no query string (no batch, no connectionParams), a
- * JSON body, no streamed answer asked for — is run here with tRPC's own
- * pieces: the procedure itself (every middleware and input parser, as over tRPC's handler),
- * `getTRPCErrorFromUnknown`, `getErrorShape` (our errorFormatter), `transformTRPCResponse` and
- * `getHTTPStatusCode`, and answered with the same status, headers and JSON body.
+ * JSON body, no streamed answer asked for — is run here with tRPC's own pieces: the procedure
+ * itself (every middleware and input parser, as over tRPC's handler, run by callChain),
+ * `getTRPCErrorFromUnknown`, `getErrorShape` (our errorFormatter), the router's output
+ * transformer as `transformTRPCResponse` applies it, and `getHTTPStatusCode`, and answered with
+ * the same status, headers and JSON body.
  * test/single-call.pg.test.ts sends the same calls through both and compares the answers.
  *
  * The server matches the request first (`match`), reads its body as for any call, then has it
@@ -204,8 +204,13 @@ export function createSingleCallHandler<TContext>(options: SingleCallOptions<TCo
       };
     }
     const status = getHTTPStatusCode(body as Parameters<typeof getHTTPStatusCode>[0]);
+    // transformTRPCResponse's item, made without its spread helper: the same keys in the same
+    // order, the data or error passed through the router's output transformer.
+    const serialize = config.transformer.output.serialize;
     const json = JSON.stringify(
-      transformTRPCResponse(config, body as Parameters<typeof transformTRPCResponse>[1]),
+      "error" in body
+        ? { error: serialize(body.error) }
+        : { result: { data: serialize(body.result.data) } },
     );
     // As tRPC's writeResponse: its status unless one was set, its headers set over any there.
     if (res.statusCode === 200) res.statusCode = status;
