@@ -107,6 +107,21 @@ describe("DeviceStatusCache", () => {
     expect(db.calls.ids.every((ids) => ids.length === 2)).toBe(true);
   });
 
+  it("reads many devices again in queries of at most 1,000", async () => {
+    const many = Array.from({ length: 2_500 }, (_, index) => ({
+      id: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`,
+      userId: USER,
+      revokedAt: null,
+    }));
+    const db = fakeDevices(many);
+    const cache = new DeviceStatusCache(db.prisma, TTL);
+    for (const { id } of many) await cache.status(id);
+    await vi.advanceTimersByTimeAsync(TTL / 4);
+    for (const { id } of many) await cache.status(id);
+    await vi.advanceTimersByTimeAsync(TTL / 4);
+    expect(db.calls.ids.map((ids) => ids.length)).toEqual([1_000, 1_000, 500]);
+  });
+
   it("never answers from a read older than the TTL, refreshed or not", async () => {
     const db = fakeDevices(rows());
     const cache = new DeviceStatusCache(db.prisma, TTL);

@@ -13,6 +13,9 @@ interface Entry {
   readAt: number;
 }
 
+/** Devices read again per query of the background refresh. */
+const REFRESH_BATCH = 1_000;
+
 /** What the cache needs of Prisma: one device, or several in one query. */
 export type DeviceLookup = Pick<PrismaClient, "device">;
 
@@ -119,28 +122,35 @@ export class DeviceStatusCache {
     this.refreshing = true;
     const since = this.begin();
     try {
-      const rows = await this.prisma.device.findMany({
-        where: { id: { in: due } },
-        select: { id: true, userId: true, revokedAt: true },
-      });
-      const found = new Map(rows.map((row) => [row.id, row]));
-      for (const deviceId of due) {
-        if (this.invalidatedSince(deviceId, since)) continue;
-        const entry = this.cache.get(deviceId);
-        // A lookup may have stored a newer answer meanwhile.
-        if (entry && entry.at >= sentAt) continue;
-        const row = found.get(deviceId);
-        this.cache.set(deviceId, {
-          status: row ? { userId: row.userId, revokedAt: row.revokedAt } : null,
-          at: sentAt,
-          readAt: entry?.readAt ?? sentAt,
-        });
+      for (let start = 0; start < due.length; start += REFRESH_BATCH) {
+        await this.reread(due.slice(start, start + REFRESH_BATCH), sentAt, since);
       }
     } catch {
       // Nothing is lost: the entries expire, and the next call of each device looks it up.
     } finally {
       this.refreshing = false;
       this.end();
+    }
+  }
+
+  /** Reads the devices again in one query and stores what it read, unless invalidated since. */
+  private async reread(ids: string[], sentAt: number, since: number): Promise<void> {
+    const rows = await this.prisma.device.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, userId: true, revokedAt: true },
+    });
+    const found = new Map(rows.map((row) => [row.id, row]));
+    for (const deviceId of ids) {
+      if (this.invalidatedSince(deviceId, since)) continue;
+      const entry = this.cache.get(deviceId);
+      // A lookup may have stored a newer answer meanwhile.
+      if (entry && entry.at >= sentAt) continue;
+      const row = found.get(deviceId);
+      this.cache.set(deviceId, {
+        status: row ? { userId: row.userId, revokedAt: row.revokedAt } : null,
+        at: sentAt,
+        readAt: entry?.readAt ?? sentAt,
+      });
     }
   }
 
