@@ -1,5 +1,5 @@
 -- The push with the batch as typed arrays, walked once, and a plain answer
--- (docs/adr/0036-push-as-typed-arrays-and-a-plain-answer.md).
+-- (docs/adr/0036-push-as-typed-arrays-and-a-fast-input-check.md).
 --
 -- The same push as chorus_push_ops(user, device, ops jsonb, min_epoch, max_epoch, plain)
 -- (migrations 20261130233000_push_idempotency_per_operation and 20261201030000_push_key_epoch;
