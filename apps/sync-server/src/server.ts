@@ -31,7 +31,7 @@ import { sendTRPCError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createSingleCallHandler } from "./single-call.js";
-import { ServerSocket, startKeepAliveSweep } from "./socket.js";
+import { ServerSocket, startKeepAliveSweep, TokenExpiries } from "./socket.js";
 import { createSharedValueEncoder } from "./ws-encoder.js";
 
 /** Verifies an access token; throws an Error whose message says why it was refused. */
@@ -137,6 +137,11 @@ export function subscriptionIn(path: string): string | null {
  */
 export async function reachDatabase(prisma: PrismaClient): Promise<void> {
   await prisma.$queryRaw`SELECT 1`;
+}
+
+/** Whether tRPC's handler can make a URL of the request (it throws BAD_REQUEST otherwise). */
+function hostParses(url: string, host: string | undefined): boolean {
+  return URL.canParse(url, `http://${host ?? "localhost"}`);
 }
 
 function closeUnauthenticated(ws: WebSocket): void {
@@ -355,8 +360,33 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     }
   }
 
-  // Sockets per device, so a revocation can close them at once.
-  const socketsByDevice = new Map<string, Set<WebSocket>>();
+  // Sockets per device, so a revocation can close them at once: the socket itself while the
+  // device has one (nearly always), a Set from the second on.
+  const socketsByDevice = new Map<string, ServerSocket | Set<ServerSocket>>();
+  const socketsOf = (deviceId: string): Iterable<ServerSocket> => {
+    const held = socketsByDevice.get(deviceId);
+    return held === undefined ? [] : held instanceof Set ? held : [held];
+  };
+  const socketCount = (deviceId: string): number => {
+    const held = socketsByDevice.get(deviceId);
+    return held === undefined ? 0 : held instanceof Set ? held.size : 1;
+  };
+  function holdSocket(deviceId: string, socket: ServerSocket): void {
+    const held = socketsByDevice.get(deviceId);
+    if (held === undefined) socketsByDevice.set(deviceId, socket);
+    else if (held instanceof Set) held.add(socket);
+    else if (held !== socket) socketsByDevice.set(deviceId, new Set([held, socket]));
+  }
+  function dropSocket(deviceId: string, socket: ServerSocket): void {
+    const held = socketsByDevice.get(deviceId);
+    if (held === socket) socketsByDevice.delete(deviceId);
+    else if (held instanceof Set) {
+      held.delete(socket);
+      if (held.size === 1)
+        socketsByDevice.set(deviceId, held.values().next().value as ServerSocket);
+      else if (held.size === 0) socketsByDevice.delete(deviceId);
+    }
+  }
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_WS_PAYLOAD,
@@ -364,32 +394,65 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
   });
   // One sweep for every socket, not tRPC's two timers per socket (re-armed on every message).
   const keepAlive = startKeepAliveSweep(wss.clients, connections);
+  // One timer for every socket's token expiry: the socket lives no longer than its token, and
+  // the client reconnects with a fresh one.
+  const expiries = new TokenExpiries((socket) =>
+    socket.close(CLOSE_TOKEN_EXPIRED, "token expired: reconnect with a fresh token"),
+  );
+  // tRPC's handler keeps the request it is given for the socket's whole life, and reads only its
+  // url and host (whether connectionParams come first). It gets just those: the IncomingMessage
+  // with its headers would cost every idle socket about 2 KiB more. The usual two (the same
+  // path, a host that parses) share one object each instead of ~150 bytes per socket.
+  const sharedRequests = new Map<string, IncomingMessage>(
+    ["/trpc", "/trpc?connectionParams=1"].map((url) => [
+      url,
+      { url, headers: { host: "localhost" } } as IncomingMessage,
+    ]),
+  );
+  function upgradeRequest(req: IncomingMessage): IncomingMessage {
+    const shared = sharedRequests.get(req.url ?? "");
+    if (shared && hostParses(req.url ?? "", req.headers.host)) return shared;
+    return { url: req.url, headers: { host: req.headers.host } } as IncomingMessage;
+  }
   http.on("upgrade", (req, socket, head) => {
     if ((req.url ?? "").split("?")[0] !== "/trpc") {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
       return;
     }
-    // tRPC's handler keeps the request it is given for the socket's whole life, and reads only
-    // its url and host (whether connectionParams come first). It gets just those: the
-    // IncomingMessage with its headers would cost every idle socket about 2 KiB more.
-    const upgraded = { url: req.url, headers: { host: req.headers.host } } as IncomingMessage;
+    const upgraded = upgradeRequest(req);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, upgraded));
   });
 
   // A socket must present a valid token soon after opening; one that never does (no
   // connectionParams, a refused token) would otherwise hold its memory until the client leaves.
   // The timer is cleared once the socket is authenticated (track), so an idle authenticated
-  // socket keeps neither the timer nor a close listener for it; one that closes before fires
-  // later on a closed socket, which does nothing.
+  // socket keeps no timer for it; one that closes before fires later on a closed socket, which
+  // does nothing.
   wss.on("connection", (ws: WebSocket) => {
     const socket = ws as ServerSocket;
     socket.authTimer = setTimeout(closeUnauthenticated, connections.wsAuthTimeoutMs, socket);
     socket.authTimer.unref();
   });
 
+  /** What an authenticated socket leaves behind when it closes (ServerSocket.whenClosed). */
+  function untrack(socket: ServerSocket): void {
+    expiries.remove(socket);
+    const principal = socket.principal;
+    const deviceId = principal?.deviceId;
+    if (!principal || !deviceId) return;
+    if (socket.connectedAt !== 0) services.diagnostics.socketClosed(deviceId, socket.connectedAt);
+    dropSocket(deviceId, socket);
+    services.presence.disconnected(deviceId);
+    services.acks
+      .flush({ userId: principal.userId, deviceId })
+      .catch((error: unknown) =>
+        logger.error({ err: error, deviceId }, "ACK flush on disconnect failed"),
+      );
+  }
+
   function track(ws: WebSocket, principal: Principal): void {
     const deviceId = principal.deviceId;
-    if (deviceId && (socketsByDevice.get(deviceId)?.size ?? 0) >= connections.socketsPerDevice) {
+    if (deviceId && socketCount(deviceId) >= connections.socketsPerDevice) {
       ws.close(
         CLOSE_TOO_MANY_SOCKETS,
         `this device already has ${connections.socketsPerDevice} connections open`,
@@ -399,31 +462,14 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     const socket = ws as ServerSocket;
     clearTimeout(socket.authTimer ?? undefined);
     socket.authTimer = null;
-    // The socket lives no longer than its token; the client reconnects with a fresh one.
-    const expiry = setTimeout(
-      () => ws.close(CLOSE_TOKEN_EXPIRED, "token expired: reconnect with a fresh token"),
-      Math.max(0, principal.expiresAt.getTime() - Date.now()),
-    );
+    socket.principal = principal;
+    expiries.add(socket, principal.expiresAt.getTime());
     if (deviceId) {
-      const set = socketsByDevice.get(deviceId) ?? new Set();
-      set.add(ws);
-      socketsByDevice.set(deviceId, set);
+      holdSocket(deviceId, socket);
       services.presence.connected(deviceId);
+      socket.connectedAt = services.diagnostics.socketOpened(deviceId);
     }
-    const socketClosed = deviceId ? services.diagnostics.socketOpened(deviceId) : null;
-    ws.once("close", () => {
-      clearTimeout(expiry);
-      if (!deviceId) return;
-      socketClosed?.();
-      socketsByDevice.get(deviceId)?.delete(ws);
-      if (socketsByDevice.get(deviceId)?.size === 0) socketsByDevice.delete(deviceId);
-      services.presence.disconnected(deviceId);
-      services.acks
-        .flush({ userId: principal.userId, deviceId })
-        .catch((error: unknown) =>
-          logger.error({ err: error, deviceId }, "ACK flush on disconnect failed"),
-        );
-    });
+    socket.whenClosed = untrack;
   }
 
   const wsHandler = applyWSSHandler<AppRouter>({
@@ -449,7 +495,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
 
   const stopControl = services.bus.onControl((event) => {
     if (event.type !== "device_revoked") return;
-    for (const ws of socketsByDevice.get(event.deviceId) ?? []) {
+    for (const ws of socketsOf(event.deviceId)) {
       ws.close(CLOSE_DEVICE_REVOKED, "device revoked");
     }
   });
@@ -473,6 +519,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     async close() {
       stopControl();
       keepAlive.stop();
+      expiries.stop();
       wsHandler.broadcastReconnectNotification();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const client of wss.clients) client.terminate();

@@ -141,6 +141,21 @@ describe("revocation and expiry end sockets", () => {
     expect(parseSyncError(error)).toEqual({ type: "device_revoked" });
   });
 
+  it("closes every open socket of a revoked device, not only its first", async () => {
+    const laptop = await h.createDevice();
+    const desktop = await h.createDevice(laptop.userId);
+    const sockets = [laptop.ws(), laptop.ws()];
+    const closes: number[] = [];
+    for (const ws of sockets) {
+      await ws.client.system.health.query(); // open and authenticated
+      ws.raw.connection?.ws?.addEventListener("close", (event) => closes.push(event.code));
+    }
+    await desktop.http.devices.revoke.mutate({ deviceId: laptop.deviceId });
+    await waitUntil("closes.length === 2", () => closes.length === 2);
+    expect(closes).toEqual([CLOSE_DEVICE_REVOKED, CLOSE_DEVICE_REVOKED]);
+    await Promise.all(sockets.map((ws) => ws.raw.close()));
+  });
+
   it("closes a socket when its token expires; the client reconnects with a fresh token", async () => {
     const device = await h.createDevice();
     const writer = await h.createDevice(device.userId);

@@ -194,6 +194,44 @@ describe("resource bounds", () => {
     }
   }, 120_000);
 
+  it("a device's closed sockets no longer count against its cap", async () => {
+    harness = await Harness.start({ connections: { socketsPerDevice: 2 } });
+    const device = await harness.createDevice();
+    const base = harness.base;
+    // A raw socket (no reconnects behind the test's back): authenticated, then one query; it
+    // resolves with the socket once answered, or with the close code if closed first.
+    const open = () =>
+      new Promise<{ ws: RawWebSocket; closed: number | null }>((resolve) => {
+        const ws = new RawWebSocket(`ws://${base}/trpc?connectionParams=1`);
+        ws.once("close", (code) => resolve({ ws, closed: code }));
+        ws.once("message", () => resolve({ ws, closed: null }));
+        ws.once("open", () => {
+          ws.send(JSON.stringify({ method: "connectionParams", data: { token: device.token } }));
+          ws.send(JSON.stringify({ id: 1, method: "query", params: { path: "system.health" } }));
+        });
+      });
+    const first = await open();
+    const second = await open();
+    expect([first.closed, second.closed]).toEqual([null, null]);
+    const firstGone = closeCode(first.ws);
+    first.ws.close();
+    await firstGone;
+    // The server handles that close on its side about when the client sees it: a socket
+    // refused meanwhile is tried again.
+    let replacement = await open();
+    const deadline = Date.now() + 30_000;
+    while (replacement.closed === 4429 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      replacement = await open();
+    }
+    expect(replacement.closed).toBeNull();
+    // Two open again: the cap still holds.
+    const third = await open();
+    expect(third.closed).toBe(4429);
+    second.ws.close();
+    replacement.ws.close();
+  }, 120_000);
+
   it("subscriptions per socket are capped", async () => {
     harness = await Harness.start({
       bounds: { subscriptionsPerSocket: 2 },

@@ -77,3 +77,24 @@ describe("devices.last_seen_at (the account page's 'last synced')", () => {
     expect((await lastSeenAt(device.deviceId))?.getTime()).toBe(future.getTime());
   });
 });
+
+describe("device_socket (the diagnosis's 'socket online since')", () => {
+  it("records a device's socket when it opens, and marks that same row closed when it closes", async () => {
+    const device = await h.createDevice();
+    const ws = device.ws();
+    await ws.client.system.health.query(); // open and authenticated
+    const row = () => h.prisma.deviceSocket.findUnique({ where: { deviceId: device.deviceId } });
+    await waitUntil("the socket's row is written", async () => (await row()) !== null);
+    const opened = await row();
+    expect(opened?.closedAt).toBeNull();
+    await ws.raw.close();
+    // Marked closed only where connected_at is the moment recorded at opening.
+    await waitUntil(
+      "the socket's row is marked closed",
+      async () => (await row())?.closedAt != null,
+    );
+    const closed = await row();
+    expect(closed?.connectedAt).toEqual(opened?.connectedAt);
+    expect(closed?.closedAt?.getTime()).toBeGreaterThanOrEqual(opened?.connectedAt.getTime() ?? 0);
+  });
+});

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { generateKeyPair, type JWTHeaderParameters, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import {
@@ -186,4 +188,21 @@ describe("access tokens", () => {
       /did must be a UUID/,
     );
   });
+});
+
+describe("verified principals", () => {
+  it("share one hidden class (a sync server keeps one per socket; a spread gave each its own, ~200 bytes)", () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        "--allow-natives-syntax",
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./fixtures/principal-shapes.ts", import.meta.url)),
+      ],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({ shared: true });
+  }, 150_000);
 });

@@ -183,21 +183,27 @@ export class DeviceDiagnostics {
             ORDER BY at DESC, id DESC LIMIT ${this.options.lagSamplesKept ?? LAG_SAMPLES_KEPT}))`;
   }
 
-  /** A socket of the device opened on this replica; returns what to call when it closes. */
-  socketOpened(deviceId: string): () => void {
+  /**
+   * A socket of the device opened on this replica. Returns the moment recorded, which the
+   * socket keeps (a number, not a closure: an idle socket holds it for its whole life) and
+   * hands to socketClosed.
+   */
+  socketOpened(deviceId: string): number {
     const connectedAt = this.now();
     this.track(this.prisma.$executeRaw`
       INSERT INTO device_socket (device_id, replica, connected_at, closed_at)
       VALUES (${deviceId}::uuid, ${this.replica}, ${connectedAt}, NULL)
       ON CONFLICT (device_id) DO UPDATE SET replica = EXCLUDED.replica,
         connected_at = EXCLUDED.connected_at, closed_at = NULL`);
-    return () => {
-      // Only this socket's row: a newer socket (here or on another replica) replaced it.
-      this.track(this.prisma.$executeRaw`
-        UPDATE device_socket SET closed_at = ${this.now()}
-         WHERE device_id = ${deviceId}::uuid AND replica = ${this.replica}
-           AND connected_at = ${connectedAt} AND closed_at IS NULL`);
-    };
+    return connectedAt.getTime();
+  }
+
+  /** That socket closed: only its own row is marked (a newer socket, here or on another replica, replaced it). */
+  socketClosed(deviceId: string, connectedAt: number): void {
+    this.track(this.prisma.$executeRaw`
+      UPDATE device_socket SET closed_at = ${this.now()}
+       WHERE device_id = ${deviceId}::uuid AND replica = ${this.replica}
+         AND connected_at = ${new Date(connectedAt)} AND closed_at IS NULL`);
   }
 
   private track(write: Promise<unknown>): void {
