@@ -22,6 +22,7 @@ import { partitioned } from "./sections/partitioned.js";
 import { prismaOverhead } from "./sections/prisma-overhead.js";
 import { pushThroughput } from "./sections/push-throughput.js";
 import { saturation } from "./sections/saturation.js";
+import { settleDatabase } from "./settle.js";
 
 /** `npm run bench`: every figure beside its raw baseline, printed and written to results/. */
 const SECTIONS: Section[] = [
@@ -65,6 +66,8 @@ function withBudget<T>(work: Promise<T>, budgetMs: number, what: string): Promis
 
 async function runSection(section: Section, context: BenchContext): Promise<SectionResult> {
   console.log(`\n== ${section.number}. ${section.title}`);
+  const settled = await settleDatabase(context.pool);
+  console.log(`  ${settled}`);
   const started = performance.now();
   const cpuBefore = cpuTimes();
   let outcome: SectionOutcome;
@@ -86,6 +89,7 @@ async function runSection(section: Section, context: BenchContext): Promise<Sect
     title: section.title,
     seconds: (performance.now() - started) / 1000,
     steal: stealShare(cpuBefore, cpuTimes()),
+    settled,
     ...outcome,
   };
   if (result.steal) console.log(`  CPU stolen by the host: ${(result.steal * 100).toFixed(1)}%`);

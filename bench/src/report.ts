@@ -27,6 +27,8 @@ export interface SectionResult {
   seconds: number;
   /** Share of CPU time stolen by the host while the section ran (null: unknown). */
   steal?: number | null;
+  /** How the database was settled before the section started (settle.ts). */
+  settled?: string;
 }
 
 export interface RunReport {
@@ -173,7 +175,7 @@ export function markdown(report: RunReport): string {
         ? ""
         : `, ${(section.steal * 100).toFixed(1)}% of CPU stolen by the host`;
     lines.push(
-      `### ${section.number}. ${section.title} (${section.seconds.toFixed(0)} s${steal})`,
+      `### ${section.number}. ${section.title} (${section.seconds.toFixed(0)} s${steal}${section.settled ? `; ${section.settled}` : ""})`,
       "",
     );
     if (section.notMeasured) lines.push(`**Not measured yet:** ${section.notMeasured}`, "");
