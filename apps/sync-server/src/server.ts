@@ -328,18 +328,21 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         });
       }
       // A single mutation (a push, an ACK over HTTP) skips tRPC's handler (single-call.ts).
+      // It writes its answer in one write itself; what it hands to tRPC's handler (a body over
+      // the bound, a body that is not JSON) is answered in one write as there.
       const call = singleCall.match(req);
       if (call) {
         const request = req as RequestWithBody;
-        sendInOneWrite(res);
         try {
           await readBody(request, MAX_HTTP_BODY);
         } catch (error) {
           request.bodyError = error;
+          sendInOneWrite(res);
           return trpc(req, res);
         }
         const answered = singleCall.answer(request, res, call);
         if (answered) return answered;
+        sendInOneWrite(res);
       }
       return trpc(req, res);
     }

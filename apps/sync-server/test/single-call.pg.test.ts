@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { MAX_OPS_PER_BATCH, PROTOCOL_VERSION_HEADER } from "@chorus/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_HTTP_BODY } from "../src/server.js";
@@ -52,6 +53,41 @@ async function call(
     // An internal error's id is new on every call; everything else must match.
     body: JSON.parse(requestId ? text.replaceAll(requestId, "<request id>") : text),
   };
+}
+
+/** A call on the single-call path as raw bytes: the answer's head lines (Date masked), its body. */
+function rawCall(
+  path: string,
+  input: unknown,
+  headers: Record<string, string>,
+): Promise<{ head: string[]; body: string }> {
+  const { hostname, port } = new URL(h.httpUrl);
+  const body = JSON.stringify(input);
+  const request = [
+    `POST /trpc/${path} HTTP/1.1`,
+    `host: ${hostname}:${port}`,
+    "content-type: application/json",
+    `content-length: ${Buffer.byteLength(body)}`,
+    "connection: close",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    "",
+    body,
+  ].join("\r\n");
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString();
+      const end = text.indexOf("\r\n\r\n");
+      const head = text
+        .slice(0, end)
+        .split("\r\n")
+        .map((line) => (line.startsWith("Date: ") ? "Date: <date>" : line));
+      resolve({ head, body: text.slice(end + 4) });
+    });
+  });
 }
 
 /** The answers of tRPC's handler and of the single-call path to the same call. */
@@ -197,6 +233,51 @@ describe("a single HTTP mutation answered without tRPC's handler", () => {
     expect(viaTRPC.status).toBe(200);
     expect(viaTRPC.allowOrigin).toBe(TEST_WEB_ORIGIN);
     expect(direct).toEqual(viaTRPC);
+  });
+
+  it("writes the same bytes as before: status line, header lines in order, body", async () => {
+    // The single-call path writes its answer itself (ADR 0039); these are the lines it wrote
+    // when its answer went through setHeader and sendInOneWrite. Date is masked.
+    const fresh = await h.createDevice();
+    const ops = makeOps(1, 0);
+    const pushed = await rawCall("sync.push", { ops }, { authorization: `Bearer ${fresh.token}` });
+    const pushedData = (JSON.parse(pushed.body) as { result: { data: unknown } }).result.data;
+    expect(pushed.head).toEqual([
+      "HTTP/1.1 200 OK",
+      "vary: trpc-accept, accept",
+      "content-type: application/json",
+      `content-length: ${Buffer.byteLength(pushed.body)}`,
+      "Date: <date>",
+      "Connection: close",
+    ]);
+    expect(pushed.body).toBe(JSON.stringify({ result: { data: pushedData } }));
+    const refused = await rawCall("sync.push", { ops }, {});
+    expect(refused.head).toEqual([
+      "HTTP/1.1 401 Unauthorized",
+      "vary: trpc-accept, accept",
+      "content-type: application/json",
+      `content-length: ${Buffer.byteLength(refused.body)}`,
+      "Date: <date>",
+      "Connection: close",
+    ]);
+    const token = await h.webClientToken(fresh.userId);
+    const cors = await rawCall(
+      "devices.rename",
+      { deviceId: fresh.deviceId, name: "Renamed again" },
+      { authorization: `Bearer ${token}`, origin: TEST_WEB_ORIGIN },
+    );
+    expect(cors.head).toEqual([
+      "HTTP/1.1 200 OK",
+      `access-control-allow-origin: ${TEST_WEB_ORIGIN}`,
+      "vary: trpc-accept, accept",
+      `access-control-allow-headers: authorization, content-type, trpc-accept, x-trpc-source, ${PROTOCOL_VERSION_HEADER}`,
+      "access-control-allow-methods: GET, POST, OPTIONS",
+      "access-control-max-age: 600",
+      "content-type: application/json",
+      `content-length: ${Buffer.byteLength(cors.body)}`,
+      "Date: <date>",
+      "Connection: close",
+    ]);
   });
 
   it.each(refusals)("refused the same way both ways: %s", async (_name, setup) => {

@@ -44,34 +44,38 @@ export class Gate<K> {
     private readonly queue: number,
   ) {}
 
-  /** Resolves with a release function once admitted; null when the line is full. */
-  enter(key: K): Promise<() => void> | null {
+  /**
+   * Admits `key`: its release function at once when a slot is free (no promise to wait for, ADR
+   * 0039), a promise of it when the key's slots are taken, null when its line is full.
+   */
+  enter(key: K): (() => void) | Promise<() => void> | null {
     let line = this.lines.get(key);
     if (!line) {
       line = { running: 0, waiting: [] };
       this.lines.set(key, line);
     }
-    const current = line;
-    const release = () => {
-      const next = current.waiting.shift();
-      if (next) return next(); // the slot passes straight to the next in line
-      current.running -= 1;
-      if (current.running === 0) this.lines.delete(key);
-    };
-    const once = () => {
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        release();
-      };
-    };
-    if (current.running < this.max) {
-      current.running += 1;
-      return Promise.resolve(once());
+    if (line.running < this.max) {
+      line.running += 1;
+      return this.releaser(key, line);
     }
-    if (current.waiting.length >= this.queue) return null;
-    return new Promise((resolve) => current.waiting.push(() => resolve(once())));
+    if (line.waiting.length >= this.queue) return null;
+    const current = line;
+    return new Promise((resolve) =>
+      current.waiting.push(() => resolve(this.releaser(key, current))),
+    );
+  }
+
+  /** Frees the slot once, however often it is called: to the next in line, or for good. */
+  private releaser(key: K, line: { running: number; waiting: Array<() => void> }): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = line.waiting.shift();
+      if (next) return next(); // the slot passes straight to the next in line
+      line.running -= 1;
+      if (line.running === 0) this.lines.delete(key);
+    };
   }
 }
 
@@ -85,10 +89,11 @@ export class Bounds {
   }
 
   /**
-   * Waits for a slot of the user's pushes before a connection is taken; refuses with
-   * rate_limited when the user's line is full.
+   * A slot of the user's pushes, taken before a connection is: its release function when one is
+   * free, a promise of it to wait for otherwise; refuses (throws) with rate_limited when the
+   * user's line is full.
    */
-  async enterPush(userId: string): Promise<() => void> {
+  enterPush(userId: string): (() => void) | Promise<() => void> {
     const admitted = this.pushes.enter(userId);
     if (admitted) return admitted;
     throw new TRPCError({

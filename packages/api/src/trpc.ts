@@ -10,6 +10,7 @@ import {
 } from "@chorus/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Context, Principal } from "./context.js";
+import type { DeviceStatus } from "./devices/status-cache.js";
 
 const internalErrorIds = new WeakMap<TRPCError, string>();
 
@@ -137,7 +138,27 @@ async function requireBoundDevice(
   ctx: Context,
   principal: Extract<Principal, { kind: "device" }>,
 ): Promise<void> {
-  const status = await ctx.services.devices.status(principal.deviceId);
+  checkBoundDevice(await ctx.services.devices.status(principal.deviceId), principal);
+}
+
+/**
+ * requireBoundDevice without a promise when the device's status is cached (nearly every call of
+ * a device that keeps calling); a promise only when it must be looked up (ADR 0039).
+ */
+function requireBoundDeviceNow(
+  ctx: Context,
+  principal: Extract<Principal, { kind: "device" }>,
+): Promise<void> | undefined {
+  const cached = ctx.services.devices.cached(principal.deviceId);
+  if (cached === undefined) return requireBoundDevice(ctx, principal);
+  checkBoundDevice(cached, principal);
+  return undefined;
+}
+
+function checkBoundDevice(
+  status: DeviceStatus | null,
+  principal: Extract<Principal, { kind: "device" }>,
+): void {
   if (!status || status.userId !== principal.userId) {
     throw new TRPCError({
       code: "UNAUTHORIZED",
@@ -172,7 +193,10 @@ export const userProcedure = publicProcedure.use(async ({ ctx, next }) => {
 export const deviceProcedure = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   refuseOutdated(ctx);
   const principal = requirePrincipal(ctx);
-  if (principal.kind === "device") await requireBoundDevice(ctx, principal);
+  if (principal.kind === "device") {
+    const looking = requireBoundDeviceNow(ctx, principal);
+    if (looking) await looking;
+  }
   if (principal.kind !== "device") {
     throw new TRPCError({ code: "FORBIDDEN", message: "this call needs a device token" });
   }

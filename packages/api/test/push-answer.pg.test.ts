@@ -115,6 +115,31 @@ describe("where the push statement runs", () => {
     const count = await bed.prisma.syncOp.count({ where: { userId } });
     expect(count).toBe(3);
   });
+
+  it("stores entity ids and names that an array literal must quote, exactly as sent, either way", async () => {
+    const other = new Proxy(bed.prisma, {
+      get: (target, name) => {
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as PrismaClient;
+    const userId = await bed.user();
+    const deviceId = await bed.device(userId);
+    const awkward = ['a"b', "c\\d", "{x,y}", " NULL ", "NULL", "é😀", '\\"'];
+    const ops = awkward.map((entityId, index) => ({
+      ...setOp(entityId, index % 2 === 0 ? "null" : "title", entityId, "null"),
+      ...(index === 3 ? { op: "delete" as const, field: null, value: null } : {}),
+    }));
+    const viaPool = await pushOps(bed.prisma, userId, deviceId, ops.slice(0, 4));
+    const viaPrisma = await pushOps(other, userId, deviceId, ops.slice(4));
+    const rows = await bed.prisma.syncOp.findMany({ where: { userId }, orderBy: { id: "asc" } });
+    expect(rows.map((row) => [row.entity, row.entityId, row.field, row.op, row.value])).toEqual(
+      ops.map((op) => [op.entity, op.entityId, op.field, op.op, op.value]),
+    );
+    expect([...viaPool.results, ...viaPrisma.results].map((r) => r.duplicate)).toEqual(
+      ops.map(() => false),
+    );
+  });
 });
 
 describe("the push as a named prepared statement", () => {

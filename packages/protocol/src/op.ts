@@ -6,7 +6,7 @@ import {
   MAX_ENTITY_ID_LENGTH,
   MAX_VALUE_BYTES,
 } from "./limits.js";
-import { JsonValue, LamportTs, OpId, Uuid, unstorableStringProblem, wireString } from "./wire.js";
+import { isPlainJson, JsonValue, LamportTs, OpId, storableText, Uuid, wireString } from "./wire.js";
 
 /**
  * What an op does:
@@ -118,14 +118,6 @@ function checkOpRules(op: OpFields, ctx: z.RefinementCtx): void {
 // The push's fast path (acceptOpInput) checks what the schemas check, with the same patterns.
 const UUID_PATTERN = (Uuid._zod.def as { pattern?: unknown }).pattern;
 if (!(UUID_PATTERN instanceof RegExp)) throw new Error("the Uuid schema carries no pattern");
-/** Any character unstorableStringProblem might object to; strings without one pass it. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters looked for
-const SUSPECT_CHARACTER = /[\u0000\uD800-\uDFFF]/;
-
-function storable(text: string): boolean {
-  return !SUSPECT_CHARACTER.test(text) || unstorableStringProblem(text) === null;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
@@ -137,9 +129,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * give it (a new object with the schema's fields in the schema's order, the value itself) and
  * the size of its value, when the op certainly passes every check of OpInput; otherwise null,
  * and the caller parses it with the schema, which gives the refusal. It never accepts what the
- * schema refuses: anything unusual (a class instance, a value that is an object or array, a
- * string with U+0000 or a surrogate) is either checked by the schema's own parts or answered
- * null. A property test holds it to the schema.
+ * schema refuses: anything unusual (a class instance, a string with U+0000 or a surrogate, a
+ * value JSON cannot carry) is either checked by the schema's own parts or answered null. A
+ * property test holds it to the schema.
  */
 export function acceptOpInput(input: unknown): { op: OpInput; valueBytes: number } | null {
   if (!isPlainObject(input)) return null;
@@ -153,7 +145,7 @@ export function acceptOpInput(input: unknown): { op: OpInput; valueBytes: number
     typeof entityId !== "string" ||
     entityId.length < 1 ||
     entityId.length > MAX_ENTITY_ID_LENGTH ||
-    !storable(entityId)
+    !storableText(entityId)
   ) {
     return null;
   }
@@ -161,18 +153,9 @@ export function acceptOpInput(input: unknown): { op: OpInput; valueBytes: number
     return null;
   }
   if (op !== "set" && op !== "delete" && op !== "insert" && op !== "noop") return null;
-  let output: unknown = value;
-  if (typeof value === "string") {
-    if (!storable(value)) return null;
-  } else if (typeof value === "number") {
-    if (!Number.isFinite(value)) return null;
-  } else if (typeof value === "object" && value !== null) {
-    const parsed = JsonValue.safeParse(value);
-    if (!parsed.success) return null;
-    output = parsed.data;
-  } else if (value !== null && typeof value !== "boolean") {
-    return null;
-  }
+  // JsonValue.nullable(): null, or what JsonValue accepts (isPlainJson, its walk without the
+  // paths it names a refusal by); the value is passed on as it is, as the schema does.
+  if (value !== null && !isPlainJson(value)) return null;
   const parsed: OpInput = {
     operationId,
     lamportTs,
@@ -180,7 +163,7 @@ export function acceptOpInput(input: unknown): { op: OpInput; valueBytes: number
     entityId,
     field,
     op,
-    value: output as OpInput["value"],
+    value: value as OpInput["value"],
   };
   let broken = false;
   const valueBytes = eachOpRuleIssue(parsed, () => {

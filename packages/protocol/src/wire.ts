@@ -101,6 +101,48 @@ function findNonJson(value: unknown, path: Array<string | number>, depth: number
   return `${describePath(path)} is ${typeof value}, which JSON cannot carry`;
 }
 
+/**
+ * Whether `value` is plain JSON: true exactly when findNonJson finds nothing in it (the same
+ * walk, the same checks, in the same order), without the path findNonJson builds for its
+ * message — an array per element walked. The push's fast path (acceptOpInput) checks values
+ * with it; a value it refuses is parsed by the schema, which says why. A property test holds
+ * the two to the same answer.
+ */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  if (depth > MAX_VALUE_DEPTH) return false;
+  if (typeof value === "string") return storableText(value);
+  if (value === null || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (!isPlainJson(value[index], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (typeof value === "object") {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) return false;
+    // Object.entries' keys and values: own enumerable string keys, each read once.
+    const keys = Object.keys(value);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      if (!storableText(key)) return false;
+      if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Any character unstorableStringProblem might object to; strings without one pass it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters looked for
+const SUSPECT_CHARACTER = /[\u0000\uD800-\uDFFF]/;
+
+/** unstorableStringProblem(text) === null, the regular expressions run only when needed. */
+export function storableText(text: string): boolean {
+  return !SUSPECT_CHARACTER.test(text) || unstorableStringProblem(text) === null;
+}
+
 /** Any JSON value: what an op's `value` may hold. Errors name the offending path. */
 export const JsonValue = z.custom<Json>().superRefine((value, ctx) => {
   const problem = findNonJson(value, [], 0);

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  JsonValue,
   jsonByteLength,
   MAX_BATCH_BYTES,
   MAX_ENTITY_ID_LENGTH,
@@ -10,6 +11,7 @@ import {
   parsePushInput,
 } from "../src/index.js";
 import { acceptPushInput } from "../src/push.js";
+import { isPlainJson } from "../src/wire.js";
 
 /*
  * parsePushInput (the sync server's parser of a push) must accept exactly what PushInput
@@ -91,6 +93,48 @@ class Point {
   constructor(readonly x = 1) {}
 }
 const deep = (levels: number): unknown => (levels === 0 ? 1 : [deep(levels - 1)]);
+/** Objects nested `levels` deep around `inner`: { a: { a: ... inner } }. */
+const deepObject = (levels: number, inner: unknown): unknown =>
+  levels === 0 ? inner : { a: deepObject(levels - 1, inner) };
+// One thing JSON cannot carry as is (or just can), somewhere inside an object or array value:
+// what the fast path's own walk of a value (isPlainJson) must refuse exactly as JsonValue does.
+const oddLeaf = fc.constantFrom<unknown>(
+  "\u0000",
+  "a\uD800",
+  "\uDE00b",
+  "\uD83D\uDE00",
+  Number.NaN,
+  Number.NEGATIVE_INFINITY,
+  -0,
+  undefined,
+  10n,
+  Symbol.for("x"),
+  () => 1,
+  new Date(0),
+  new Point(),
+  new Map(),
+  Object.create(null),
+  Object.assign(Object.create(null), { b: 1 }),
+  new Array(3).fill(1, 0, 1), // a sparse array: [1, <2 empty items>]
+  [],
+  {},
+  true,
+);
+const oddNestedJson = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 0, max: 3 }), oddLeaf)
+    .map(([levels, leaf]) => deepObject(levels, leaf)),
+  fc
+    .tuple(fc.integer({ min: 62, max: 66 }), oddLeaf)
+    .map(([levels, leaf]) => deepObject(levels, leaf)),
+  fc
+    .tuple(fc.integer({ min: 61, max: 65 }), fc.boolean())
+    .map(([levels, array]) => (array ? [deepObject(levels, 1)] : deepObject(levels, [1]))),
+  fc
+    .tuple(fc.oneof(name, anyText(4)), oddLeaf, fc.jsonValue({ maxDepth: 1 }))
+    .map(([key, leaf, other]) => ({ other, [key]: [other, leaf] })),
+  fc.tuple(anyText(3), fc.jsonValue({ maxDepth: 2 })).map(([key, inner]) => ({ [key]: inner })),
+);
 const value = fc.oneof(
   { weight: 6, arbitrary: fc.constant(null) },
   { weight: 8, arbitrary: anyText(20) },
@@ -111,6 +155,7 @@ const value = fc.oneof(
       fc.constant(new Point()),
       fc.constant(Object.create(null)),
       fc.constant({ "a\u0000": 1 }),
+      oddNestedJson,
       fc.integer({ min: MAX_VALUE_BYTES - 4, max: MAX_VALUE_BYTES }).map((n) => "x".repeat(n)),
       fc
         .integer({ min: MAX_VALUE_BYTES - 8, max: MAX_VALUE_BYTES })
@@ -322,6 +367,22 @@ function expectSameAsSchema(input: unknown): "accepted" | "refused" {
   expect((thrown as Error).message).toBe(schema.error.message);
   return "refused";
 }
+
+describe("isPlainJson, the fast path's check of a value", () => {
+  it("answers exactly what JsonValue accepts, over JSON and everything JSON cannot carry", () => {
+    const seen = { plain: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.oneof(oddNestedJson, oddLeaf, fc.jsonValue({ maxDepth: 4 })), (candidate) => {
+        const accepted = JsonValue.safeParse(candidate).success;
+        expect(isPlainJson(candidate)).toBe(accepted);
+        seen[accepted ? "plain" : "refused"]++;
+      }),
+      { numRuns: 4_000 },
+    );
+    expect(seen.plain).toBeGreaterThan(400);
+    expect(seen.refused).toBeGreaterThan(400);
+  });
+});
 
 describe("parsePushInput, the push's fast path of PushInput", () => {
   it("accepts, answers and refuses exactly as PushInput does over many generated batches", () => {

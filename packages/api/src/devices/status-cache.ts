@@ -51,13 +51,8 @@ export class DeviceStatusCache {
   ) {}
 
   async status(deviceId: string): Promise<DeviceStatus | null> {
-    const now = this.now();
-    const hit = this.cache.get(deviceId);
-    if (hit && now - hit.at < this.ttlMs) {
-      hit.readAt = now;
-      this.scheduleRefresh();
-      return hit.status;
-    }
+    const hit = this.cached(deviceId);
+    if (hit !== undefined) return hit;
     let lookup = this.pending.get(deviceId);
     if (!lookup) {
       const started = this.lookUp(deviceId).finally(() => {
@@ -67,6 +62,21 @@ export class DeviceStatusCache {
       this.pending.set(deviceId, started);
     }
     return lookup;
+  }
+
+  /**
+   * The device's status when the cache holds a fresh answer (counted as a read, as status()
+   * counts it), else undefined: the device check's path without a promise when no lookup is
+   * needed (ADR 0039). status() answers from here first.
+   */
+  cached(deviceId: string): DeviceStatus | null | undefined {
+    const hit = this.cache.get(deviceId);
+    if (hit === undefined) return undefined;
+    const now = this.now();
+    if (now - hit.at >= this.ttlMs) return undefined;
+    hit.readAt = now;
+    this.scheduleRefresh();
+    return hit.status;
   }
 
   invalidate(deviceId: string): void {

@@ -46,7 +46,9 @@ export const syncRouter = {
     await services.limits.consume("push", device.id);
     // Before a pooled connection is taken: pushes of one user wait for each other on the
     // user's lock, and each waiting one would hold a connection of the shared pool.
-    const release = await services.bounds.enterPush(device.userId);
+    // A free slot is taken at once, without a promise; a taken one is waited for (ADR 0039).
+    const entered = services.bounds.enterPush(device.userId);
+    const release = typeof entered === "function" ? entered : await entered;
     services.lastSeen.touch(device.id);
     if (input.telemetry) services.diagnostics.record(device, input.telemetry, "push");
     let outcome: Awaited<ReturnType<typeof pushOps>>;

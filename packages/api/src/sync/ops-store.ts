@@ -95,6 +95,17 @@ function answerArray(value: unknown, what: string, length?: number): unknown[] {
   return value;
 }
 
+/** The batch position (0-based) an answer's ordinal names, each op of the batch once. */
+function place(placed: Uint8Array, ord: unknown, what: string): number {
+  const index = answerInt(ord, what) - 1;
+  if (index < 0 || index >= placed.length) {
+    throw answerError(`${what} ${index + 1} is outside the batch`);
+  }
+  if (placed[index] === 1) throw answerError(`${what}: op ${index + 1} is answered twice`);
+  placed[index] = 1;
+  return index;
+}
+
 /**
  * Parses chorus_push_ops' answer row for a batch of `count` ops; a wrong shape is a
  * PushAnswerError naming what is wrong. An "ok" answer must place every op of the batch exactly
@@ -120,13 +131,6 @@ export function parsePushAnswer(row: unknown, count: number): PushAnswer {
       throw answerError(`kind is ${JSON.stringify(String(answer.kind))}`);
   }
   const placed = new Uint8Array(count);
-  const place = (ord: unknown, what: string): number => {
-    const index = answerInt(ord, what) - 1;
-    if (index < 0 || index >= count) throw answerError(`${what} ${index + 1} is outside the batch`);
-    if (placed[index] === 1) throw answerError(`${what}: op ${index + 1} is answered twice`);
-    placed[index] = 1;
-    return index;
-  };
   const storedOrds = answerArray(answer.stored_ords, "stored_ords");
   const storedIds = answerArray(answer.stored_ids, "stored_ids", storedOrds.length);
   const storedMs = answerArray(answer.stored_ms, "stored_ms", storedOrds.length);
@@ -144,13 +148,15 @@ export function parsePushAnswer(row: unknown, count: number): PushAnswer {
       lastMs = ms;
       lastCreatedAt = new Date(ms).toISOString();
     }
-    stored[k] = { index: place(storedOrds[k], "stored_ords"), id, createdAt: lastCreatedAt };
+    const index = place(placed, storedOrds[k], "stored_ords");
+    stored[k] = { index, id, createdAt: lastCreatedAt };
   }
   const dupOrds = answerArray(answer.dup_ords, "dup_ords");
   const dupIds = answerArray(answer.dup_ids, "dup_ids", dupOrds.length);
   const duplicates: { index: number; id: number }[] = new Array(dupOrds.length);
   for (let k = 0; k < dupOrds.length; k++) {
-    duplicates[k] = { index: place(dupOrds[k], "dup_ords"), id: answerInt(dupIds[k], "dup_ids") };
+    const index = place(placed, dupOrds[k], "dup_ords");
+    duplicates[k] = { index, id: answerInt(dupIds[k], "dup_ids") };
   }
   if (stored.length + duplicates.length !== count) {
     throw answerError(`${count - stored.length - duplicates.length} ops of the batch got no id`);
@@ -163,6 +169,46 @@ export function parsePushAnswer(row: unknown, count: number): PushAnswer {
     duplicates,
   };
 }
+
+/**
+ * One element of a Postgres array literal exactly as node-postgres writes it for an array
+ * parameter (`arrayString` in pg/lib/utils.js): NULL for null, otherwise the value's text in
+ * double quotes, backslashes and double quotes escaped with a backslash. The push builds its
+ * array parameters' text with it: node-postgres' own walk (a `prepareValue` and two regular
+ * expression replaces per element) was the largest part of its work per push (ADR 0039). The
+ * operation ids, names, kinds and stamps never hold a quote or a backslash; an entity id may.
+ * A test compares the literals with node-postgres' own over arbitrary strings.
+ */
+export function pgArrayElement(item: string | number | null): string {
+  if (item === null) return "NULL";
+  const text = String(item);
+  return NEEDS_ESCAPE.test(text)
+    ? `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`
+    : `"${text}"`;
+}
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * The answer's integer arrays (int4[] and int8[]) as the list of their elements' text, split at
+ * the commas: Postgres writes such an array as `{1,2,3}` (`{}` when empty, NULL for a null
+ * element), never quoted or nested. node-postgres' general array parser cost as much as the
+ * rest of the answer's parsing; parsePushAnswer reads each element as it did before (text or
+ * number, refused past 2^53 - 1).
+ */
+export function intArrayText(text: string): (string | null)[] {
+  if (text === "{}") return [];
+  const items: (string | null)[] = text.slice(1, -1).split(",");
+  for (let i = 0; i < items.length; i++) if (items[i] === "NULL") items[i] = null;
+  return items;
+}
+const INT4_ARRAY_OID = 1007;
+const INT8_ARRAY_OID = 1016;
+const pushAnswerTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT4_ARRAY_OID || oid === INT8_ARRAY_OID
+      ? intArrayText
+      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
 
 const PUSH_STATEMENT = `
   SELECT * FROM chorus_push_ops($1::uuid, $2::uuid, $3::uuid[], $4::bigint[], $5::text[],
@@ -209,32 +255,34 @@ export async function pushOps(
 ): Promise<PushOutcome> {
   const key = batchKeyUse(ops);
   const count = ops.length;
-  const operationIds: string[] = new Array(count);
-  const lamports: number[] = new Array(count);
-  const entities: string[] = new Array(count);
-  const entityIds: string[] = new Array(count);
-  const fields: (string | null)[] = new Array(count);
-  const kinds: string[] = new Array(count);
+  // The arrays as the text node-postgres would make of them (pgArrayElement), in one loop.
+  let operationIds = "{";
+  let lamports = "{";
+  let entities = "{";
+  let entityIds = "{";
+  let fields = "{";
+  let kinds = "{";
   const values: unknown[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const op = ops[i] as OpInput;
-    operationIds[i] = op.operationId;
-    lamports[i] = op.lamportTs;
-    entities[i] = op.entity;
-    entityIds[i] = op.entityId;
-    fields[i] = op.field;
-    kinds[i] = op.op;
+    const comma = i === 0 ? "" : ",";
+    operationIds += comma + pgArrayElement(op.operationId);
+    lamports += comma + pgArrayElement(op.lamportTs);
+    entities += comma + pgArrayElement(op.entity);
+    entityIds += comma + pgArrayElement(op.entityId);
+    fields += comma + pgArrayElement(op.field);
+    kinds += comma + pgArrayElement(op.op);
     values[i] = op.value;
   }
   const params = [
     userId,
     deviceId,
-    operationIds,
-    lamports,
-    entities,
-    entityIds,
-    fields,
-    kinds,
+    `${operationIds}}`,
+    `${lamports}}`,
+    `${entities}}`,
+    `${entityIds}}`,
+    `${fields}}`,
+    `${kinds}}`,
     JSON.stringify(values),
     key.minEpoch,
     key.maxEpoch,
@@ -244,6 +292,7 @@ export async function pushOps(
     name: PUSH_STATEMENT_NAME,
     text: PUSH_STATEMENT,
     values: params,
+    types: pushAnswerTypes,
   });
   const answer = parsePushAnswer(row, count);
   if (answer.kind === "key_epoch_stale") {
