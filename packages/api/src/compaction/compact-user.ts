@@ -88,11 +88,10 @@ async function compactStep(
           staleWindowMs: settings.staleWindowMs,
           buffered,
         });
-        const watermark = await compactedUpTo(tx, userId);
+        const { watermark, boundary } = await watermarkAndBoundary(tx, userId, settings.batchSize);
         if (positions.min <= watermark) {
           return { opsDeleted: 0, bytesFreed: 0, watermark, done: true };
         }
-        const boundary = await batchBoundary(tx, userId, watermark, settings.batchSize);
         const target = boundary === null ? positions.min : Math.min(positions.min, boundary);
         const deleted = await deleteSuperseded(tx, userId, target);
         await tx.$executeRaw`
@@ -137,18 +136,27 @@ async function tuneCompactionTransaction(tx: Prisma.TransactionClient): Promise<
   );
 }
 
-/** The id `batchSize` ops above the watermark, or null when fewer remain. */
-async function batchBoundary(
+/**
+ * The user's watermark and the id `batchSize` ops above it (null when fewer remain), in one
+ * round trip.
+ */
+async function watermarkAndBoundary(
   tx: Prisma.TransactionClient,
   userId: string,
-  watermark: number,
   batchSize: number,
-): Promise<number | null> {
-  const rows = await tx.$queryRaw<{ id: bigint }[]>`
-    SELECT id FROM sync_op
-     WHERE user_id = ${userId}::uuid AND id >= ${BigInt(watermark)}
-     ORDER BY id OFFSET ${batchSize} LIMIT 1`;
-  return rows[0] ? toWireInt(rows[0].id) : null;
+): Promise<{ watermark: number; boundary: number | null }> {
+  const rows = await tx.$queryRaw<{ watermark: bigint; boundary: bigint | null }[]>`
+    SELECT w.watermark,
+           (SELECT id FROM sync_op
+             WHERE user_id = ${userId}::uuid AND id >= w.watermark
+             ORDER BY id OFFSET ${batchSize} LIMIT 1) AS boundary
+      FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
+                              WHERE user_id = ${userId}::uuid), 0) AS watermark) w`;
+  const row = rows[0];
+  return {
+    watermark: row ? toWireInt(row.watermark) : 0,
+    boundary: row?.boundary == null ? null : toWireInt(row.boundary),
+  };
 }
 
 export interface UserPreview {
