@@ -24,6 +24,12 @@ import { Prisma } from "@chorus/db";
  *   what it keeps over the whole batch. Noops never survive. Before, every op of the batch was
  *   copied into `ops` and `field_writes` and went through the aggregate and a hash join, which
  *   took 2-3 times as long as deleting the rows;
+ * - the aggregate names the top write without a join back: `hi` is the highest
+ *   (lamport_ts, id) and `lo` the lowest id at the highest lamport_ts (as the minimum of
+ *   (-lamport_ts, id)). When the two ids differ, writes tie on the field's top timestamp and
+ *   `tied` fetches every write of that field at that timestamp (a hash join over the batch,
+ *   which PostgreSQL skips when `tied` is empty); the device and operation ids then break the
+ *   tie below. The candidates are fetched by id, one primary-key index scan;
  * - the grouping keys (entity, entity_id, field) compare in byte order (COLLATE "C"): grouping
  *   needs only equality, and the database's collation (strcoll) made each comparison costly;
  * - an insert's object value, the only value the rule looks into, is kept as `obj`; every
