@@ -88,11 +88,10 @@ async function compactStep(
           staleWindowMs: settings.staleWindowMs,
           buffered,
         });
-        const watermark = await compactedUpTo(tx, userId);
+        const { watermark, boundary } = await watermarkAndBoundary(tx, userId, settings.batchSize);
         if (positions.min <= watermark) {
           return { opsDeleted: 0, bytesFreed: 0, watermark, done: true };
         }
-        const boundary = await batchBoundary(tx, userId, watermark, settings.batchSize);
         const target = boundary === null ? positions.min : Math.min(positions.min, boundary);
         const deleted = await deleteSuperseded(tx, userId, target);
         await tx.$executeRaw`
@@ -118,29 +117,46 @@ async function compactStep(
 }
 
 /**
- * Settings for this transaction only. The survivors statement is planned from estimates that
- * are far off (jsonb_object_keys counts as 100 rows per op), which made PostgreSQL JIT-compile
- * it: 2 s of compilation for 1 s of work on a batch of 50,000 ops. Its hash aggregate and hash
- * join over up to one batch plus the survivors (~100 bytes a row), and the sorts of its deletes
- * and of the winners, fit in 64 MB instead of spilling to disk.
+ * Settings for this transaction only, in one round trip. The survivors statement is planned
+ * from estimates that are far off, so:
+ * - no JIT: when the estimates were too high (jsonb_object_keys counts as 100 rows per op),
+ *   PostgreSQL JIT-compiled the statement, 2 s of compilation for 1 s of work on a batch of
+ *   50,000 ops;
+ * - no nested loops: the candidates are fetched by an id list the planner cannot see into
+ *   (it expects one row), so it would join the candidates, the field winners and the
+ *   tombstones in nested loops, quadratic for a user with many live fields and tombstones.
+ *   Every join of the statement can hash; the only nested loop left is the expansion of an
+ *   insert's object keys (LATERAL), which has no other plan;
+ * - 64 MB of work_mem: its hash aggregates and hash joins over up to one batch, and the sorts
+ *   of the winners, fit in memory instead of spilling to disk.
  */
 async function tuneCompactionTransaction(tx: Prisma.TransactionClient): Promise<void> {
-  await tx.$executeRawUnsafe("SET LOCAL jit = off");
-  await tx.$executeRawUnsafe("SET LOCAL work_mem = '64MB'");
+  await tx.$queryRawUnsafe(
+    "SELECT set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)",
+  );
 }
 
-/** The id `batchSize` ops above the watermark, or null when fewer remain. */
-async function batchBoundary(
+/**
+ * The user's watermark and the id `batchSize` ops above it (null when fewer remain), in one
+ * round trip.
+ */
+async function watermarkAndBoundary(
   tx: Prisma.TransactionClient,
   userId: string,
-  watermark: number,
   batchSize: number,
-): Promise<number | null> {
-  const rows = await tx.$queryRaw<{ id: bigint }[]>`
-    SELECT id FROM sync_op
-     WHERE user_id = ${userId}::uuid AND id >= ${BigInt(watermark)}
-     ORDER BY id OFFSET ${batchSize} LIMIT 1`;
-  return rows[0] ? toWireInt(rows[0].id) : null;
+): Promise<{ watermark: number; boundary: number | null }> {
+  const rows = await tx.$queryRaw<{ watermark: bigint; boundary: bigint | null }[]>`
+    SELECT w.watermark,
+           (SELECT id FROM sync_op
+             WHERE user_id = ${userId}::uuid AND id >= w.watermark
+             ORDER BY id OFFSET ${batchSize} LIMIT 1) AS boundary
+      FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
+                              WHERE user_id = ${userId}::uuid), 0) AS watermark) w`;
+  const row = rows[0];
+  return {
+    watermark: row ? toWireInt(row.watermark) : 0,
+    boundary: row?.boundary == null ? null : toWireInt(row.boundary),
+  };
 }
 
 export interface UserPreview {
@@ -163,6 +179,7 @@ export async function previewUser(
   settings: CompactionSettings,
 ): Promise<UserPreview> {
   return await prisma.$transaction(async (tx) => {
+    await tuneCompactionTransaction(tx);
     const positions = await readPositions(tx, userId, {
       now: settings.now(),
       staleWindowMs: settings.staleWindowMs,

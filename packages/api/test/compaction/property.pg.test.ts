@@ -176,4 +176,32 @@ describe("each field's winner survives", () => {
     );
     expect(materialize(compacted)).toEqual(materialize(full));
   });
+
+  it("when three devices tie on a field and the winner was stored between the other two", async () => {
+    const userId = await t.user();
+    const devices = [await t.device(userId), await t.device(userId), await t.device(userId)];
+    // The device id breaks the tie: the highest wins. It is pushed second, so its id is
+    // neither the lowest nor the highest of the three tied rows.
+    const [low, mid, high] = devices.sort((x, y) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1));
+    await t.push(userId, low as string, [set(10, "x", "name", "from low")]);
+    const [winnerId] = await t.push(userId, high as string, [set(10, "x", "name", "from high")]);
+    await t.push(userId, mid as string, [set(10, "x", "name", "from mid")]);
+    await t.push(userId, low as string, [set(11, "z", "name", "newest")]);
+    const full = await t.allOps(userId);
+    const newest = full.at(-1)?.id ?? 0;
+    for (const deviceId of devices) await t.storedCursor(userId, deviceId, newest);
+
+    const result = await compactUser(t.prisma, t.acks, userId, {
+      staleWindowMs: 90 * DAY_MS,
+      batchSize: 1_000,
+      now: t.clock,
+    });
+    expect(result.watermarkAfter).toBe(newest);
+    const compacted = await t.allOps(userId);
+    const survivingNames = compacted
+      .filter((op) => op.entityId === "x" && op.field === "name")
+      .map((op) => op.id);
+    expect(survivingNames).toEqual([winnerId]);
+    expect(materialize(compacted)).toEqual(materialize(full));
+  });
 });
