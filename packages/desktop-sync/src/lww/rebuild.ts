@@ -22,9 +22,10 @@ import { forEachRegisterPage } from "./registers.js";
  * writes that set no field); "newest" by (lamportTs, lower-cased deviceId, lower-cased
  * operationId), the first copy kept on a tie. So a rebuild does not load and save an entity
  * per op: while the pages arrive, each page is settled in memory (one winner per register of
- * the page) and its winners are appended to TEMP staging tables; at the end, SQL picks each
- * register's winner (a window over the staged rows, sorted by SQLite's external sorter) and
- * writes it once. Device and operation ids are UUIDs (the protocol's Uuid), ASCII, so
+ * the page) and its winners are appended to TEMP staging tables, a hundred rows per INSERT;
+ * at the end, SQL inserts the staged rows sorted by register, winner first (SQLite's external
+ * sorter), and a register's later rows are skipped on its key, so each register is written
+ * once (ADR 0041). Device and operation ids are UUIDs (the protocol's Uuid), ASCII, so
  * SQLite's BINARY order of their lower-cased texts is the rule's code-unit order.
  *
  * The staging tables belong to the library's own connection (on disk in SQLite's temporary
