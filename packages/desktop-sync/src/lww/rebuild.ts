@@ -22,9 +22,10 @@ import { forEachRegisterPage } from "./registers.js";
  * writes that set no field); "newest" by (lamportTs, lower-cased deviceId, lower-cased
  * operationId), the first copy kept on a tie. So a rebuild does not load and save an entity
  * per op: while the pages arrive, each page is settled in memory (one winner per register of
- * the page) and its winners are appended to TEMP staging tables; at the end, SQL picks each
- * register's winner (a window over the staged rows, sorted by SQLite's external sorter) and
- * writes it once. Device and operation ids are UUIDs (the protocol's Uuid), ASCII, so
+ * the page) and its winners are appended to TEMP staging tables, a hundred rows per INSERT;
+ * at the end, SQL inserts the staged rows sorted by register, winner first (SQLite's external
+ * sorter), and a register's later rows are skipped on its key, so each register is written
+ * once (ADR 0041). Device and operation ids are UUIDs (the protocol's Uuid), ASCII, so
  * SQLite's BINARY order of their lower-cased texts is the rule's code-unit order.
  *
  * The staging tables belong to the library's own connection (on disk in SQLite's temporary
@@ -53,12 +54,64 @@ export interface RebuildRegistersOptions {
   ignoresDeletes(entity: string): boolean;
 }
 
-/** Window: the rank of a staged row among the rows of its register, the winner first. */
-const RANK = "ORDER BY ts DESC, dkey DESC, okey DESC, seq";
+/** The order of a register's staged rows, the winner first (the first copy on a tie). */
+const RANK = "ts DESC, dkey DESC, okey DESC, seq";
+
+/** Staged rows per INSERT: a page's rows go in a few statements, not one call per row. */
+const STAGE_ROWS = 100;
+
+/**
+ * Appends rows to one staging table, STAGE_ROWS per multi-row INSERT (the statement per row
+ * count is prepared once): the per-call cost of a statement was most of staging (ADR 0041).
+ */
+class StagingInserts {
+  private readonly statements = new Map<number, Database.Statement>();
+  private readonly values: unknown[] = [];
+  private readonly width: number;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+  ) {
+    this.width = columns.length;
+  }
+
+  /** Queues one row (its values in `columns` order); full chunks are written at once. */
+  push(...row: unknown[]): void {
+    for (const value of row) this.values.push(value);
+    if (this.values.length === STAGE_ROWS * this.width) this.flush();
+  }
+
+  /** Writes the queued rows. */
+  flush(): void {
+    const rows = this.values.length / this.width;
+    if (rows === 0) return;
+    this.statement(rows).run(this.values);
+    this.values.length = 0;
+  }
+
+  /** Forgets queued rows that were not written (a page that failed). */
+  clear(): void {
+    this.values.length = 0;
+  }
+
+  private statement(rows: number): Database.Statement {
+    let statement = this.statements.get(rows);
+    if (!statement) {
+      const row = `(${this.columns.map(() => "?").join(", ")})`;
+      statement = this.db.prepare(
+        `INSERT INTO temp.${this.table} (${this.columns.join(", ")}) VALUES ${Array(rows).fill(row).join(", ")}`,
+      );
+      this.statements.set(rows, statement);
+    }
+    return statement;
+  }
+}
 
 export class RebuildRegisters {
-  private readonly stageField: Database.Statement;
-  private readonly stageVersion: Database.Statement;
+  private readonly stageField: StagingInserts;
+  private readonly stageVersion: StagingInserts;
   private readonly addPage: (ops: readonly SyncOp[]) => void;
 
   constructor(
@@ -78,15 +131,39 @@ export class RebuildRegisters {
         device_id TEXT NOT NULL, operation_id TEXT NOT NULL
       );
     `);
-    this.stageField = db.prepare(
-      `INSERT INTO temp.${FIELDS} (entity, entity_id, field, ts, dkey, okey, seq, device_id, operation_id, value)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.stageVersion = db.prepare(
-      `INSERT INTO temp.${VERSIONS} (entity, entity_id, kind, ts, dkey, okey, seq, device_id, operation_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.addPage = db.transaction((ops: readonly SyncOp[]) => this.stage(this.settle(ops)));
+    this.stageField = new StagingInserts(db, FIELDS, [
+      "entity",
+      "entity_id",
+      "field",
+      "ts",
+      "dkey",
+      "okey",
+      "seq",
+      "device_id",
+      "operation_id",
+      "value",
+    ]);
+    this.stageVersion = new StagingInserts(db, VERSIONS, [
+      "entity",
+      "entity_id",
+      "kind",
+      "ts",
+      "dkey",
+      "okey",
+      "seq",
+      "device_id",
+      "operation_id",
+    ]);
+    this.addPage = db.transaction((ops: readonly SyncOp[]) => {
+      try {
+        this.stage(this.settle(ops));
+        this.stageField.flush();
+        this.stageVersion.flush();
+      } finally {
+        this.stageField.clear();
+        this.stageVersion.clear();
+      }
+    });
     this.reset();
   }
 
@@ -143,7 +220,7 @@ export class RebuildRegisters {
         ["w", settled.fieldless],
       ] as const) {
         if (!op) continue;
-        this.stageVersion.run(
+        this.stageVersion.push(
           entity,
           entityId,
           kind,
@@ -156,7 +233,7 @@ export class RebuildRegisters {
         );
       }
       for (const [field, { op, value }] of settled.fields) {
-        this.stageField.run(
+        this.stageField.push(
           entity,
           entityId,
           field,
@@ -174,32 +251,35 @@ export class RebuildRegisters {
 
   /**
    * Writes each register's winner into the library's registers (lww_field, then lww_entity),
-   * which the caller has just cleared, inside its transaction.
+   * which the caller has just cleared, inside its transaction. The staged rows go in sorted
+   * by register, the winner first (RANK), and a register's later rows meet its winner's key
+   * and are skipped (ON CONFLICT ... DO NOTHING, or an update only while the register is
+   * unset): one sort, no window over ephemeral partitions (ADR 0041).
    */
   install(): void {
     this.db.exec(`
       INSERT INTO lww_field (entity, entity_id, field, lamport_ts, device_id, operation_id, value)
-        SELECT entity, entity_id, field, ts, device_id, operation_id, value FROM (
-          SELECT *, row_number() OVER (PARTITION BY entity, entity_id, field ${RANK}) AS rank
-            FROM temp.${FIELDS})
-         WHERE rank = 1;
-      INSERT INTO lww_entity (entity, entity_id, tombstone_ts, tombstone_device, tombstone_op,
-                              write_ts, write_device, write_op)
-        SELECT entity, entity_id,
-               max(CASE kind WHEN 'd' THEN ts END), max(CASE kind WHEN 'd' THEN device_id END),
-               max(CASE kind WHEN 'd' THEN operation_id END),
-               max(CASE kind WHEN 'w' THEN ts END), max(CASE kind WHEN 'w' THEN device_id END),
-               max(CASE kind WHEN 'w' THEN operation_id END)
-          FROM (
-            SELECT *, row_number() OVER (PARTITION BY entity, entity_id, kind ${RANK}) AS rank
-              FROM (SELECT entity, entity_id, kind, ts, dkey, okey, seq, device_id, operation_id
-                      FROM temp.${VERSIONS}
-                    UNION ALL
-                    SELECT entity, entity_id, 'w', lamport_ts, lower(device_id),
-                           lower(operation_id), 0, device_id, operation_id
-                      FROM lww_field))
-         WHERE rank = 1
-         GROUP BY entity, entity_id;
+        SELECT entity, entity_id, field, ts, device_id, operation_id, value FROM temp.${FIELDS}
+         ORDER BY entity, entity_id, field, ${RANK}
+        ON CONFLICT (entity, entity_id, field) DO NOTHING;
+      INSERT INTO lww_entity (entity, entity_id, tombstone_ts, tombstone_device, tombstone_op)
+        SELECT entity, entity_id, ts, device_id, operation_id FROM temp.${VERSIONS}
+         WHERE kind = 'd'
+         ORDER BY entity, entity_id, ${RANK}
+        ON CONFLICT (entity, entity_id) DO NOTHING;
+      INSERT INTO lww_entity (entity, entity_id, write_ts, write_device, write_op)
+        SELECT entity, entity_id, ts, device_id, operation_id FROM (
+          SELECT entity, entity_id, ts, dkey, okey, seq, device_id, operation_id
+            FROM temp.${VERSIONS} WHERE kind = 'w'
+          UNION ALL
+          SELECT entity, entity_id, lamport_ts, lower(device_id), lower(operation_id), 0,
+                 device_id, operation_id
+            FROM lww_field)
+         ORDER BY entity, entity_id, ${RANK}
+        ON CONFLICT (entity, entity_id) DO UPDATE SET
+          write_ts = excluded.write_ts, write_device = excluded.write_device,
+          write_op = excluded.write_op
+          WHERE lww_entity.write_ts IS NULL;
     `);
   }
 
