@@ -252,21 +252,33 @@ export class RebuildRegisters {
   /**
    * Writes each register's winner into the library's registers (lww_field, then lww_entity),
    * which the caller has just cleared, inside its transaction. The staged rows go in sorted
-   * by register, the winner first (RANK), and a register's later rows meet its winner's key
-   * and are skipped (ON CONFLICT ... DO NOTHING, or an update only while the register is
-   * unset): one sort, no window over ephemeral partitions (ADR 0041).
+   * by register, the winner first (RANK), so a register's later rows meet its winner's key and
+   * are skipped: one sort, no window over ephemeral partitions (ADR 0041). The result does not
+   * rest on that order, which SQLite does not promise to keep in an INSERT ... SELECT: a row
+   * replaces the register's row only when its (Lamport, device, operation) is newer, the rule's
+   * own comparison, so any order installs the same winners (an exact tie is the same op).
    */
   install(): void {
     this.db.exec(`
       INSERT INTO lww_field (entity, entity_id, field, lamport_ts, device_id, operation_id, value)
         SELECT entity, entity_id, field, ts, device_id, operation_id, value FROM temp.${FIELDS}
          ORDER BY entity, entity_id, field, ${RANK}
-        ON CONFLICT (entity, entity_id, field) DO NOTHING;
+        ON CONFLICT (entity, entity_id, field) DO UPDATE SET
+          lamport_ts = excluded.lamport_ts, device_id = excluded.device_id,
+          operation_id = excluded.operation_id, value = excluded.value
+          WHERE (excluded.lamport_ts, lower(excluded.device_id), lower(excluded.operation_id))
+              > (lww_field.lamport_ts, lower(lww_field.device_id), lower(lww_field.operation_id));
       INSERT INTO lww_entity (entity, entity_id, tombstone_ts, tombstone_device, tombstone_op)
         SELECT entity, entity_id, ts, device_id, operation_id FROM temp.${VERSIONS}
          WHERE kind = 'd'
          ORDER BY entity, entity_id, ${RANK}
-        ON CONFLICT (entity, entity_id) DO NOTHING;
+        ON CONFLICT (entity, entity_id) DO UPDATE SET
+          tombstone_ts = excluded.tombstone_ts, tombstone_device = excluded.tombstone_device,
+          tombstone_op = excluded.tombstone_op
+          WHERE (excluded.tombstone_ts, lower(excluded.tombstone_device),
+                 lower(excluded.tombstone_op))
+              > (lww_entity.tombstone_ts, lower(lww_entity.tombstone_device),
+                 lower(lww_entity.tombstone_op));
       INSERT INTO lww_entity (entity, entity_id, write_ts, write_device, write_op)
         SELECT entity, entity_id, ts, device_id, operation_id FROM (
           SELECT entity, entity_id, ts, dkey, okey, seq, device_id, operation_id
@@ -279,7 +291,9 @@ export class RebuildRegisters {
         ON CONFLICT (entity, entity_id) DO UPDATE SET
           write_ts = excluded.write_ts, write_device = excluded.write_device,
           write_op = excluded.write_op
-          WHERE lww_entity.write_ts IS NULL;
+          WHERE lww_entity.write_ts IS NULL
+             OR (excluded.write_ts, lower(excluded.write_device), lower(excluded.write_op))
+              > (lww_entity.write_ts, lower(lww_entity.write_device), lower(lww_entity.write_op));
     `);
   }
 
