@@ -57,9 +57,12 @@ function targetText(figure: Figure): string {
   const target = figure.target;
   if (!target) return "—";
   const sign = target.kind === "min" ? ">=" : "<=";
-  return target.on === "ratio"
-    ? `ratio ${sign} ${target.value}x`
-    : `${sign} ${formatNumber(target.value)} ${figure.unit}`;
+  if (target.on === "figure") return `${sign} ${formatNumber(target.value)} ${figure.unit}`;
+  const ratio = `ratio ${sign} ${Number(target.value.toFixed(2))}x`;
+  // A higher-is-better figure held to a share of its baseline reads better as that share.
+  return figure.better === "higher" && target.kind === "max"
+    ? `${ratio} (>= ${Math.round(100 / target.value)}% of it)`
+    : ratio;
 }
 
 interface Row {

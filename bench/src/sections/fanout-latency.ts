@@ -187,8 +187,12 @@ async function measureRaw(
 }
 
 /** CPU is the steadier number on a shared machine: µs of server CPU per delivered message. */
+/** The server process's CPU (its share of the push included) divided over the deliveries. */
+const cpuPerDeliveryUs = (cpu: CpuShare<number>, deliveries: number) =>
+  (cpu.server * cpu.result * 1000) / Math.max(1, deliveries);
+
 const share = (cpu: CpuShare<number>, deliveries: number, scenario: Scenario) =>
-  `server process ${(cpu.server * 100).toFixed(0)}% of a core = ${((cpu.server * cpu.result * 1000) / deliveries).toFixed(1)} µs CPU per delivery (for the sync server, its share of the push's own work included), bench process (all clients) ${(cpu.bench * 100).toFixed(0)}%; last delivery ${(cpu.result / 1000).toFixed(1)} s after the first send (${Math.round((deliveries * 1000) / cpu.result).toLocaleString("en-US")} deliveries/s sustained, ${(scenario.rate * scenario.subscribers).toLocaleString("en-US")}/s offered)`;
+  `server process ${(cpu.server * 100).toFixed(0)}% of a core = ${cpuPerDeliveryUs(cpu, deliveries).toFixed(1)} µs CPU per delivery (for the sync server, its share of the push's own work included), bench process (all clients) ${(cpu.bench * 100).toFixed(0)}%; last delivery ${(cpu.result / 1000).toFixed(1)} s after the first send (${Math.round((deliveries * 1000) / cpu.result).toLocaleString("en-US")} deliveries/s sustained, ${(scenario.rate * scenario.subscribers).toLocaleString("en-US")}/s offered)`;
 
 async function measureScenario(context: BenchContext, scenario: Scenario, progress: Progress) {
   const sync = await measureSync(context, scenario, progress);
@@ -222,6 +226,17 @@ async function measureScenario(context: BenchContext, scenario: Scenario, progre
         : {}),
     },
   ];
+  if (scenario.withTarget) {
+    figures.push({
+      name: `server CPU per delivery, ${scenario.title}`,
+      unit: "µs",
+      value: cpuPerDeliveryUs(sync.cpu, sync.commit.count),
+      baselineName: "bare ws server, same messages",
+      baseline: cpuPerDeliveryUs(raw.cpu, raw.latency.count),
+      better: "lower",
+      target: { on: "ratio", kind: "max", value: 3 },
+    });
+  }
   if (durable) {
     figures.push(
       {

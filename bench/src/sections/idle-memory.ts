@@ -148,7 +148,7 @@ export const idleMemory: Section = {
         baselineName: "bare ws server",
         baseline: bare.rssPerSocket,
         better: "lower",
-        target: { on: "figure", kind: "max", value: 50 },
+        target: { on: "figure", kind: "max", value: 15 },
       },
       {
         name: "server heap+external per idle subscribed socket",
