@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { bundledChild } from "./bundle.js";
 import { CHILD_SYNC_SERVER } from "./context.js";
 
 /**
@@ -78,7 +79,6 @@ export function killChildren(): void {
   for (const child of running) child.kill("SIGKILL");
 }
 
-const TSX_LOADER = import.meta.resolve("tsx");
 let profileDir: string | null = null;
 
 /** Every child started after this writes a V8 CPU profile (.cpuprofile) into `dir` when it exits. */
@@ -92,10 +92,9 @@ export async function startChild(
   config: unknown,
   timeoutMs = 30_000,
 ): Promise<ChildHandle> {
-  const child = fork(fileURLToPath(script), [JSON.stringify(config)], {
+  const bundle = await bundledChild(script);
+  const child = fork(fileURLToPath(bundle), [JSON.stringify(config)], {
     execArgv: [
-      "--import",
-      TSX_LOADER,
       "--expose-gc",
       // The sync server runs with the V8 flags it runs with in production.
       ...(script.href === CHILD_SYNC_SERVER.href ? SYNC_SERVER_NODE_FLAGS : []),
