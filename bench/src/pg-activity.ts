@@ -16,7 +16,7 @@ export interface ActivitySample {
   busy: string[];
 }
 
-const SAMPLE_MS = 50;
+export const SAMPLE_MS = 100;
 
 /** Labels of the background work one pg_stat_activity row shows, or null when it is idle. */
 export function labelOf(row: {

@@ -1,6 +1,4 @@
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 
 /**
  * What a process was doing instead of serving its sockets, with wall-clock times, so that a
@@ -29,8 +27,8 @@ export interface StallDump {
   resetAt: { wallMs: number; monotonicMs: number };
 }
 
-const TICK_MS = 5;
-const LATE_MS = 3;
+export const TICK_MS = 10;
+export const LATE_MS = 5;
 // perf_hooks.constants.NODE_PERFORMANCE_GC_MAJOR
 const GC_MAJOR = 4;
 
@@ -236,21 +234,4 @@ export function splitAtPublish(
     commitMedianMs: median(commit),
     deliveryMedianMs: median(delivery),
   };
-}
-
-let gc: (() => void) | undefined;
-
-/**
- * A full garbage collection of this process now (the bench process is not started with
- * --expose-gc; the flag is set at run time and `gc` taken from a fresh context). Called just
- * before a latency window, so that the garbage of what ran before it (connecting a thousand
- * sockets, earlier sections) is not collected by a major GC inside the window, where its
- * pause would delay receipts and count as the server's latency.
- */
-export function collectGarbage(): void {
-  if (!gc) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as () => void;
-  }
-  gc();
 }

@@ -6,13 +6,7 @@ import { createPushClient } from "../http-push.js";
 import { type ActivitySample, sampleActivity } from "../pg-activity.js";
 import { inWaves, type Progress, sleep, waitUntil, wallClockMs } from "../progress.js";
 import type { Figure } from "../report.js";
-import {
-  collectGarbage,
-  type Delivery,
-  type StallDump,
-  type StallWatch,
-  watchStalls,
-} from "../stalls.js";
+import { type Delivery, type StallDump, type StallWatch, watchStalls } from "../stalls.js";
 import { Samples, stampsOf } from "../stamps.js";
 import type { LatencySummary } from "../stats.js";
 import { connectRawSocket } from "../trpc-socket.js";
@@ -82,8 +76,6 @@ interface Run {
   stalls?: Stalls;
 }
 
-let benchStalls: StallWatch | undefined;
-
 export async function measureSync(
   context: BenchContext,
   scenario: Scenario,
@@ -128,10 +120,11 @@ export async function measureSync(
       progress,
     );
     await sleep(1_000);
-    collectGarbage();
+    // The bench process is watched only while the window runs (its timer would otherwise
+    // keep running through every later section).
+    let benchStalls: StallWatch | null = null;
     if (options.stalls) {
-      benchStalls ??= watchStalls();
-      benchStalls.reset();
+      benchStalls = watchStalls();
       await server.request("stallsReset", { pushes: pushesOf(scenario) });
     }
     const activity = options.stalls ? sampleActivity(context.pool, wallClockMs) : null;
@@ -149,14 +142,16 @@ export async function measureSync(
       ),
     );
     const postgres = await activity?.stop();
+    const bench = benchStalls?.dump();
+    benchStalls?.stop();
     const group = live.groups[0];
     if (!group || !live.sample) throw new Error("no op was delivered to any subscriber");
     const stalls =
-      options.stalls && benchStalls && postgres
+      bench && postgres
         ? {
             deliveries: group.deliveries.all(),
             server: await server.request<Stalls["server"]>("stallsDump"),
-            bench: benchStalls.dump(),
+            bench,
             postgres,
           }
         : undefined;
@@ -209,7 +204,6 @@ export async function measureRaw(
       progress.note(
         `sending ${scenario.rate}/s for ${DURATION_MS / 1000} s, each to ${scenario.subscribers} sockets${insertInto ? ", each after inserting and committing its op" : ""}`,
       );
-      collectGarbage();
       const cpu = await measureCpu(server, async () => {
         const start = performance.now();
         await server.request(

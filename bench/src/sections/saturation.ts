@@ -1,14 +1,16 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Section } from "../context.js";
-import { intervalsOf } from "../pg-activity.js";
+import { intervalsOf, SAMPLE_MS } from "../pg-activity.js";
 import type { Figure } from "../report.js";
 import {
   attributeSlowest,
   describePauses,
+  LATE_MS,
   type PauseSources,
   type StallDump,
   splitAtPublish,
+  TICK_MS,
 } from "../stalls.js";
 import { lineChart } from "../svg.js";
 import { measureRaw, measureSync, type Scenario, type Stalls } from "./fanout-latency.js";
@@ -193,7 +195,7 @@ export const saturation: Section = {
             `${s.rate} pushes/s: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms; server ${(s.cpu * 100).toFixed(0)}% of a core, ${s.cpuPerDeliveryUs.toFixed(0)} µs CPU per delivery (its share of the push included); ${Math.round(s.sustained).toLocaleString("en-US")} of ${s.offered.toLocaleString("en-US")} deliveries/s sustained. Insert + commit + send at the same rate: p50 ${s.baseline.p50.toFixed(2)} ms, p99 ${s.baseline.p99.toFixed(2)} ms, max ${s.baseline.max.toFixed(1)} ms (${s.baseline.count.toLocaleString("en-US")} deliveries). Tail: ${s.tail}`,
         ),
         `Baseline per rate: section 2's insert + commit + send (a bare \`ws\` server INSERTs each op, autocommit, raw \`pg\`, then sends it to the user's 4 sockets) at the same rate right after the sync server's run, its sockets and receipts in the bench process like the subscribers'; its figure is the highest rate it kept within p99 <= ${P99_LIMIT_MS} ms among those the sync server was run at${baselineHighest > 0 && baselineHighest === steps[steps.length - 1]?.rate && baselineHighest < (RATES[RATES.length - 1] as number) ? " (a lower bound: it was within at the last rate tried, and higher ones were not tried)" : ""}. Each op commits on its own in both, so both wait for Postgres's WAL flush (fdatasync) per commit; Postgres is shared with everything else running on the machine.`,
-        `Tail: for each rate the slowest ${SLOWEST * 100}% of deliveries (those that make the p99), split where the server published the op (after the push's commit; stamped by the server child's bus), and matched with what fell inside each one's wait: the garbage-collection pauses and late event-loop turns (a ${5} ms timer more than 3 ms late) of the server child and of the bench process (which holds the subscribers and stamps the receipts), and Postgres's background work and the bench database's statement waits sampled from pg_stat_activity every 50 ms (a sampled interval spans its samples, so short waits are seen in proportion to their share of the time). Before each window the bench process collects its garbage (a full GC), so that what connecting 1,000 sockets and earlier sections left is not collected inside it.`,
+        `Tail: for each rate the slowest ${SLOWEST * 100}% of deliveries (those that make the p99), split where the server published the op (after the push's commit; stamped by the server child's bus), and matched with what fell inside each one's wait: the garbage-collection pauses and late event-loop turns (a ${TICK_MS} ms timer more than ${LATE_MS} ms late) of the server child and of the bench process (which holds the subscribers and stamps the receipts), and Postgres's background work and the bench database's statement waits sampled from pg_stat_activity every ${SAMPLE_MS} ms (a sampled interval spans its samples, so short waits are seen in proportion to their share of the time).`,
         `Chart: [${chart}](${chart}) (p50, p99 and server CPU by rate; written next to this report).`,
       ],
     };
