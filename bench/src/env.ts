@@ -18,6 +18,8 @@ const BenchEnv = z.object({
     .optional(),
   /** A directory: every server child writes a V8 CPU profile there when it stops. */
   BENCH_CPU_PROFILE_DIR: z.string().min(1).optional(),
+  /** A directory: the saturation section writes each rate's deliveries and pauses there. */
+  BENCH_STALLS_DIR: z.string().min(1).optional(),
 });
 
 export type BenchEnv = z.infer<typeof BenchEnv> & { sections: Set<number> | null };

@@ -2,6 +2,7 @@ import type { BenchDevice } from "./fixtures.js";
 import { nextOps } from "./fixtures.js";
 import type { PushClient } from "./http-push.js";
 import { inWaves, type Progress, sleep, waitUntil, wallClockMs } from "./progress.js";
+import type { Delivery } from "./stalls.js";
 import { Samples, stampsOf } from "./stamps.js";
 import { connectTrpcSocket, type TrpcSocket } from "./trpc-socket.js";
 
@@ -20,6 +21,41 @@ export interface GroupSamples {
   /** Receipt minus the moment the push request went out. */
   send: Samples;
   received: Int32Array;
+  /** Each measured delivery's seq, created_at and receipt (wall clock), to match with pauses. */
+  deliveries: DeliveryLog;
+}
+
+/**
+ * Deliveries kept in typed arrays: tens of thousands of small objects made while measuring
+ * would be garbage for the bench process's collector, whose pauses delay the receipts.
+ */
+export class DeliveryLog {
+  private readonly seq: Float64Array;
+  private readonly createdAt: Float64Array;
+  private readonly receivedAt: Float64Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.createdAt = new Float64Array(capacity);
+    this.receivedAt = new Float64Array(capacity);
+  }
+
+  add(seq: number, createdAt: number, receivedAt: number): void {
+    if (this.count >= this.seq.length) return;
+    this.seq[this.count] = seq;
+    this.createdAt[this.count] = createdAt;
+    this.receivedAt[this.count] = receivedAt;
+    this.count++;
+  }
+
+  all(): Delivery[] {
+    return Array.from({ length: this.count }, (_, i) => ({
+      seq: this.seq[i] as number,
+      createdAt: this.createdAt[i] as number,
+      receivedAt: this.receivedAt[i] as number,
+    }));
+  }
 }
 
 /**
@@ -47,6 +83,7 @@ export class FanoutRig {
       commit: new Samples(pushes * group.devices.length),
       send: new Samples(pushes * group.devices.length),
       received: new Int32Array(group.devices.length),
+      deliveries: new DeliveryLog(pushes * group.devices.length),
     }));
     const sockets: TrpcSocket[] = [];
     const rig = new FanoutRig(samples, sockets);
@@ -66,6 +103,7 @@ export class FanoutRig {
             if (!rig.sample) rig.sample = message;
             rig.delivered++;
             into.commit.add(receivedAt - stamps.createdAt);
+            into.deliveries.add(stamps.seq, stamps.createdAt, receivedAt);
             into.send.add(receivedAt - stamps.sentAt);
           });
         });

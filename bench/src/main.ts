@@ -21,7 +21,7 @@ import { manySockets } from "./sections/many-sockets.js";
 import { partitioned } from "./sections/partitioned.js";
 import { prismaOverhead } from "./sections/prisma-overhead.js";
 import { pushThroughput } from "./sections/push-throughput.js";
-import { saturation } from "./sections/saturation.js";
+import { saturation, writeStallsInto } from "./sections/saturation.js";
 import { settleDatabase } from "./settle.js";
 
 /** `npm run bench`: every figure beside its raw baseline, printed and written to results/. */
@@ -107,6 +107,7 @@ async function runSection(section: Section, context: BenchContext): Promise<Sect
 async function main(): Promise<number> {
   const env = loadEnv();
   if (env.BENCH_CPU_PROFILE_DIR) profileChildrenInto(env.BENCH_CPU_PROFILE_DIR);
+  if (env.BENCH_STALLS_DIR) writeStallsInto(env.BENCH_STALLS_DIR);
   const started = performance.now();
   const date = new Date().toISOString().slice(0, 10);
   const prefix = commandPrefix(env, redactDatabaseUrl);

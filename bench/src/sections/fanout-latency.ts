@@ -3,8 +3,10 @@ import { type BenchContext, CHILD_RAW_WS, CHILD_SYNC_SERVER, type Section } from
 import { FanoutRig } from "../fanout-rig.js";
 import { type BenchDevice, seedDevices } from "../fixtures.js";
 import { createPushClient } from "../http-push.js";
+import { type ActivitySample, sampleActivity } from "../pg-activity.js";
 import { inWaves, type Progress, sleep, waitUntil, wallClockMs } from "../progress.js";
 import type { Figure } from "../report.js";
+import { type Delivery, type StallDump, type StallWatch, watchStalls } from "../stalls.js";
 import { Samples, stampsOf } from "../stamps.js";
 import type { LatencySummary } from "../stats.js";
 import { connectRawSocket } from "../trpc-socket.js";
@@ -57,17 +59,28 @@ const SCENARIOS: Scenario[] = [
 const pushesOf = (scenario: Scenario) => (scenario.rate * DURATION_MS) / 1000;
 const expectedOf = (scenario: Scenario) => pushesOf(scenario) * scenario.subscribers;
 
+/** What each process and Postgres did while the deliveries were measured (stalls.ts). */
+export interface Stalls {
+  deliveries: Delivery[];
+  /** The server's stall dump, with when each measured op (by seq) was published. */
+  server: StallDump & { published: Array<[number, number]> };
+  bench: StallDump;
+  postgres: ActivitySample[];
+}
+
 interface Run {
   commit: LatencySummary;
   send: LatencySummary;
   sample: string;
   cpu: CpuShare<number>;
+  stalls?: Stalls;
 }
 
 export async function measureSync(
   context: BenchContext,
   scenario: Scenario,
   progress: Progress,
+  options: { stalls?: boolean } = {},
 ): Promise<Run> {
   // Each user: `subscribers` devices holding sync.subscribe, and one more that pushes.
   const users = await seedDevices(
@@ -81,6 +94,7 @@ export async function measureSync(
   const server = await startChild("sync-server", CHILD_SYNC_SERVER, {
     databaseUrl: context.databaseUrl,
     jwks: context.jwks,
+    stalls: options.stalls === true,
   });
   const client = createPushClient(server.port, Math.min(pushers.length, 16));
   let rig: FanoutRig | undefined;
@@ -106,6 +120,14 @@ export async function measureSync(
       progress,
     );
     await sleep(1_000);
+    // The bench process is watched only while the window runs (its timer would otherwise
+    // keep running through every later section).
+    let benchStalls: StallWatch | null = null;
+    if (options.stalls) {
+      benchStalls = watchStalls();
+      await server.request("stallsReset", { pushes: pushesOf(scenario) });
+    }
+    const activity = options.stalls ? sampleActivity(context.pool, wallClockMs) : null;
     const cpu = await measureCpu(server, () =>
       live.pushAtRate(
         client,
@@ -119,9 +141,27 @@ export async function measureSync(
         progress,
       ),
     );
+    const postgres = await activity?.stop();
+    const bench = benchStalls?.dump();
+    benchStalls?.stop();
     const group = live.groups[0];
     if (!group || !live.sample) throw new Error("no op was delivered to any subscriber");
-    return { commit: group.commit.summary(), send: group.send.summary(), sample: live.sample, cpu };
+    const stalls =
+      bench && postgres
+        ? {
+            deliveries: group.deliveries.all(),
+            server: await server.request<Stalls["server"]>("stallsDump"),
+            bench,
+            postgres,
+          }
+        : undefined;
+    return {
+      commit: group.commit.summary(),
+      send: group.send.summary(),
+      sample: live.sample,
+      cpu,
+      ...(stalls ? { stalls } : {}),
+    };
   } finally {
     rig?.close();
     client.close();
@@ -129,8 +169,11 @@ export async function measureSync(
   }
 }
 
-/** The baseline: a bare ws server sending the same message to as many sockets per push. */
-async function measureRaw(
+/**
+ * The baseline: a bare ws server sending the same message to as many sockets per push; with
+ * `insertInto`, each message's op is first inserted and committed (insert + commit + send).
+ */
+export async function measureRaw(
   sample: string,
   scenario: Scenario,
   progress: Progress,
