@@ -85,3 +85,70 @@ describe("a crash between the domain write and the queue", () => {
     expect(rowsAndOps()).toEqual({ playlists: 3, ops: 3, registers: 3 });
   });
 });
+
+describe("a crash while SQLite checkpoints the WAL", () => {
+  /**
+   * Runs the child until it has reported `atLeast` renames and kills it; answers its playlist
+   * and the last rename it reported.
+   */
+  async function killWhileRenaming(atLeast: number): Promise<{ id: string; reported: number }> {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./testing/checkpoint-crash-child.ts", import.meta.url)),
+        temp.path,
+        "main",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let last = -1;
+    let id = "";
+    let text = "";
+    await waitFor<void>(`the child to report ${atLeast} renames`, (resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        text += chunk.toString();
+        id ||= /playlist (\S+)\n/.exec(text)?.[1] ?? "";
+        for (const match of text.matchAll(/committed (\d+)\n/g)) last = Number(match[1]);
+        text = text.slice(text.lastIndexOf("\n") + 1);
+        if (last >= atLeast) resolve();
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`the child exited (${code}) before ${atLeast} renames`));
+      child.stdout.on("data", onData);
+      child.once("exit", onExit);
+      return () => {
+        child.stdout.off("data", onData);
+        child.off("exit", onExit);
+      };
+    });
+    const exited = waitForExit(child, "the killed child to exit");
+    child.kill("SIGKILL");
+    await exited;
+    return { id, reported: last };
+  }
+
+  it("an app killed while a commit checkpoints keeps every edit it committed, queued in order", async () => {
+    // Three kills of one profile, each reopening what the previous one left.
+    for (const atLeast of [150, 400, 700]) {
+      const { id, reported } = await killWhileRenaming(atLeast);
+      const profile = openProfile(temp.path, "main");
+      try {
+        expect(profile.db.pragma("integrity_check", { simple: true })).toBe("ok");
+        const name = profile.db
+          .prepare("SELECT name FROM playlists WHERE id = ?")
+          .pluck()
+          .get(id) as string;
+        // A rename at least as late as the last one reported (a later one may have committed
+        // before its report was written).
+        expect(Number(/^rename (\d+)$/.exec(name)?.[1] ?? -1)).toBeGreaterThanOrEqual(reported);
+        // The queue holds its ops in the order they were made: lamport values only rise.
+        const lamports = allPending(profile.db).map((op) => op.lamportTs);
+        expect(lamports).toEqual([...lamports].sort((a, b) => a - b));
+      } finally {
+        profile.close();
+      }
+    }
+  });
+});

@@ -1,13 +1,16 @@
 import type { OpInput, PushResult } from "@chorus/protocol";
 import { waitUntil } from "@chorus/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryTokenStore } from "../auth/token-store.js";
+import { DeviceEngine } from "../engine.js";
 import type { LibraryState } from "../library-state.js";
-import type { Profile } from "../profiles.js";
+import { createProfile, type Profile } from "../profiles.js";
 import { allPending } from "../queue.js";
 import { markSyncedAt, readMeta } from "../store/meta.js";
 import type { SqliteDatabase } from "../store/sqlite.js";
 import {
   fakeSubscriptionClient,
+  makeTempDir,
   openTempProfile,
   quietSubscriber,
   remotePlaylistOp as remoteOp,
@@ -126,5 +129,34 @@ describe("which commits wait for the disk", () => {
     expect(allPending(profile.db)).toEqual([]);
     expect(levels).toEqual([NORMAL]);
     expect(level()).toBe(FULL);
+  });
+});
+
+describe("an engine's local edits", () => {
+  it("commit waiting for the disk, also after a commit that did not wait", async () => {
+    const temp = makeTempDir();
+    createProfile(temp.path, "main");
+    const seen: number[] = [];
+    let db: SqliteDatabase | null = null;
+    const engine = DeviceEngine.open({
+      dataDir: temp.path,
+      profile: "main",
+      tokenStore: memoryTokenStore(),
+      hooks: {
+        afterDomainWrite() {
+          seen.push(db?.pragma("synchronous", { simple: true }) as number);
+        },
+      },
+    });
+    db = engine.profile.db;
+    try {
+      const { id } = await engine.createPlaylist("first");
+      markSyncedAt(db, new Date());
+      await engine.renamePlaylist(id, "second");
+      expect(seen).toEqual([FULL, FULL]);
+    } finally {
+      await engine.close();
+      temp.remove();
+    }
   });
 });
