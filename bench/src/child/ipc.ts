@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
@@ -50,6 +50,34 @@ export function serveParent(
   send({ kind: "ready", port });
 }
 
+/** Poll step, quiet reads in a row and longest wait of settledRss. */
+const SETTLE_STEP_MS = 100;
+const SETTLE_QUIET_READS = 5;
+const SETTLE_MAX_MS = 5_000;
+/** RSS moving by less than this between two reads is quiet (a few pages of the event loop). */
+const SETTLE_TOLERANCE_BYTES = 256 * 1024;
+
+/**
+ * Waits until the process's RSS stops moving after a forced GC. gc() returns when V8's full
+ * collection has marked, but V8 sweeps the old space and hands the pages it emptied back to the
+ * system on background threads after that, and those threads allocate and free through malloc
+ * meanwhile: read at once, RSS was still moving, by up to 28 MiB down (pages already freed) or
+ * 17 MiB up, by how far those threads had got (docs/adr/0044-idle-socket-rss-outside-the-v8-heap.md).
+ * Quiet: SETTLE_QUIET_READS reads SETTLE_STEP_MS apart within SETTLE_TOLERANCE_BYTES; at most
+ * SETTLE_MAX_MS.
+ */
+async function settledRss(): Promise<void> {
+  let last = process.memoryUsage.rss();
+  let quiet = 0;
+  for (let waited = 0; waited < SETTLE_MAX_MS && quiet < SETTLE_QUIET_READS; ) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    waited += SETTLE_STEP_MS;
+    const now = process.memoryUsage.rss();
+    quiet = Math.abs(now - last) <= SETTLE_TOLERANCE_BYTES ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
 async function sampleMemory(): Promise<MemorySample> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("start the child with --expose-gc to sample memory");
@@ -57,6 +85,8 @@ async function sampleMemory(): Promise<MemorySample> {
   gc();
   await new Promise((resolve) => setImmediate(resolve));
   gc();
+  const rssAtOnce = process.memoryUsage.rss();
+  await settledRss();
   const usage = process.memoryUsage();
   const spaces = getHeapSpaceStatistics();
   const space = (name: string) => spaces.find((each) => each.space_name === name);
@@ -67,8 +97,18 @@ async function sampleMemory(): Promise<MemorySample> {
   // moved by the snapshot's own allocations; the next sample is, by tens of MiB of RSS).
   const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
   if (snapshots) writeHeapSnapshot(join(snapshots, `${process.pid}-${Date.now()}.heapsnapshot`));
+  // Profiling only: the process's memory map (/proc/self/smaps) beside each sample, for where
+  // its anonymous memory is (malloc arenas, V8's pages, stacks).
+  const smaps = process.env.BENCH_SMAPS_DIR;
+  if (smaps) {
+    writeFileSync(
+      join(smaps, `${process.pid}-${Date.now()}.smaps`),
+      readFileSync("/proc/self/smaps"),
+    );
+  }
   return {
     rss: usage.rss,
+    rssAtOnce,
     heapUsed: usage.heapUsed,
     heapTotal: usage.heapTotal,
     external: usage.external,
