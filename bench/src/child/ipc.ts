@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
+import { waitForQuietRss } from "../rss-settle.js";
 
 /** The child's half of children.ts: announce the port, answer requests, stop on demand. */
 export function serveParent(
@@ -50,34 +51,6 @@ export function serveParent(
   send({ kind: "ready", port });
 }
 
-/** Poll step, quiet reads in a row and longest wait of settledRss. */
-const SETTLE_STEP_MS = 100;
-const SETTLE_QUIET_READS = 5;
-const SETTLE_MAX_MS = 5_000;
-/** RSS moving by less than this between two reads is quiet (a few pages of the event loop). */
-const SETTLE_TOLERANCE_BYTES = 256 * 1024;
-
-/**
- * Waits until the process's RSS stops moving after a forced GC. gc() returns when V8's full
- * collection has marked, but V8 sweeps the old space and hands the pages it emptied back to the
- * system on background threads after that, and those threads allocate and free through malloc
- * meanwhile: read at once, RSS was still moving, by up to 28 MiB down (pages already freed) or
- * 17 MiB up, by how far those threads had got (docs/adr/0044-idle-socket-rss-outside-the-v8-heap.md).
- * Quiet: SETTLE_QUIET_READS reads SETTLE_STEP_MS apart within SETTLE_TOLERANCE_BYTES; at most
- * SETTLE_MAX_MS.
- */
-async function settledRss(): Promise<void> {
-  let last = process.memoryUsage.rss();
-  let quiet = 0;
-  for (let waited = 0; waited < SETTLE_MAX_MS && quiet < SETTLE_QUIET_READS; ) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
-    waited += SETTLE_STEP_MS;
-    const now = process.memoryUsage.rss();
-    quiet = Math.abs(now - last) <= SETTLE_TOLERANCE_BYTES ? quiet + 1 : 0;
-    last = now;
-  }
-}
-
 async function sampleMemory(): Promise<MemorySample> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("start the child with --expose-gc to sample memory");
@@ -86,7 +59,11 @@ async function sampleMemory(): Promise<MemorySample> {
   await new Promise((resolve) => setImmediate(resolve));
   gc();
   const rssAtOnce = process.memoryUsage.rss();
-  await settledRss();
+  // V8 sweeps and gives pages back on background threads after gc() returns (rss-settle.ts).
+  await waitForQuietRss(
+    () => process.memoryUsage.rss(),
+    (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  );
   const usage = process.memoryUsage();
   const spaces = getHeapSpaceStatistics();
   const space = (name: string) => spaces.find((each) => each.space_name === name);
