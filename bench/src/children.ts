@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { SYNC_SERVER_ENV, SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
 import { bundledChild } from "./bundle.js";
 import { CHILD_SYNC_SERVER } from "./context.js";
 
@@ -22,7 +22,10 @@ export interface ChildRequest {
 }
 
 export interface MemorySample {
+  /** Once the RSS has stopped moving after the forced GCs (V8 sweeps and unmaps after gc()). */
   rss: number;
+  /** Read at once after the forced GCs, as samples were before ADR 0044: for comparison only. */
+  rssAtOnce: number;
   heapUsed: number;
   /** V8 heap reserved (used or not): what the heap keeps of RSS after the GCs. */
   heapTotal: number;
@@ -65,7 +68,7 @@ export interface ChildHandle {
   readonly pid: number;
   readonly port: number;
   request<T>(type: string, fields?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
-  /** Garbage-collects in the child, then samples process.memoryUsage(). */
+  /** Garbage-collects in the child, waits for its RSS to settle, then samples its memory. */
   memory(): Promise<MemorySample>;
   /** The child's process.cpuUsage(). */
   cpu(): Promise<NodeJS.CpuUsage>;
@@ -92,12 +95,15 @@ export async function startChild(
   config: unknown,
   timeoutMs = 30_000,
 ): Promise<ChildHandle> {
+  const isSyncServer = script.href === CHILD_SYNC_SERVER.href;
   const bundle = await bundledChild(script);
   const child = fork(fileURLToPath(bundle), [JSON.stringify(config)], {
+    // The sync server runs with the allocator settings it is started with in production.
+    env: isSyncServer ? { ...process.env, ...SYNC_SERVER_ENV } : process.env,
     execArgv: [
       "--expose-gc",
       // The sync server runs with the V8 flags it runs with in production.
-      ...(script.href === CHILD_SYNC_SERVER.href ? SYNC_SERVER_NODE_FLAGS : []),
+      ...(isSyncServer ? SYNC_SERVER_NODE_FLAGS : []),
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],

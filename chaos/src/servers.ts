@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { SYNC_SERVER_ENV, SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
 import { ownChild, releaseChild, sleep, waitUntil } from "./util.js";
 
 /** The built server; CHAOS_SERVER_MAIN points a long run at a copy while dist is rebuilt. */
@@ -55,7 +55,13 @@ export class ServerReplica {
     this.stopped = false;
     let starting = true;
     const proc = spawn(process.execPath, [...SYNC_SERVER_NODE_FLAGS, SERVER_MAIN], {
-      env: { PATH: process.env.PATH ?? "", ...this.env(), SYNC_PORT: "0", SYNC_HOST: "127.0.0.1" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...SYNC_SERVER_ENV,
+        ...this.env(),
+        SYNC_PORT: "0",
+        SYNC_HOST: "127.0.0.1",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;

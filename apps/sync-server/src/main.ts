@@ -11,7 +11,7 @@ import { createTokenVerifier } from "./auth.js";
 import { scheduleCompaction } from "./compaction-schedule.js";
 import { loadEnv, SettingsError } from "./env.js";
 import { createLogger } from "./logger.js";
-import { missingNodeFlags } from "./node-flags.js";
+import { missingNodeFlags, missingServerEnv } from "./node-flags.js";
 import { createSyncServer, reachDatabase } from "./server.js";
 import type { ListeningMessage } from "./testing.js";
 
@@ -23,6 +23,13 @@ async function main(): Promise<void> {
     logger.warn(
       { missing },
       "started without the production V8 flags (npm run serve:sync passes them): idle sockets will cost more memory; see docs/adr/0031-idle-socket-rss.md",
+    );
+  }
+  const missingEnv = missingServerEnv();
+  if (missingEnv.length > 0) {
+    logger.warn(
+      { missing: missingEnv },
+      "started without the production allocator settings in its environment (npm run serve:sync sets them): malloc may keep tens of MiB more after a burst of connections; see docs/adr/0044-idle-socket-rss-outside-the-v8-heap.md",
     );
   }
   const prisma = createPrisma(env.DATABASE_URL);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ExitStatus, waitFor, waitForExit } from "@chorus/testing";
-import { SYNC_SERVER_NODE_FLAGS } from "./node-flags.js";
+import { SYNC_SERVER_ENV, SYNC_SERVER_NODE_FLAGS } from "./node-flags.js";
 
 /*
  * The one way to start a sync server as a process of its own: tests of this package, the
@@ -103,6 +103,7 @@ export function spawnSyncServer(
     cwd: options.cwd,
     env: {
       ...base,
+      ...SYNC_SERVER_ENV,
       ...options.env,
       SYNC_HOST: options.host ?? "127.0.0.1",
       SYNC_PORT: String(options.port ?? 0),

@@ -1,9 +1,10 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@chorus/db/testing";
 import { waitForExit } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SYNC_SERVER_ENV } from "../src/node-flags.js";
 import { SyncServerProcess, spawnSyncServer } from "../src/testing.js";
 
 const devKeyFile = join(mkdtempSync(join(tmpdir(), "chorus-key-")), "dev-signing-key.json");
@@ -54,4 +55,21 @@ describe("the sync server test harness (@chorus/sync-server/testing)", () => {
       spawned.child.kill("SIGKILL"); // a no-op once it has exited
     }
   });
+
+  it.runIf(process.platform === "linux")(
+    "starts the server with the production allocator settings in its environment, over a clean one",
+    async () => {
+      const spawned = spawnSyncServer(settings());
+      try {
+        await spawned.listening;
+        // What the process was started with: glibc reads these only then.
+        const environ = readFileSync(`/proc/${spawned.child.pid}/environ`, "utf8").split("\0");
+        for (const [name, value] of Object.entries(SYNC_SERVER_ENV)) {
+          expect(environ).toContain(`${name}=${value}`);
+        }
+      } finally {
+        spawned.child.kill("SIGKILL");
+      }
+    },
+  );
 });

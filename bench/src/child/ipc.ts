@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import type { ChildMessage, ChildRequest, MemorySample } from "../children.js";
+import { waitForQuietRss } from "../rss-settle.js";
 
 /** The child's half of children.ts: announce the port, answer requests, stop on demand. */
 export function serveParent(
@@ -57,6 +58,12 @@ async function sampleMemory(): Promise<MemorySample> {
   gc();
   await new Promise((resolve) => setImmediate(resolve));
   gc();
+  const rssAtOnce = process.memoryUsage.rss();
+  // V8 sweeps and gives pages back on background threads after gc() returns (rss-settle.ts).
+  await waitForQuietRss(
+    () => process.memoryUsage.rss(),
+    (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  );
   const usage = process.memoryUsage();
   const spaces = getHeapSpaceStatistics();
   const space = (name: string) => spaces.find((each) => each.space_name === name);
@@ -67,8 +74,18 @@ async function sampleMemory(): Promise<MemorySample> {
   // moved by the snapshot's own allocations; the next sample is, by tens of MiB of RSS).
   const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
   if (snapshots) writeHeapSnapshot(join(snapshots, `${process.pid}-${Date.now()}.heapsnapshot`));
+  // Profiling only: the process's memory map (/proc/self/smaps) beside each sample, for where
+  // its anonymous memory is (malloc arenas, V8's pages, stacks).
+  const smaps = process.env.BENCH_SMAPS_DIR;
+  if (smaps) {
+    writeFileSync(
+      join(smaps, `${process.pid}-${Date.now()}.smaps`),
+      readFileSync("/proc/self/smaps"),
+    );
+  }
   return {
     rss: usage.rss,
+    rssAtOnce,
     heapUsed: usage.heapUsed,
     heapTotal: usage.heapTotal,
     external: usage.external,

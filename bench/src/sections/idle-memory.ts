@@ -1,4 +1,4 @@
-import { SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
+import { SYNC_SERVER_ENV, SYNC_SERVER_NODE_FLAGS } from "@chorus/sync-server/node-flags";
 import { type ChildHandle, type MemorySample, startChild } from "../children.js";
 import { type BenchContext, CHILD_RAW_WS, CHILD_SYNC_SERVER, type Section } from "../context.js";
 import { seedDevices } from "../fixtures.js";
@@ -19,6 +19,8 @@ const CHECKPOINT = 2_500;
 
 interface Delta {
   rssPerSocket: number;
+  /** The same from RSS read at once after the GCs (how samples were taken before ADR 0044). */
+  rssAtOncePerSocket: number;
   heapPerSocket: number;
   before: MemorySample;
   /** At CHECKPOINT sockets. */
@@ -35,6 +37,7 @@ function delta(
 ): Delta {
   return {
     rssPerSocket: (after.rss - before.rss) / sockets / KIB,
+    rssAtOncePerSocket: (after.rssAtOnce - before.rssAtOnce) / sockets / KIB,
     heapPerSocket:
       (after.heapUsed + after.external - before.heapUsed - before.external) / sockets / KIB,
     before,
@@ -163,7 +166,12 @@ export const idleMemory: Section = {
       figures,
       notes: [
         `${sync.sockets.toLocaleString("en-US")} device sockets (${SOCKETS / DEVICES_PER_USER} users x ${DEVICES_PER_USER} devices), each authenticated with its token (connectionParams) and holding one live \`sync.subscribe\` — a connected desktop at rest — on the real server in its own process; then the same number of sockets on a bare \`ws\` server in its own process.`,
-        `Memory is sampled in the server process after two forced GCs, before the first socket, ${SETTLE_MS / 1000} s after the ${CHECKPOINT.toLocaleString("en-US")}th and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets (everything the server allocated for them, once-only costs included). The target applies to RSS. The sync server runs with the V8 flags it is started with in production (${SYNC_SERVER_NODE_FLAGS.join(" ")}; apps/sync-server/src/node-flags.ts).`,
+        `Memory is sampled in the server process after two forced GCs, once its RSS has stopped moving (V8 sweeps and hands emptied pages back on background threads after gc() returns: read at once, RSS still moved by up to 28 MiB), before the first socket, ${SETTLE_MS / 1000} s after the ${CHECKPOINT.toLocaleString("en-US")}th and ${SETTLE_MS / 1000} s after the last; per socket = delta / sockets (everything the server allocated for them, once-only costs included). The target applies to RSS. The sync server runs with the V8 flags and the allocator settings it is started with in production (${SYNC_SERVER_NODE_FLAGS.join(" ")}; ${Object.entries(
+          SYNC_SERVER_ENV,
+        )
+          .map(([name, value]) => `${name}=${value}`)
+          .join(" ")}; apps/sync-server/src/node-flags.ts).`,
+        `RSS read at once after the GCs instead (as before ADR 0044): sync server ${sync.rssAtOncePerSocket.toFixed(2)} KiB per socket (${mib(sync.before.rssAtOnce)} -> ${mib(sync.after.rssAtOnce)}), bare ws ${bare.rssAtOncePerSocket.toFixed(2)} KiB (${mib(bare.before.rssAtOnce)} -> ${mib(bare.after.rssAtOnce)}).`,
         breakdown("Sync server", sync),
         breakdown("Bare ws", bare),
         `Sync server: RSS ${mib(sync.before.rss)} -> ${mib(sync.after.rss)}, heap used ${mib(sync.before.heapUsed)} -> ${mib(sync.after.heapUsed)}, heap reserved ${mib(sync.before.heapTotal)} -> ${mib(sync.after.heapTotal)}, external ${mib(sync.before.external)} -> ${mib(sync.after.external)}. Bare ws: RSS ${mib(bare.before.rss)} -> ${mib(bare.after.rss)}, heap used ${mib(bare.before.heapUsed)} -> ${mib(bare.after.heapUsed)}, heap reserved ${mib(bare.before.heapTotal)} -> ${mib(bare.after.heapTotal)}.`,
