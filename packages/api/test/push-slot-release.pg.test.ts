@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { appRouter, type Context, createServices, type Principal } from "../src/index.js";
-import { createCallerFactory } from "../src/trpc.js";
+import { createServices } from "../src/index.js";
 import { ApiTestbed, setOp } from "./support.js";
 
 let bed: ApiTestbed;
@@ -27,21 +26,7 @@ it("a push whose bookkeeping throws gives its user's push slot back", async () =
     if (failTouch) throw new Error("last-seen bookkeeping broke");
     touch(id, options);
   };
-  const principal: Principal = {
-    userId,
-    role: "user",
-    kind: "device",
-    deviceId,
-    expiresAt: new Date(Date.now() + 600_000),
-  };
-  const ctx: Context = {
-    services: { ...services, acks: bed.acks },
-    principal,
-    authError: null,
-    socket: null,
-    slowConsumerBytes: 1 << 20,
-  };
-  const caller = createCallerFactory(appRouter)(ctx);
+  const caller = bed.callerFor(userId, deviceId, services);
   const entityId = randomUUID();
 
   await expect(caller.sync.push({ ops: [setOp(entityId, "title", "lost")] })).rejects.toThrow(

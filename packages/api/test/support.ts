@@ -84,8 +84,12 @@ export class ApiTestbed {
     return row ? Number(row.compactedUpTo) : 0;
   }
 
-  /** A tRPC caller acting as a device, on this testbed's database. */
-  callerFor(userId: string, deviceId: string) {
+  /** A tRPC caller acting as a device, on this testbed's database (its own services by default). */
+  callerFor(
+    userId: string,
+    deviceId: string,
+    services: ReturnType<typeof createServices> = createServices({ prisma: this.prisma }),
+  ) {
     const principal: Principal = {
       userId,
       role: "user",
@@ -94,7 +98,7 @@ export class ApiTestbed {
       expiresAt: new Date(Date.now() + 600_000),
     };
     const ctx: Context = {
-      services: { ...createServices({ prisma: this.prisma }), acks: this.acks },
+      services: { ...services, acks: this.acks },
       principal,
       authError: null,
       socket: null,
