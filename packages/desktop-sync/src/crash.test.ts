@@ -28,6 +28,46 @@ function rowsAndOps(): { playlists: number; ops: number; registers: number } {
   }
 }
 
+/**
+ * Starts the child script `script` (src/testing/) on this test's profile, hands each chunk of
+ * its stdout to `heard` until that answers true, then kills it (SIGKILL) and waits for it to go.
+ */
+async function killOnceHeard(
+  script: string,
+  args: string[],
+  what: string,
+  heard: (chunk: string) => boolean,
+): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      fileURLToPath(new URL(`./testing/${script}`, import.meta.url)),
+      temp.path,
+      "main",
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await waitFor<void>(what, (resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      if (heard(chunk.toString())) resolve();
+    };
+    const onExit = (code: number | null) =>
+      reject(new Error(`the child exited (${code}) before ${what}`));
+    child.stdout.on("data", onData);
+    child.once("exit", onExit);
+    return () => {
+      child.stdout.off("data", onData);
+      child.off("exit", onExit);
+    };
+  });
+  const exited = waitForExit(child, "the killed child to exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
 describe("a crash between the domain write and the queue", () => {
   it("a thrown error inside the transaction keeps neither the row nor the op nor the timestamp", async () => {
     let fail = false;
@@ -53,34 +93,9 @@ describe("a crash between the domain write and the queue", () => {
   });
 
   it("a process killed inside the transaction leaves every committed edit with its op, and nothing of the last", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        fileURLToPath(new URL("./testing/crash-child.ts", import.meta.url)),
-        temp.path,
-        "main",
-        "4",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+    await killOnceHeard("crash-child.ts", ["4"], "the child to reach the failpoint", (chunk) =>
+      chunk.includes("inside the transaction"),
     );
-    await waitFor<void>("the child to reach the failpoint", (resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        if (chunk.toString().includes("inside the transaction")) resolve();
-      };
-      const onExit = (code: number | null) =>
-        reject(new Error(`the child exited (${code}) before the failpoint`));
-      child.stdout.on("data", onData);
-      child.once("exit", onExit);
-      return () => {
-        child.stdout.off("data", onData);
-        child.off("exit", onExit);
-      };
-    });
-    const exited = waitForExit(child, "the killed child to exit");
-    child.kill("SIGKILL");
-    await exited;
     // Three edits committed before the kill; the fourth had written its row, not its op.
     expect(rowsAndOps()).toEqual({ playlists: 3, ops: 3, registers: 3 });
   });
@@ -92,40 +107,21 @@ describe("a crash while SQLite checkpoints the WAL", () => {
    * and the last rename it reported.
    */
   async function killWhileRenaming(atLeast: number): Promise<{ id: string; reported: number }> {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        fileURLToPath(new URL("./testing/checkpoint-crash-child.ts", import.meta.url)),
-        temp.path,
-        "main",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
     let last = -1;
     let id = "";
     let text = "";
-    await waitFor<void>(`the child to report ${atLeast} renames`, (resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        text += chunk.toString();
+    await killOnceHeard(
+      "checkpoint-crash-child.ts",
+      [],
+      `the child to report ${atLeast} renames`,
+      (chunk) => {
+        text += chunk;
         id ||= /playlist (\S+)\n/.exec(text)?.[1] ?? "";
         for (const match of text.matchAll(/committed (\d+)\n/g)) last = Number(match[1]);
         text = text.slice(text.lastIndexOf("\n") + 1);
-        if (last >= atLeast) resolve();
-      };
-      const onExit = (code: number | null) =>
-        reject(new Error(`the child exited (${code}) before ${atLeast} renames`));
-      child.stdout.on("data", onData);
-      child.once("exit", onExit);
-      return () => {
-        child.stdout.off("data", onData);
-        child.off("exit", onExit);
-      };
-    });
-    const exited = waitForExit(child, "the killed child to exit");
-    child.kill("SIGKILL");
-    await exited;
+        return last >= atLeast;
+      },
+    );
     return { id, reported: last };
   }
 
