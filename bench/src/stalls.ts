@@ -126,6 +126,16 @@ export interface Attribution {
   unexplained: number;
 }
 
+/** A delivery's latency, created -> received (deliveries without a finite one are left out). */
+const latency = (d: Delivery) => d.receivedAt - d.createdAt;
+
+/** The deliveries with a latency, slowest first. */
+function slowestFirst(deliveries: readonly Delivery[]): Delivery[] {
+  return deliveries
+    .filter((d) => Number.isFinite(latency(d)))
+    .sort((a, b) => latency(b) - latency(a));
+}
+
 /**
  * Matches the slowest `share` (0..1) of the deliveries with the pauses that fell inside each
  * one's span (created -> received): which process stood still while they waited. A pause
@@ -137,10 +147,7 @@ export function attributeSlowest(
   share: number,
   sources: PauseSources,
 ): Attribution {
-  const latency = (d: Delivery) => d.receivedAt - d.createdAt;
-  const sorted = deliveries
-    .filter((d) => Number.isFinite(latency(d)))
-    .sort((a, b) => latency(b) - latency(a));
+  const sorted = slowestFirst(deliveries);
   const slow = sorted.slice(0, Math.max(1, Math.ceil(sorted.length * share)));
   if (sorted.length === 0) {
     return { count: 0, fromMs: Number.NaN, toMs: Number.NaN, bySource: [], unexplained: 0 };
@@ -202,10 +209,7 @@ export function splitAtPublish(
   published: ReadonlyMap<number, number>,
   share: number,
 ): StretchSplit {
-  const latency = (d: Delivery) => d.receivedAt - d.createdAt;
-  const sorted = deliveries
-    .filter((d) => Number.isFinite(latency(d)))
-    .sort((a, b) => latency(b) - latency(a));
+  const sorted = slowestFirst(deliveries);
   const slow = sorted.slice(0, Math.ceil(sorted.length * share));
   const commit: number[] = [];
   const delivery: number[] = [];
