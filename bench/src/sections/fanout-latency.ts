@@ -231,7 +231,7 @@ export async function measureRaw(
 
 /** CPU is the steadier number on a shared machine: µs of server CPU per delivered message. */
 /** The server process's CPU (its share of the push included) divided over the deliveries. */
-const cpuPerDeliveryUs = (cpu: CpuShare<number>, deliveries: number) =>
+export const cpuPerDeliveryUs = (cpu: CpuShare<number>, deliveries: number) =>
   (cpu.server * cpu.result * 1000) / Math.max(1, deliveries);
 
 const share = (cpu: CpuShare<number>, deliveries: number, scenario: Scenario) =>

@@ -13,7 +13,13 @@ import {
   TICK_MS,
 } from "../stalls.js";
 import { lineChart } from "../svg.js";
-import { measureRaw, measureSync, type Scenario, type Stalls } from "./fanout-latency.js";
+import {
+  cpuPerDeliveryUs,
+  measureRaw,
+  measureSync,
+  type Scenario,
+  type Stalls,
+} from "./fanout-latency.js";
 
 let stallsDir: string | null = null;
 /** Each rate's deliveries, pauses and Postgres samples are written into `dir` as JSON. */
@@ -104,7 +110,7 @@ export const saturation: Section = {
         p99: run.commit.p99,
         max: run.commit.max,
         cpu: run.cpu.server,
-        cpuPerDeliveryUs: (run.cpu.server * elapsedMs * 1000) / Math.max(1, deliveries),
+        cpuPerDeliveryUs: cpuPerDeliveryUs(run.cpu, deliveries),
         sustained: (deliveries * 1000) / elapsedMs,
         offered,
         tail: run.stalls ? describeTail(run.stalls) : "not recorded",
