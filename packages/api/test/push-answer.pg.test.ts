@@ -171,9 +171,7 @@ describe("the push as a named prepared statement", () => {
       );
       expect(prepared.flat().length).toBeGreaterThan(0);
       for (const statement of prepared.flat())
-        expect(statement).toMatch(
-          /SELECT \* FROM chorus_push_ops\(\$1::uuid, \$2::uuid, \$3::uuid\[\]/,
-        );
+        expect(statement).toMatch(/FROM chorus_push_ops\(\$1::uuid, \$2::uuid, \$3::uuid\[\]/);
     } finally {
       for (const client of idle) client.release();
     }

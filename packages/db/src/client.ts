@@ -66,3 +66,133 @@ export async function queryPrepared<R extends pg.QueryResultRow>(
   if (pool) return (await pool.query<R>(query)).rows;
   return prisma.$queryRawUnsafe<R[]>(query.text, ...query.values);
 }
+
+/** A parameter the statement's first row is asked with: sent as text, as node-postgres would. */
+export type TextParameter = string | number | boolean | null;
+
+/** What of node-postgres' Connection a statement of our own writes to (pg/lib/connection.js). */
+interface ProtocolConnection {
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+  stream: { cork?(): void; uncork?(): void };
+  parse(message: { name: string; text: string }): void;
+  bind(message: {
+    statement: string;
+    portal: string;
+    values: TextParameter[];
+    valueMapper: (value: TextParameter) => string | null;
+  }): void;
+  execute(message: { portal: string }): void;
+  sync(): void;
+  close(message: { type: "S"; name: string }): void;
+  sendCopyFail(message: string): void;
+}
+
+type FirstRowCallback = (error: Error | null, row?: (string | null)[] | null) => void;
+
+/** As node-postgres writes a text parameter: NULL for null, else the value's text. */
+const textParameter = (value: TextParameter): string | null =>
+  value === null ? null : String(value);
+
+/**
+ * One execution of a named prepared statement whose answer is read as its first row's text, for
+ * node-postgres' client to run as it runs its own queries (a `Submittable`: the client hands it
+ * the protocol's messages for it). What node-postgres' Query does for a named statement, less
+ * what such a caller does not use: the statement is parsed on a connection's first execution
+ * (the connection's bookkeeping of parsed statements kept as Query keeps it, so a failed parse
+ * is parsed again next time and a statement that ran is never parsed twice), then Bind, Execute
+ * and Sync in one write. Without a Describe, Postgres sends no row description, and the answer
+ * is each column's text in the statement's column order (null for NULL), not an object built
+ * from field descriptions with a type parser per column. A refusal from Postgres is the same
+ * DatabaseError node-postgres' Query gives.
+ */
+class FirstRowText {
+  callback: FirstRowCallback | undefined;
+  private row: (string | null)[] | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly text: string,
+    private readonly values: TextParameter[],
+  ) {}
+
+  submit(connection: ProtocolConnection): Error | undefined {
+    const previous =
+      connection.parsedStatements[this.name] ?? connection.submittedNamedStatements[this.name];
+    if (previous !== undefined && previous !== this.text) {
+      return new Error(
+        `Prepared statements must be unique - '${this.name}' was used for a different statement`,
+      );
+    }
+    connection.stream.cork?.();
+    try {
+      if (previous === undefined) {
+        connection.parse({ name: this.name, text: this.text });
+        connection.submittedNamedStatements[this.name] = this.text;
+      }
+      try {
+        connection.bind({
+          statement: this.name,
+          portal: "",
+          values: this.values,
+          valueMapper: textParameter,
+        });
+      } catch (error) {
+        connection.close({ type: "S", name: this.name });
+        connection.sync();
+        this.handleError(error as Error);
+        return undefined;
+      }
+      connection.execute({ portal: "" });
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return undefined;
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    this.row ??= message.fields;
+  }
+
+  handleReadyForQuery(): void {
+    this.callback?.(null, this.row);
+  }
+
+  handleError(error: Error): void {
+    this.callback?.(error);
+  }
+
+  handleRowDescription(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(connection: ProtocolConnection): void {
+    connection.sendCopyFail("No source stream defined");
+  }
+  handleCopyData(): void {}
+}
+
+/**
+ * The first row of one statement, prepared by `name` on the client's own pool (poolOf), as its
+ * columns' text in the statement's order (null for SQL NULL; null for no row at all); undefined
+ * for a client without such a pool, which the caller then runs through Prisma. For the push,
+ * whose answer is one row read by position (ADR 0047): node-postgres' Query, its Result and the
+ * row description Postgres sends it on every execution were a tenth of the push's JavaScript.
+ */
+export function queryPreparedFirstRow(
+  prisma: PrismaClient,
+  query: { name: string; text: string; values: TextParameter[] },
+): Promise<(string | null)[] | null> | undefined {
+  const pool = poolOf(prisma);
+  if (!pool) return undefined;
+  return new Promise((resolve, reject) => {
+    const statement = new FirstRowText(query.name, query.text, query.values);
+    // pg-pool lends a connection, hands the statement to its client with this callback, and
+    // takes the connection back when it is called (or drops it on a connection error).
+    (pool.query as unknown as (statement: FirstRowText, callback: FirstRowCallback) => void)(
+      statement,
+      (error, row) => (error ? reject(error) : resolve(row ?? null)),
+    );
+  });
+}

@@ -1,4 +1,12 @@
-export { createPrisma, Prisma, PrismaClient, poolOf, queryPrepared } from "./client.js";
+export {
+  createPrisma,
+  Prisma,
+  PrismaClient,
+  poolOf,
+  queryPrepared,
+  queryPreparedFirstRow,
+  type TextParameter,
+} from "./client.js";
 export {
   DatabaseUrl,
   parseDatabaseUrl,

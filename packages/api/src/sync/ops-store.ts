@@ -1,4 +1,10 @@
-import { Prisma, type PrismaClient, queryPrepared, USER_LOCK_STATEMENT } from "@chorus/db";
+import {
+  Prisma,
+  type PrismaClient,
+  queryPrepared,
+  queryPreparedFirstRow,
+  USER_LOCK_STATEMENT,
+} from "@chorus/db";
 import {
   batchKeyUse,
   type OpInput,
@@ -202,19 +208,54 @@ export function intArrayText(text: string): (string | null)[] {
   for (let i = 0; i < items.length; i++) if (items[i] === "NULL") items[i] = null;
   return items;
 }
-const INT4_ARRAY_OID = 1007;
-const INT8_ARRAY_OID = 1016;
-const pushAnswerTypes = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT4_ARRAY_OID || oid === INT8_ARRAY_OID
-      ? intArrayText
-      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
-};
+/**
+ * The answer's columns in the order the push statement names them. On the pool the answer is
+ * read as its row's text by position (queryPreparedFirstRow: no row description, no type
+ * parsers, ADR 0047): the int8 columns stay their decimal text, as node-postgres gives int8,
+ * and the integer arrays are split by intArrayText; parsePushAnswer checks them as before.
+ */
+const PUSH_ANSWER_COLUMNS = [
+  "kind",
+  "newest_before",
+  "stored_max",
+  "epoch",
+  "stored_ords",
+  "stored_ids",
+  "stored_ms",
+  "dup_ords",
+  "dup_ids",
+] as const;
+/** The columns holding an int4[] or int8[]. */
+const PUSH_ANSWER_ARRAYS: ReadonlySet<string> = new Set([
+  "stored_ords",
+  "stored_ids",
+  "stored_ms",
+  "dup_ords",
+  "dup_ids",
+]);
+
+/** The answer's row from its columns' text (null for NULL), in PUSH_ANSWER_COLUMNS' order. */
+export function pushAnswerFromText(
+  fields: readonly (string | null)[] | null,
+): PushAnswerRow | null {
+  if (fields === null) return null;
+  if (fields.length !== PUSH_ANSWER_COLUMNS.length) {
+    throw answerError(`${fields.length} columns, not ${PUSH_ANSWER_COLUMNS.length}`);
+  }
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < PUSH_ANSWER_COLUMNS.length; i++) {
+    const column = PUSH_ANSWER_COLUMNS[i] as string;
+    const text = fields[i] as string | null;
+    row[column] = text !== null && PUSH_ANSWER_ARRAYS.has(column) ? intArrayText(text) : text;
+  }
+  return row as PushAnswerRow;
+}
 
 const PUSH_STATEMENT = `
-  SELECT * FROM chorus_push_ops($1::uuid, $2::uuid, $3::uuid[], $4::bigint[], $5::text[],
-                                $6::text[], $7::text[], $8::text[], $9::jsonb, $10::int,
-                                $11::int, $12::boolean)`;
+  SELECT ${PUSH_ANSWER_COLUMNS.join(", ")}
+    FROM chorus_push_ops($1::uuid, $2::uuid, $3::uuid[], $4::bigint[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::jsonb, $10::int,
+                         $11::int, $12::boolean)`;
 /**
  * The push is a named prepared statement on each pool connection: node-postgres sends its text
  * to be parsed on a connection's first push only, and Bind/Execute after that, so neither side
@@ -244,9 +285,11 @@ const PUSH_STATEMENT_NAME = "chorus_push_ops";
  * Postgres walks the batch once without taking fields out of JSON objects, and this side
  * neither builds a JSON text of the whole batch nor parses an object per op.
  *
- * The statement runs prepared on the node-postgres pool under `prisma` (queryPrepared), not
- * through Prisma's query engine: on the push path Prisma's per-query work cost as much CPU as
- * the rest of the statement's client side (ADRs 0030, 0035).
+ * The statement runs prepared on the node-postgres pool under `prisma`, not through Prisma's
+ * query engine: on the push path Prisma's per-query work cost as much CPU as the rest of the
+ * statement's client side (ADRs 0030, 0035). It runs as a statement of our own
+ * (queryPreparedFirstRow) that reads the answer's one row by position, without the row
+ * description Postgres would send on every execution (ADR 0047).
  */
 export async function pushOps(
   prisma: PrismaClient,
@@ -275,7 +318,7 @@ export async function pushOps(
     kinds += comma + pgArrayElement(op.op);
     values[i] = op.value;
   }
-  const params = [
+  const params: (string | number | boolean | null)[] = [
     userId,
     deviceId,
     `${operationIds}}`,
@@ -289,12 +332,11 @@ export async function pushOps(
     key.maxEpoch,
     key.plain,
   ];
-  const [row] = await queryPrepared<PushAnswerRow>(prisma, {
-    name: PUSH_STATEMENT_NAME,
-    text: PUSH_STATEMENT,
-    values: params,
-    types: pushAnswerTypes,
-  });
+  const query = { name: PUSH_STATEMENT_NAME, text: PUSH_STATEMENT, values: params };
+  const onPool = queryPreparedFirstRow(prisma, query);
+  const row = onPool
+    ? pushAnswerFromText(await onPool)
+    : (await queryPrepared<PushAnswerRow>(prisma, query))[0];
   const answer = parsePushAnswer(row, count);
   if (answer.kind === "key_epoch_stale") {
     throw new SyncProtocolError(syncError("key_epoch_stale", { epoch: answer.epoch }));
