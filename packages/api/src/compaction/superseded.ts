@@ -154,8 +154,12 @@ export interface SupersededSummary {
   bytes: number;
 }
 
-/** Deletes the user's superseded ops below target; returns how many and their size. */
-export async function deleteSuperseded(
+/**
+ * Deletes the user's superseded ops below target and raises the user's watermark to target, in
+ * one statement (one round trip); returns how many ops went and their size. The caller holds
+ * the user's lock, in the transaction that read the positions target comes from.
+ */
+export async function deleteSupersededAndRaise(
   tx: Prisma.TransactionClient,
   userId: string,
   target: number,
@@ -166,12 +170,19 @@ export async function deleteSuperseded(
       DELETE FROM sync_op s
        WHERE s.user_id = ${userId}::uuid AND s.id < ${BigInt(target)}
          AND NOT EXISTS (SELECT 1 FROM keep k WHERE k.id = s.id)
+    ),
+    raised AS (
+      INSERT INTO sync_compaction_watermark (user_id, compacted_up_to, updated_at)
+      VALUES (${userId}::uuid, ${BigInt(target)}, now())
+      ON CONFLICT (user_id) DO UPDATE
+        SET compacted_up_to = GREATEST(sync_compaction_watermark.compacted_up_to, EXCLUDED.compacted_up_to),
+            updated_at = now()
     )
     ${supersededSummary}`;
   return { ops: Number(rows[0]?.ops ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
 }
 
-/** What deleteSuperseded would delete, without deleting it (dry run). */
+/** What deleteSupersededAndRaise would delete, without deleting it (dry run). */
 export async function countSuperseded(
   db: Prisma.TransactionClient,
   userId: string,
