@@ -3,6 +3,7 @@ import { createPrisma } from "@chorus/db";
 import type pg from "pg";
 import type { BenchContext, Section } from "../context.js";
 import { seedDevices } from "../fixtures.js";
+import { processCpuMs } from "../machine.js";
 import type { Progress } from "../progress.js";
 import type { Figure } from "../report.js";
 import { ratePerSecond } from "../stats.js";
@@ -48,6 +49,37 @@ export async function seedLog(
   );
 }
 
+/** The compaction client's connections, told apart from the bench's own in pg_stat_activity. */
+const COMPACTION_APPLICATION = "chorus-bench-compaction";
+
+/**
+ * CPU time so far (ms) of each database server process serving a connection named
+ * `application`, by pid; empty when Postgres runs elsewhere (its /proc is not this machine's).
+ */
+async function serverCpuByPid(
+  context: BenchContext,
+  application: string,
+): Promise<Map<number, number>> {
+  const { rows } = await context.pool.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+    [application],
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = processCpuMs(pid);
+    if (ms !== null) cpu.set(pid, ms);
+  }
+  return cpu;
+}
+
+/** CPU the server processes spent between two readings (a process new since `before`: all of it). */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number | null {
+  if (after.size === 0) return null;
+  let spent = 0;
+  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+  return spent;
+}
+
 async function countOps(context: BenchContext, userId: string): Promise<number> {
   const { rows } = await context.pool.query<{ count: string }>(
     "SELECT count(*) AS count FROM sync_op WHERE user_id = $1::uuid",
@@ -65,8 +97,15 @@ async function rawDelete(context: BenchContext, userId: string, count: number, c
   const ids = rows.map((row) => row.id);
   const connection = await context.pool.connect();
   let deleted = 0;
-  const started = performance.now();
+  let serverCpuMs: number | null = null;
+  let started = performance.now();
   try {
+    const { rows: backend } = await connection.query<{ pid: number }>(
+      "SELECT pg_backend_pid() AS pid",
+    );
+    const pid = backend[0]?.pid ?? 0;
+    const cpuBefore = processCpuMs(pid);
+    started = performance.now();
     for (let start = 0; start < ids.length; start += chunk) {
       await connection.query("BEGIN");
       const result = await connection.query("DELETE FROM sync_op WHERE id = ANY($1::bigint[])", [
@@ -75,10 +114,17 @@ async function rawDelete(context: BenchContext, userId: string, count: number, c
       await connection.query("COMMIT");
       deleted += result.rowCount ?? 0;
     }
+    const cpuAfter = processCpuMs(pid);
+    if (cpuBefore !== null && cpuAfter !== null) serverCpuMs = cpuAfter - cpuBefore;
   } finally {
     connection.release();
   }
-  return { deleted, elapsedMs: performance.now() - started };
+  return { deleted, elapsedMs: performance.now() - started, serverCpuMs };
+}
+
+function serverCpu(ms: number | null, rows: number): string {
+  if (ms === null) return "not measured (Postgres runs on another machine)";
+  return `${Math.round(ms).toLocaleString("en-US")} ms, ${rows > 0 ? ((ms * 1000) / rows).toFixed(2) : "-"} µs per row`;
 }
 
 export const compaction: Section = {
@@ -95,13 +141,16 @@ export const compaction: Section = {
     await context.pool.query("VACUUM ANALYZE sync_op");
 
     const settings = { ...DEFAULT_COMPACTION_SETTINGS };
-    const prisma = createPrisma(context.databaseUrl, { max: 4 });
+    const compactionUrl = new URL(context.databaseUrl);
+    compactionUrl.searchParams.set("application_name", COMPACTION_APPLICATION);
+    const prisma = createPrisma(compactionUrl.toString(), { max: 4 });
     // A server compacts on its long-lived client. The client's first query (its engine and
     // its first connection, about 0.3-0.6 s) is not compaction's work, and the baseline's
     // pool is connected before its clock starts too.
     await prisma.$queryRaw`SELECT 1`;
     let result: Awaited<ReturnType<typeof compactUser>>;
     let compactMs: number;
+    let compactServerCpuMs: number | null;
     try {
       progress.note(
         `compactUser over ${OPS.toLocaleString("en-US")} ops (batches of ${settings.batchSize.toLocaleString("en-US")})`,
@@ -119,6 +168,7 @@ export const compaction: Section = {
           () => {},
         );
       }, 2_000);
+      const cpuBefore = await serverCpuByPid(context, COMPACTION_APPLICATION);
       const started = performance.now();
       try {
         result = await compactUser(prisma, new AckBuffer(prisma), subject.userId, settings);
@@ -127,6 +177,10 @@ export const compaction: Section = {
         clearInterval(poll);
         stop();
       }
+      compactServerCpuMs = cpuBetween(
+        cpuBefore,
+        await serverCpuByPid(context, COMPACTION_APPLICATION),
+      );
     } finally {
       await prisma.$disconnect();
     }
@@ -157,6 +211,7 @@ export const compaction: Section = {
         `A user with ${OPS.toLocaleString("en-US")} field sets cycling over ${ENTITIES} entities x ${FIELDS} fields, one device whose cursor is at the newest op; compactUser from @chorus/api with the default settings (batches of ${settings.batchSize.toLocaleString("en-US")} ops per transaction, LWW survivors computed in SQL, watermark raised in the same transaction): ${result.opsDeleted.toLocaleString("en-US")} rows deleted in ${(compactMs / 1000).toFixed(2)} s, ${result.transactions} transactions.`,
         `Baseline: a twin user with the same log; \`DELETE FROM sync_op WHERE id = ANY($1)\` (an IN list as one array parameter) of the same number of rows (${raw.deleted.toLocaleString("en-US")}), ${settings.batchSize.toLocaleString("en-US")} ids per transaction, ids selected beforehand (not timed): ${(raw.elapsedMs / 1000).toFixed(2)} s.`,
         "Both run on a freshly vacuumed table (VACUUM ANALYZE before each), each on a client that has already run a query.",
+        `Database CPU (the server processes of each client's connections, user + system time from /proc): compaction ${serverCpu(compactServerCpuMs, result.opsDeleted)}; raw DELETE ${serverCpu(raw.serverCpuMs, raw.deleted)}.`,
       ],
     };
   },

@@ -23,13 +23,20 @@ export interface Positions {
   newestId: number;
 }
 
-interface PositionRow {
+/** A device of the user with its stored cursor, as read from devices and device_sync_cursor. */
+export interface PositionRow {
   id: string;
   name: string;
   bound_at: Date;
   revoked_at: Date | null;
   last_seen_id: bigint | null;
   last_seen_at: Date | null;
+}
+
+export interface PositionOptions {
+  now: Date;
+  staleWindowMs: number;
+  buffered: BufferedAck[];
 }
 
 /**
@@ -41,7 +48,7 @@ interface PositionRow {
 export async function readPositions(
   db: Prisma.TransactionClient,
   userId: string,
-  options: { now: Date; staleWindowMs: number; buffered: BufferedAck[] },
+  options: PositionOptions,
 ): Promise<Positions> {
   const rows = await db.$queryRaw<PositionRow[]>`
     SELECT d.id, d.name, d.bound_at, d.revoked_at, c.last_seen_id, c.last_seen_at
@@ -49,7 +56,15 @@ export async function readPositions(
       LEFT JOIN device_sync_cursor c ON c.device_id = d.id
      WHERE d.user_id = ${userId}::uuid
      ORDER BY d.bound_at`;
-  const newestId = await newestOpId(db, userId);
+  return positionsFrom(rows, await newestOpId(db, userId), options);
+}
+
+/** The positions of `rows` (the user's devices, in the order they were bound). */
+export function positionsFrom(
+  rows: PositionRow[],
+  newestId: number,
+  options: PositionOptions,
+): Positions {
   const buffered = new Map(options.buffered.map((ack) => [ack.deviceId, ack]));
   const staleBefore = options.now.getTime() - options.staleWindowMs;
 

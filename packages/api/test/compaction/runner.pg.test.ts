@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { waitUntil } from "@chorus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DAY_MS } from "../../src/compaction/compact-user.js";
+import { compactUser, DAY_MS } from "../../src/compaction/compact-user.js";
 import { runCompaction } from "../../src/compaction/runner.js";
 import { ApiTestbed, setOp } from "../support.js";
 
@@ -99,6 +99,32 @@ describe("compaction runs", () => {
     expect((await first).outcome).toBe("succeeded");
     const runs = await t.prisma.compactionRun.findMany({ orderBy: { id: "desc" }, take: 2 });
     expect(runs.map((r) => r.outcome).sort()).toEqual(["skipped", "succeeded"]);
+  });
+
+  it("waits for the user's push lock: nothing is deleted or raised while a push holds it", async () => {
+    const { userId, ids } = await userWithHistory(20);
+    const lock = await t.holdUserLock(userId);
+    let finished = false;
+    const run = compactUser(t.prisma, t.acks, userId, deps().settings).finally(() => {
+      finished = true;
+    });
+    try {
+      // Its first statement takes the settings and the lock together: it waits there.
+      await waitUntil("the compaction to wait for the user's lock", async () => {
+        const rows = await t.prisma.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_locks
+           WHERE locktype = 'advisory' AND NOT granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+        return (rows[0]?.n ?? 0) > 0;
+      });
+      expect(finished).toBe(false);
+      expect((await t.allOps(userId)).length).toBe(20);
+      expect(await t.watermark(userId)).toBe(0);
+    } finally {
+      await lock.release();
+    }
+    expect((await run).watermarkAfter).toBe(ids.at(-1));
+    expect((await t.allOps(userId)).length).toBe(2);
   });
 
   it("marks a run left 'running' by a dead process as interrupted", async () => {
