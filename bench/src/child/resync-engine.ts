@@ -17,6 +17,8 @@ export interface ResyncChildConfig {
   token: string;
   userId: string;
   deviceId: string;
+  /** The sync server child's pid: its CPU is read from /proc at the resync's phase changes. */
+  serverPid?: number;
 }
 
 export interface ResyncAnswer {
@@ -39,6 +41,15 @@ export interface ResyncAnswer {
   rssAfter: number;
   /** CPU time (user + system) of this process from the call to `done`, in ms. */
   cpuMs: number;
+  /** CPU time of the same process from the call to the first `applying` event, in ms. */
+  cpuPullMs: number;
+  /**
+   * CPU time (user + system, /proc/<pid>/stat, 10 ms ticks) of the sync server child from the
+   * call to the first `applying` event (serving the pages) and from there to `done`, in ms;
+   * NaN when its pid was not given.
+   */
+  serverCpuPullMs: number;
+  serverCpuFoldMs: number;
   /** Rows of the app's tables after the rebuild (the fold really wrote them). */
   tracks: number;
   cursor: number;
@@ -50,6 +61,22 @@ function peakRss(): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
   return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
+
+/** CPU time (user + system) of another process so far, in ms (Linux /proc/<pid>/stat). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces) in parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux Node runs on. */
+const CLOCK_TICKS = 100;
 
 const config = childConfig<ResyncChildConfig>();
 createProfile(config.dataDir, config.profile);
@@ -81,6 +108,10 @@ serveParent(
       const peakBefore = peakRss();
       const cpuBefore = process.cpuUsage();
       let cpuAtDone = Number.NaN;
+      let cpuAtApplying = Number.NaN;
+      const serverBefore = processCpuMs(config.serverPid);
+      let serverAtApplying = Number.NaN;
+      let serverAtDone = Number.NaN;
       const started = performance.now();
       let applyingAt = Number.NaN;
       let doneAt = Number.NaN;
@@ -90,12 +121,16 @@ serveParent(
         if (event.type !== "resync" || !event.progress) return;
         if (event.progress.phase === "applying" && Number.isNaN(applyingAt)) {
           applyingAt = performance.now();
+          const cpu = process.cpuUsage(cpuBefore);
+          cpuAtApplying = (cpu.user + cpu.system) / 1000;
+          serverAtApplying = processCpuMs(config.serverPid);
         }
         if (event.progress.phase === "done") {
           doneAt = performance.now();
           const cpu = process.cpuUsage(cpuBefore);
           cpuAtDone = (cpu.user + cpu.system) / 1000;
           peakAtDone = peakRss();
+          serverAtDone = processCpuMs(config.serverPid);
           ops = event.progress.done;
         }
       });
@@ -125,6 +160,9 @@ serveParent(
         foldMs: doneAt - applyingAt,
         totalMs: doneAt - started,
         cpuMs: cpuAtDone,
+        cpuPullMs: cpuAtApplying,
+        serverCpuPullMs: serverAtApplying - serverBefore,
+        serverCpuFoldMs: serverAtDone - serverAtApplying,
         auditMs: finished - doneAt,
         auditOutcome,
         peakBefore,
