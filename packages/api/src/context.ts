@@ -12,6 +12,7 @@ import type { RateLimits } from "./rate-limits.js";
 import type { AckBuffer } from "./sync/ack-buffer.js";
 import type { Bus } from "./sync/bus.js";
 import type { Fanout } from "./sync/fanout.js";
+import type { ResyncReadAhead } from "./sync/read-ahead.js";
 
 /** Who is calling, as proven by a verified access token. */
 export type { Principal };
@@ -59,6 +60,11 @@ export interface Services {
   compaction: CompactionService;
   /** Device telemetry and socket whereabouts, for "why is this device behind?". */
   diagnostics: DeviceDiagnostics;
+  /**
+   * Full resync pages read ahead (sync/read-ahead.ts, ADR 0045); without it each page is read
+   * when asked for.
+   */
+  resyncPages?: ResyncReadAhead;
   /** A committed push's ops could not be published (it is retried in the background). */
   onPublishError(error: unknown, context: { userId: string; attempt: number }): void;
 }

@@ -19,6 +19,7 @@ import { AckBuffer } from "./sync/ack-buffer.js";
 import { type Bus, createInProcessBus } from "./sync/bus.js";
 import { BACKFILL_PAGE, Fanout } from "./sync/fanout.js";
 import { readPage } from "./sync/ops-store.js";
+import { ResyncReadAhead } from "./sync/read-ahead.js";
 
 export interface CreateServicesOptions {
   prisma: PrismaClient;
@@ -119,9 +120,16 @@ export function createServices(options: CreateServicesOptions): Services & {
       checkWatermark: false,
       maxBytes: bounds.settings.pageMaxBytes,
     });
+  const resyncPages = new ResyncReadAhead((userId, since, limit) =>
+    readPage(options.prisma, userId, since, limit, {
+      checkWatermark: false,
+      maxBytes: bounds.settings.pageMaxBytes,
+    }),
+  );
   return {
     prisma: options.prisma,
     bus,
+    resyncPages,
     fanout: new Fanout(bus, readAfter, counted, options.onFanoutError),
     acks,
     devices,
@@ -153,6 +161,7 @@ export function createServices(options: CreateServicesOptions): Services & {
       await lastSeen.settle();
       await diagnostics.settle();
       await throughput.stop();
+      await resyncPages.stop();
     },
   };
 }

@@ -75,11 +75,16 @@ export const syncRouter = {
 
   /** A page of the user's ops after `since`. Never writes a cursor: only ack does. */
   pull: deviceProcedure.input(PullInput).query(async ({ ctx, input }) => {
-    await ctx.services.limits.consume("pull", ctx.device.id);
-    const page = await readPage(ctx.services.prisma, ctx.device.userId, input.since, input.limit, {
-      checkWatermark: !input.fullResync,
-      maxBytes: ctx.services.bounds.settings.pageMaxBytes,
-    });
+    const { services, device } = ctx;
+    await services.limits.consume("pull", device.id);
+    // A full resync's next page is read while the device is busy with this one (ADR 0045).
+    const page =
+      input.fullResync && services.resyncPages
+        ? await services.resyncPages.page(device.userId, input.since, input.limit)
+        : await readPage(services.prisma, device.userId, input.since, input.limit, {
+            checkWatermark: !input.fullResync,
+            maxBytes: services.bounds.settings.pageMaxBytes,
+          });
     return {
       ops: page.ops,
       nextSince: page.ops.at(-1)?.id ?? input.since,
