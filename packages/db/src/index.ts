@@ -14,6 +14,6 @@ export {
   withDatabase,
 } from "./database-url.js";
 export * from "./generated/prisma/enums.js";
-export { USER_LOCK_EXPRESSION, USER_LOCK_STATEMENT } from "./locks.js";
+export { USER_LOCK_STATEMENT } from "./locks.js";
 export { DEVICE_SUMMARY_SELECT } from "./selects.js";
 export { RedisSettings } from "./shared-settings.js";

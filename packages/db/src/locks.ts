@@ -7,10 +7,3 @@
  */
 export const USER_LOCK_STATEMENT =
   "SELECT pg_advisory_xact_lock(hashtextextended('chorus:user:' || $1::uuid::text, 0))";
-
-/**
- * The same lock as USER_LOCK_STATEMENT, as an expression (`$1` is the user id), for a statement
- * that takes it along with other things in one round trip (compaction's first statement).
- */
-export const USER_LOCK_EXPRESSION =
-  "pg_advisory_xact_lock(hashtextextended('chorus:user:' || $1::uuid::text, 0))";

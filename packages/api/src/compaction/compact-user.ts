@@ -1,15 +1,9 @@
-import { type Prisma, type PrismaClient, USER_LOCK_EXPRESSION } from "@chorus/db";
+import type { Prisma, PrismaClient } from "@chorus/db";
 import { toWireInt } from "@chorus/protocol";
-import type { AckBuffer, BufferedAck } from "../sync/ack-buffer.js";
-import { compactedUpTo } from "../sync/ops-store.js";
-import {
-  type DevicePosition,
-  type PositionRow,
-  type Positions,
-  positionsFrom,
-  readPositions,
-} from "./positions.js";
-import { countSuperseded, deleteSupersededAndRaise } from "./superseded.js";
+import type { AckBuffer } from "../sync/ack-buffer.js";
+import { compactedUpTo, lockUser } from "../sync/ops-store.js";
+import { type DevicePosition, readPositions } from "./positions.js";
+import { countSuperseded, deleteSuperseded } from "./superseded.js";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -43,10 +37,6 @@ export interface UserCompaction {
  * it commits together or not at all, so a crash at any moment leaves the watermark and the
  * table agreeing. Each target is recomputed over everything below it, so the result equals
  * one big transaction's.
- *
- * A transaction is three statements between BEGIN and COMMIT (ADR 0046): its settings and the
- * lock; the devices' positions with the watermark and the batch's boundary; the deletion with
- * the watermark's raise (plus the ACK flush when ACKs are buffered).
  */
 export async function compactUser(
   prisma: PrismaClient,
@@ -56,15 +46,15 @@ export async function compactUser(
 ): Promise<UserCompaction> {
   const result: UserCompaction = {
     userId,
-    watermarkBefore: 0,
+    watermarkBefore: await compactedUpTo(prisma, userId),
     watermarkAfter: 0,
     opsDeleted: 0,
     bytesFreed: 0,
     transactions: 0,
   };
+  result.watermarkAfter = result.watermarkBefore;
   for (;;) {
     const step = await compactStep(prisma, acks, userId, settings);
-    if (result.transactions === 0) result.watermarkBefore = step.watermarkBefore;
     result.transactions++;
     result.opsDeleted += step.opsDeleted;
     result.bytesFreed += step.bytesFreed;
@@ -74,8 +64,6 @@ export async function compactUser(
 }
 
 interface Step {
-  /** The watermark the transaction found. */
-  watermarkBefore: number;
   opsDeleted: number;
   bytesFreed: number;
   watermark: number;
@@ -92,27 +80,27 @@ async function compactStep(
   try {
     return await prisma.$transaction(
       async (tx) => {
-        await tuneAndLock(tx, userId);
+        await tuneCompactionTransaction(tx);
+        await lockUser(tx, userId);
         await acks.flush({ userId, db: tx });
-        const { positions, watermark, boundary } = await positionsAndBatch(
-          tx,
-          userId,
-          settings,
+        const positions = await readPositions(tx, userId, {
+          now: settings.now(),
+          staleWindowMs: settings.staleWindowMs,
           buffered,
-        );
+        });
+        const { watermark, boundary } = await watermarkAndBoundary(tx, userId, settings.batchSize);
         if (positions.min <= watermark) {
-          return {
-            watermarkBefore: watermark,
-            opsDeleted: 0,
-            bytesFreed: 0,
-            watermark,
-            done: true,
-          };
+          return { opsDeleted: 0, bytesFreed: 0, watermark, done: true };
         }
         const target = boundary === null ? positions.min : Math.min(positions.min, boundary);
-        const deleted = await deleteSupersededAndRaise(tx, userId, target);
+        const deleted = await deleteSuperseded(tx, userId, target);
+        await tx.$executeRaw`
+          INSERT INTO sync_compaction_watermark (user_id, compacted_up_to, updated_at)
+          VALUES (${userId}::uuid, ${BigInt(target)}, now())
+          ON CONFLICT (user_id) DO UPDATE
+            SET compacted_up_to = GREATEST(sync_compaction_watermark.compacted_up_to, EXCLUDED.compacted_up_to),
+                updated_at = now()`;
         return {
-          watermarkBefore: watermark,
           opsDeleted: deleted.ops,
           bytesFreed: deleted.bytes,
           watermark: target,
@@ -129,8 +117,8 @@ async function compactStep(
 }
 
 /**
- * Settings for this transaction only. The survivors statement is planned from estimates that
- * are far off, so:
+ * Settings for this transaction only, in one round trip. The survivors statement is planned
+ * from estimates that are far off, so:
  * - no JIT: when the estimates were too high (jsonb_object_keys counts as 100 rows per op),
  *   PostgreSQL JIT-compiled the statement, 2 s of compilation for 1 s of work on a batch of
  *   50,000 ops;
@@ -142,65 +130,32 @@ async function compactStep(
  * - 64 MB of work_mem: its hash aggregates and hash joins over up to one batch, and the sorts
  *   of the winners, fit in memory instead of spilling to disk.
  */
-const COMPACTION_SETTINGS_SQL =
-  "set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)";
-
 async function tuneCompactionTransaction(tx: Prisma.TransactionClient): Promise<void> {
-  await tx.$queryRawUnsafe(`SELECT ${COMPACTION_SETTINGS_SQL}`);
+  await tx.$queryRawUnsafe(
+    "SELECT set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)",
+  );
 }
-
-/** The settings above and the user's push lock (USER_LOCK_EXPRESSION), in one round trip. */
-async function tuneAndLock(tx: Prisma.TransactionClient, userId: string): Promise<void> {
-  await tx.$executeRawUnsafe(`SELECT ${COMPACTION_SETTINGS_SQL}, ${USER_LOCK_EXPRESSION}`, userId);
-}
-
-type PositionsAndBatchRow = Omit<PositionRow, "id" | "name" | "bound_at"> & {
-  id: string | null;
-  name: string | null;
-  bound_at: Date | null;
-  watermark: bigint;
-  boundary: bigint | null;
-  newest: bigint | null;
-};
 
 /**
- * In one round trip: where the user's devices stand (as readPositions reads them), the user's
- * watermark, and the id `batchSize` ops above it (null when fewer remain). The user's values
- * come from a one-row subquery, joined to the devices (none: one row of NULL devices).
+ * The user's watermark and the id `batchSize` ops above it (null when fewer remain), in one
+ * round trip.
  */
-async function positionsAndBatch(
+async function watermarkAndBoundary(
   tx: Prisma.TransactionClient,
   userId: string,
-  settings: CompactionSettings,
-  buffered: BufferedAck[],
-): Promise<{ positions: Positions; watermark: number; boundary: number | null }> {
-  const rows = await tx.$queryRaw<PositionsAndBatchRow[]>`
-    SELECT b.watermark, b.boundary, b.newest,
-           d.id, d.name, d.bound_at, d.revoked_at, c.last_seen_id, c.last_seen_at
-      FROM (SELECT w.watermark,
-                   (SELECT id FROM sync_op
-                     WHERE user_id = ${userId}::uuid AND id >= w.watermark
-                     ORDER BY id OFFSET ${settings.batchSize} LIMIT 1) AS boundary,
-                   (SELECT max(id) FROM sync_op WHERE user_id = ${userId}::uuid) AS newest
-              FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
-                                      WHERE user_id = ${userId}::uuid), 0) AS watermark) w) b
-      LEFT JOIN (devices d LEFT JOIN device_sync_cursor c ON c.device_id = d.id)
-        ON d.user_id = ${userId}::uuid
-     ORDER BY d.bound_at`;
-  const first = rows[0];
-  const devices: PositionRow[] = [];
-  for (const row of rows) {
-    if (row.id === null || row.name === null || row.bound_at === null) continue;
-    devices.push({ ...row, id: row.id, name: row.name, bound_at: row.bound_at });
-  }
+  batchSize: number,
+): Promise<{ watermark: number; boundary: number | null }> {
+  const rows = await tx.$queryRaw<{ watermark: bigint; boundary: bigint | null }[]>`
+    SELECT w.watermark,
+           (SELECT id FROM sync_op
+             WHERE user_id = ${userId}::uuid AND id >= w.watermark
+             ORDER BY id OFFSET ${batchSize} LIMIT 1) AS boundary
+      FROM (SELECT COALESCE((SELECT compacted_up_to FROM sync_compaction_watermark
+                              WHERE user_id = ${userId}::uuid), 0) AS watermark) w`;
+  const row = rows[0];
   return {
-    positions: positionsFrom(devices, first?.newest ? toWireInt(first.newest) : 0, {
-      now: settings.now(),
-      staleWindowMs: settings.staleWindowMs,
-      buffered,
-    }),
-    watermark: first ? toWireInt(first.watermark) : 0,
-    boundary: first?.boundary == null ? null : toWireInt(first.boundary),
+    watermark: row ? toWireInt(row.watermark) : 0,
+    boundary: row?.boundary == null ? null : toWireInt(row.boundary),
   };
 }
 

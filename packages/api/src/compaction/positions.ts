@@ -23,20 +23,13 @@ export interface Positions {
   newestId: number;
 }
 
-/** A device of the user with its stored cursor, as read from devices and device_sync_cursor. */
-export interface PositionRow {
+interface PositionRow {
   id: string;
   name: string;
   bound_at: Date;
   revoked_at: Date | null;
   last_seen_id: bigint | null;
   last_seen_at: Date | null;
-}
-
-export interface PositionOptions {
-  now: Date;
-  staleWindowMs: number;
-  buffered: BufferedAck[];
 }
 
 /**
@@ -48,7 +41,7 @@ export interface PositionOptions {
 export async function readPositions(
   db: Prisma.TransactionClient,
   userId: string,
-  options: PositionOptions,
+  options: { now: Date; staleWindowMs: number; buffered: BufferedAck[] },
 ): Promise<Positions> {
   const rows = await db.$queryRaw<PositionRow[]>`
     SELECT d.id, d.name, d.bound_at, d.revoked_at, c.last_seen_id, c.last_seen_at
@@ -56,15 +49,7 @@ export async function readPositions(
       LEFT JOIN device_sync_cursor c ON c.device_id = d.id
      WHERE d.user_id = ${userId}::uuid
      ORDER BY d.bound_at`;
-  return positionsFrom(rows, await newestOpId(db, userId), options);
-}
-
-/** The positions of `rows` (the user's devices, in the order they were bound). */
-export function positionsFrom(
-  rows: PositionRow[],
-  newestId: number,
-  options: PositionOptions,
-): Positions {
+  const newestId = await newestOpId(db, userId);
   const buffered = new Map(options.buffered.map((ack) => [ack.deviceId, ack]));
   const staleBefore = options.now.getTime() - options.staleWindowMs;
 

@@ -42,33 +42,14 @@ import { Prisma } from "@chorus/db";
  *   non-object or of {});
  * - the DELETE is an anti-join on `keep` (NOT EXISTS): `NOT IN (subquery)` becomes a per-row
  *   rescan of `keep` as soon as the planner expects more survivors than fit in work_mem, which
- *   took 49 s instead of 4 s for 200,000 ops;
- * - the DELETE returns nothing (ADR 0046): a RETURNING, even of a constant, fetched each deleted
- *   row again and queued it for the count, as much CPU as the delete itself. How many ops go and
- *   their size are what `field_top` counted and sized below target (it reads every op of the
- *   batch anyway) less the survivors in `keep`: the DELETE removes exactly those, in the same
- *   snapshot, under the user's lock. (Only a concurrent delete of the same rows, e.g. a device's
- *   removal cascading, could make the count include a row someone else deleted.)
+ *   took 49 s instead of 4 s for 200,000 ops.
  */
-/**
- * An op's size as stored (the row's length for values kept inline), for the bytes a batch
- * frees: `pg_column_size` of the row built from all of sync_op's columns. Not of a whole-row
- * reference (`sync_op.*`): passed up from a scan into an aggregate, that measured a few bytes
- * less per row than the same row measured in a SELECT, and a batch's total and its survivors,
- * measured in different plans, must be measured alike. A column added to sync_op belongs here
- * (the property test compares the bytes reported with the rows' sizes as a SELECT sees them).
- */
-const STORED_SIZE = Prisma.raw(
-  "pg_column_size(ROW(sync_op.id, sync_op.user_id, sync_op.device_id, sync_op.operation_id, sync_op.lamport_ts, sync_op.entity, sync_op.entity_id, sync_op.field, sync_op.op, sync_op.value, sync_op.created_at))",
-);
-
 const survivorsCte = (userId: string, target: number) => Prisma.sql`
   field_top AS (
     SELECT entity COLLATE "C" AS entity, entity_id COLLATE "C" AS entity_id, field COLLATE "C" AS f,
            max(ARRAY[lamport_ts, id]) FILTER (WHERE field IS NOT NULL AND op IN ('set', 'insert')) AS hi,
            min(ARRAY[-lamport_ts, id]) FILTER (WHERE field IS NOT NULL AND op IN ('set', 'insert')) AS lo,
-           array_agg(id) FILTER (WHERE op = 'delete' OR (field IS NULL AND op IN ('set', 'insert'))) AS others,
-           count(*) AS n, sum(${STORED_SIZE}) AS bytes
+           array_agg(id) FILTER (WHERE op = 'delete' OR (field IS NULL AND op IN ('set', 'insert'))) AS others
       FROM sync_op
      WHERE user_id = ${userId}::uuid AND id < ${BigInt(target)}
      GROUP BY 1, 2, 3
@@ -80,8 +61,7 @@ const survivorsCte = (userId: string, target: number) => Prisma.sql`
     SELECT id, entity COLLATE "C" AS entity, entity_id COLLATE "C" AS entity_id,
            field COLLATE "C" AS field, op, lamport_ts, device_id AS dev, operation_id AS opid,
            CASE WHEN field IS NULL AND op = 'insert' AND jsonb_typeof(value) = 'object'
-                THEN value END AS obj,
-           ${STORED_SIZE} AS size
+                THEN value END AS obj
       FROM sync_op
      WHERE user_id = ${userId}::uuid AND id < ${BigInt(target)}
        AND id = ANY(ARRAY(
@@ -139,57 +119,40 @@ const survivorsCte = (userId: string, target: number) => Prisma.sql`
      WHERE t.id IS NULL OR (w.lamport_ts, w.dev, w.opid) > (t.lamport_ts, t.dev, t.opid)
   )`;
 
-/**
- * How many ops below target the rule supersedes and their size: everything below target
- * (counted and sized by `field_top`, which reads every op of the batch anyway) less the
- * survivors (`keep`, all of them in `ops`).
- */
-const supersededSummary = Prisma.sql`
-    SELECT (SELECT sum(n) FROM field_top) - (SELECT count(*) FROM keep) AS ops,
-           (SELECT sum(bytes) FROM field_top)
-             - (SELECT COALESCE(sum(o.size), 0) FROM ops o JOIN keep k ON k.id = o.id) AS bytes`;
-
 export interface SupersededSummary {
   ops: number;
   bytes: number;
 }
 
-/**
- * Deletes the user's superseded ops below target and raises the user's watermark to target, in
- * one statement (one round trip); returns how many ops went and their size. The caller holds
- * the user's lock, in the transaction that read the positions target comes from.
- */
-export async function deleteSupersededAndRaise(
+/** Deletes the user's superseded ops below target; returns how many and their size. */
+export async function deleteSuperseded(
   tx: Prisma.TransactionClient,
   userId: string,
   target: number,
 ): Promise<SupersededSummary> {
-  const rows = await tx.$queryRaw<{ ops: bigint | null; bytes: bigint | null }[]>`
+  const rows = await tx.$queryRaw<{ ops: bigint; bytes: bigint | null }[]>`
     WITH ${survivorsCte(userId, target)},
     deleted AS (
       DELETE FROM sync_op s
        WHERE s.user_id = ${userId}::uuid AND s.id < ${BigInt(target)}
          AND NOT EXISTS (SELECT 1 FROM keep k WHERE k.id = s.id)
-    ),
-    raised AS (
-      INSERT INTO sync_compaction_watermark (user_id, compacted_up_to, updated_at)
-      VALUES (${userId}::uuid, ${BigInt(target)}, now())
-      ON CONFLICT (user_id) DO UPDATE
-        SET compacted_up_to = GREATEST(sync_compaction_watermark.compacted_up_to, EXCLUDED.compacted_up_to),
-            updated_at = now()
+      RETURNING pg_column_size(s.*) AS size
     )
-    ${supersededSummary}`;
+    SELECT count(*) AS ops, sum(size) AS bytes FROM deleted`;
   return { ops: Number(rows[0]?.ops ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
 }
 
-/** What deleteSupersededAndRaise would delete, without deleting it (dry run). */
+/** What deleteSuperseded would delete, without deleting it (dry run). */
 export async function countSuperseded(
   db: Prisma.TransactionClient,
   userId: string,
   target: number,
 ): Promise<SupersededSummary> {
-  const rows = await db.$queryRaw<{ ops: bigint | null; bytes: bigint | null }[]>`
+  const rows = await db.$queryRaw<{ ops: bigint; bytes: bigint | null }[]>`
     WITH ${survivorsCte(userId, target)}
-    ${supersededSummary}`;
+    SELECT count(*) AS ops, sum(pg_column_size(s.*)) AS bytes
+      FROM sync_op s
+     WHERE s.user_id = ${userId}::uuid AND s.id < ${BigInt(target)}
+       AND NOT EXISTS (SELECT 1 FROM keep k WHERE k.id = s.id)`;
   return { ops: Number(rows[0]?.ops ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
 }

@@ -109,7 +109,7 @@ describe("compaction runs", () => {
       finished = true;
     });
     try {
-      // Its first statement takes the settings and the lock together: it waits there.
+      // It takes the user's lock before it reads anything: it waits there.
       await waitUntil("the compaction to wait for the user's lock", async () => {
         const rows = await t.prisma.$queryRaw<{ n: number }[]>`
           SELECT count(*)::int AS n FROM pg_locks
