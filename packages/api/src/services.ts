@@ -113,19 +113,16 @@ export function createServices(options: CreateServicesOptions): Services & {
     },
   };
   const bounds = new Bounds({ ...DEFAULT_RESOURCE_BOUNDS, ...options.bounds });
-  // After a gap the fan-out reads as the subscription does after its first page: no watermark
-  // check (it has read in order from a checked position), pages bounded as pulls are.
-  const readAfter = (userId: string, after: number) =>
-    readPage(options.prisma, userId, after, BACKFILL_PAGE, {
-      checkWatermark: false,
-      maxBytes: bounds.settings.pageMaxBytes,
-    });
-  const resyncPages = new ResyncReadAhead((userId, since, limit) =>
+  // A page read without the watermark check, bounded as pulls are: the fan-out after a gap
+  // reads as the subscription does after its first page (it has read in order from a checked
+  // position), and a full resync holds every surviving op below its position.
+  const readUnchecked = (userId: string, since: number, limit: number) =>
     readPage(options.prisma, userId, since, limit, {
       checkWatermark: false,
       maxBytes: bounds.settings.pageMaxBytes,
-    }),
-  );
+    });
+  const readAfter = (userId: string, after: number) => readUnchecked(userId, after, BACKFILL_PAGE);
+  const resyncPages = new ResyncReadAhead(readUnchecked);
   return {
     prisma: options.prisma,
     bus,
