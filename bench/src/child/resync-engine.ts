@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createProfile, DeviceEngine, memoryTokenStore } from "@chorus/desktop-sync";
+import { processCpuMs } from "../process-cpu.js";
 import { waitUntil } from "../progress.js";
 import { childConfig, serveParent } from "./ipc.js";
 
@@ -62,21 +63,9 @@ function peakRss(): number {
   return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
-/** CPU time (user + system) of another process so far, in ms (Linux /proc/<pid>/stat). */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The fields after the command name (which may hold spaces) in parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-/** USER_HZ: 100 on every Linux Node runs on. */
-const CLOCK_TICKS = 100;
+/** CPU time (user + system) of the sync server child so far, in ms; NaN when it is not known. */
+const serverCpuMs = (pid: number | undefined): number =>
+  (pid === undefined ? null : processCpuMs(pid)) ?? Number.NaN;
 
 const config = childConfig<ResyncChildConfig>();
 createProfile(config.dataDir, config.profile);
@@ -109,7 +98,7 @@ serveParent(
       const cpuBefore = process.cpuUsage();
       let cpuAtDone = Number.NaN;
       let cpuAtApplying = Number.NaN;
-      const serverBefore = processCpuMs(config.serverPid);
+      const serverBefore = serverCpuMs(config.serverPid);
       let serverAtApplying = Number.NaN;
       let serverAtDone = Number.NaN;
       const started = performance.now();
@@ -123,14 +112,14 @@ serveParent(
           applyingAt = performance.now();
           const cpu = process.cpuUsage(cpuBefore);
           cpuAtApplying = (cpu.user + cpu.system) / 1000;
-          serverAtApplying = processCpuMs(config.serverPid);
+          serverAtApplying = serverCpuMs(config.serverPid);
         }
         if (event.progress.phase === "done") {
           doneAt = performance.now();
           const cpu = process.cpuUsage(cpuBefore);
           cpuAtDone = (cpu.user + cpu.system) / 1000;
           peakAtDone = peakRss();
-          serverAtDone = processCpuMs(config.serverPid);
+          serverAtDone = serverCpuMs(config.serverPid);
           ops = event.progress.done;
         }
       });

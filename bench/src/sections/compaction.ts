@@ -3,7 +3,7 @@ import { createPrisma } from "@chorus/db";
 import type pg from "pg";
 import type { BenchContext, Section } from "../context.js";
 import { seedDevices } from "../fixtures.js";
-import { processCpuMs } from "../machine.js";
+import { processCpuMs } from "../process-cpu.js";
 import type { Progress } from "../progress.js";
 import type { Figure } from "../report.js";
 import { ratePerSecond } from "../stats.js";
